@@ -1,0 +1,106 @@
+/**
+ * The lab's root image, built locally because no container registry is reachable:
+ * debootstrap --variant=minbase bookworm (mirror taken from this machine's apt sources) -> docker import.
+ * Built once; later calls find the tag and return at once.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+
+export const BASE_IMAGE = 'mail-runbooks/base:bookworm';
+const SUITE = 'bookworm';
+
+export async function imageExists(docker: Docker, name: string): Promise<boolean> {
+  try {
+    await docker.getImage(name).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+/** The Debian mirror this machine's apt uses (deb822 `.sources` or one-line `sources.list`). */
+export async function debianMirrorFromAptSources(root = '/etc/apt'): Promise<string> {
+  const files = [join(root, 'sources.list')];
+  try {
+    for (const f of (await readdir(join(root, 'sources.list.d'))).sort()) files.push(join(root, 'sources.list.d', f));
+  } catch {
+    // no sources.list.d
+  }
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line.startsWith('#')) continue;
+      const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line);
+      if (oneLine?.[1] && !oneLine[2]?.includes('security')) return oneLine[1];
+      const deb822 = /^URIs:\s*(\S+)/i.exec(line);
+      if (deb822?.[1] && !deb822[1].includes('security')) return deb822[1];
+    }
+  }
+  throw new Error(`No Debian mirror found in ${root}/sources.list or ${root}/sources.list.d/*`);
+}
+
+function run(argv: string[], log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    if (!cmd) return reject(new Error('empty command'));
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer): void => {
+      tail = (tail + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err) =>
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new Error(`'${cmd}' is not installed. Install it (Debian: apt-get install ${cmd}) and try again.`)
+          : err,
+      ),
+    );
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else {
+        log(tail);
+        reject(new Error(`${argv.join(' ')} exited with ${code}:\n${tail}`));
+      }
+    });
+  });
+}
+
+/** Ensures BASE_IMAGE exists, building it with debootstrap + docker import when missing. */
+export async function ensureBaseImage(
+  docker: Docker,
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<string> {
+  if (await imageExists(docker, BASE_IMAGE)) return BASE_IMAGE;
+  if (process.getuid?.() !== 0) throw new Error('Building the lab base image needs root (debootstrap).');
+  const mirror = await debianMirrorFromAptSources();
+  const dir = await mkdtemp(join(tmpdir(), 'mrb-rootfs-'));
+  try {
+    log(`lab: building base image ${BASE_IMAGE}: debootstrap --variant=minbase ${SUITE} from ${mirror} (about a minute)`);
+    await run(['debootstrap', '--variant=minbase', SUITE, dir, mirror], log);
+    log(`lab: importing root filesystem as ${BASE_IMAGE}`);
+    await new Promise<void>((resolve, reject) => {
+      const tar = spawn('tar', ['-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      tar.on('error', reject);
+      const [repo, tag] = BASE_IMAGE.split(':');
+      docker.importImage(tar.stdout as unknown as string, { repo, tag }, (err, stream) => {
+        if (err || !stream) return reject(err ?? new Error('docker import returned no stream'));
+        docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+      });
+    });
+    return BASE_IMAGE;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
