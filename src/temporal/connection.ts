@@ -1,0 +1,72 @@
+/**
+ * Where the Temporal server is. With TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE) the
+ * standard client config (@temporalio/envconfig: address, namespace, API key, TLS) is used and no local
+ * server is started; otherwise the project runs its own dev server on loopback.
+ */
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+
+export const DEFAULT_LOCAL_ADDRESS = '127.0.0.1:7233';
+export const TASK_QUEUE = process.env.MRB_TASK_QUEUE ?? 'mail-runbooks';
+
+export interface TemporalTarget {
+  mode: 'external' | 'local';
+  connectionOptions: NativeConnectionOptions;
+  namespace: string;
+}
+
+export function usesExternalCluster(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE || env.TEMPORAL_CONFIG_FILE);
+}
+
+/** The connection settings: the environment's cluster if named, else the local dev server's address. */
+export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  if (usesExternalCluster(env)) {
+    const { connectionOptions, namespace } = loadClientConnectConfig({ configSource: undefined });
+    return { mode: 'external', connectionOptions, namespace: namespace ?? 'default' };
+  }
+  return {
+    mode: 'local',
+    connectionOptions: { address: env.MRB_LOCAL_TEMPORAL_ADDRESS ?? DEFAULT_LOCAL_ADDRESS },
+    namespace: 'default',
+  };
+}
+
+export async function connectClient(target = temporalTarget()): Promise<Client> {
+  const { address, tls, apiKey, metadata } = target.connectionOptions;
+  try {
+    const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5s' });
+    return new Client({ connection, namespace: target.namespace });
+  } catch (err) {
+    throw new Error(
+      `Cannot reach the Temporal server at ${address ?? DEFAULT_LOCAL_ADDRESS} (${(err as Error).message}). ` +
+        (target.mode === 'local'
+          ? 'Start it with `npm start`, or set TEMPORAL_ADDRESS to use another cluster.'
+          : 'Check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TLS settings.'),
+      { cause: err },
+    );
+  }
+}
+
+export async function connectWorker(target = temporalTarget()): Promise<NativeConnection> {
+  return NativeConnection.connect(target.connectionOptions);
+}
+
+/**
+ * Registers the custom search attributes on a cluster we did not start (the dev server gets them as flags).
+ * Idempotent: attributes that exist are left alone.
+ */
+export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {
+  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const existing = new Set(Object.keys(customAttributes ?? {}));
+  const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !existing.has(k.name));
+  if (missing.length === 0) return;
+  const indexedValueType: Record<string, number> = { KEYWORD: 2, BOOL: 5, INT: 3, TEXT: 1 };
+  await client.connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedValueType[k.type] ?? 2])),
+  });
+}

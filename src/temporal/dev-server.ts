@@ -1,0 +1,123 @@
+/**
+ * The local Temporal server: `temporal server start-dev` with a SQLite file (runs survive restarts), the
+ * Web UI, and our custom search attributes registered at start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { ensureTemporalBinary } from './binary.js';
+
+const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface DevServerOptions {
+  /** Folder for the SQLite file; default `.data/temporal` in the project. */
+  dataDir?: string;
+  ip?: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+  /** How long to wait for the server to accept connections. */
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  namespace: string;
+  dbFile: string;
+  stop(): Promise<void>;
+}
+
+/** `--search-attribute NAME=Type` flags for every custom attribute (the CLI's type names). */
+export function searchAttributeFlags(): string[] {
+  const typeName: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', INT: 'Int', TEXT: 'Text' };
+  return ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${typeName[key.type] ?? 'Keyword'}`,
+  ]);
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      ok(true);
+    });
+    socket.once('error', () => ok(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      ok(false);
+    });
+  });
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? ((l: string) => console.error(l));
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  const namespace = options.namespace ?? 'default';
+  const dataDir = resolve(options.dataDir ?? join(projectRoot, '.data', 'temporal'));
+  const dbFile = join(dataDir, 'temporal.db');
+  if (await portOpen(ip, port)) {
+    throw new Error(
+      `Port ${ip}:${port} is already in use. Stop what listens there, or set TEMPORAL_ADDRESS=${ip}:${port} to use that server.`,
+    );
+  }
+  await mkdir(dataDir, { recursive: true });
+  const binary = await ensureTemporalBinary(log);
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFile,
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+    ...searchAttributeFlags(),
+  ];
+  const child: ChildProcess = spawn(binary.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+  });
+  let exited = false;
+  const exitedPromise = new Promise<void>((ok) => child.once('exit', () => ((exited = true), ok())));
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  while (!(await portOpen(ip, port))) {
+    if (exited) throw new Error(`temporal server start-dev exited early:\n${stderrTail}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal server start-dev did not listen on ${ip}:${port} in time:\n${stderrTail}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  return {
+    address: `${ip}:${port}`,
+    uiUrl: `http://${ip}:${uiPort}`,
+    namespace,
+    dbFile,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitedPromise;
+      clearTimeout(timer);
+    },
+  };
+}
