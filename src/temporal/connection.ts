@@ -25,7 +25,13 @@ export function usesExternalCluster(env: NodeJS.ProcessEnv = process.env): boole
 /** The connection settings: the environment's cluster if named, else the local dev server's address. */
 export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
   if (usesExternalCluster(env)) {
-    const { connectionOptions, namespace } = loadClientConnectConfig({ configSource: undefined });
+    const overrideEnvVars = Object.fromEntries(
+      Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const { connectionOptions, namespace } = loadClientConnectConfig({
+      overrideEnvVars,
+      profile: env.TEMPORAL_PROFILE,
+    });
     return { mode: 'external', connectionOptions, namespace: namespace ?? 'default' };
   }
   return {

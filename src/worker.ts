@@ -1,0 +1,44 @@
+/**
+ * The worker: runs every runbook workflow and its activities on the project's task queue.
+ * `npm run worker` runs it alone (against TEMPORAL_ADDRESS or the local dev server); `npm start` runs it
+ * together with the dev server.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import * as activities from './activities/index.js';
+import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export async function createWorker(
+  connection: NativeConnection,
+  namespace: string,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities,
+    ...overrides,
+  });
+}
+
+async function main(): Promise<void> {
+  const target = temporalTarget();
+  const connection = await connectWorker(target);
+  const worker = await createWorker(connection, target.namespace);
+  console.error(
+    `worker: polling task queue ${TASK_QUEUE} on ${target.connectionOptions.address ?? 'default address'}`,
+  );
+  await worker.run(); // Worker installs SIGINT/SIGTERM handlers that shut it down gracefully.
+  await connection.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
