@@ -1,0 +1,15 @@
+/** The runbook names (workflow types) and what each does, for the CLI, the alert routes and the schedules. */
+export const RUNBOOKS = {
+  statusCheck: 'read-only status of the mail server, queue, logs and relay',
+  queueBacklog: 'queue backlog / send failures: relay, key, SSH, flush, drain, verify',
+  relayUnresponsive: 'relay unresponsive: watchdog, logs, restart, flush, verify',
+  inboundDeferred: 'inbound mail deferred: amavis, re-injection, restart, requeue, verify',
+  endToEndVerification: 'send a canary and follow it to delivery',
+  startStop: 'start or stop the mail server or the relay (params: component, action)',
+} as const;
+
+export type RunbookName = keyof typeof RUNBOOKS;
+
+export function isRunbookName(name: string): name is RunbookName {
+  return Object.hasOwn(RUNBOOKS, name);
+}

@@ -1,0 +1,164 @@
+/** The receiver over real HTTP on loopback, with a recording dispatcher in place of Temporal. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/body.js';
+import { startReceiver, type Dispatcher, type Receiver } from '../../src/alerts/receiver.js';
+import { routeAlert, type RoutingConfig } from '../../src/alerts/routing.js';
+
+const TOKEN = 'test-token-for-receiver';
+const routing: RoutingConfig = {
+  defaultTarget: 'lab',
+  targets: new Set(['lab', 'prod']),
+  routes: [
+    { match: { alertname: 'PostfixQueueBacklog' }, runbook: 'queueBacklog', targetLabel: 'target' },
+    { match: { alertname: 'RelayDown' }, runbook: 'relayUnresponsive', target: 'prod' },
+  ],
+};
+
+const calls: string[] = [];
+const running = new Set<string>();
+const dispatcher: Dispatcher = {
+  async fire(runbook, target) {
+    const id = `alert.${runbook}.${target}`;
+    calls.push(`fire ${id}`);
+    if (running.has(id)) return { workflowId: id, outcome: 'deduplicated' };
+    running.add(id);
+    return { workflowId: id, outcome: 'started' };
+  },
+  async resolve(runbook, target) {
+    const id = `alert.${runbook}.${target}`;
+    calls.push(`resolve ${id}`);
+    return { workflowId: id, outcome: running.has(id) ? 'delivered' : 'no-run' };
+  },
+};
+
+let receiver: Receiver;
+beforeAll(async () => {
+  receiver = await startReceiver({
+    host: '127.0.0.1',
+    port: 0,
+    auth: { bearerToken: TOKEN },
+    routing,
+    dispatcher,
+    maxBodyBytes: 4096,
+    log: () => {},
+  });
+});
+afterAll(async () => receiver.close());
+
+function alert(status: 'firing' | 'resolved', labels: Record<string, string>): Alert {
+  return { status, labels, annotations: {}, startsAt: '2026-11-22T00:00:00Z', fingerprint: 'abc' };
+}
+
+function body(alerts: Alert[], extra: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    version: '4',
+    groupKey: '{}:{}',
+    truncatedAlerts: 0,
+    status: alerts[0]?.status ?? 'firing',
+    receiver: 'mail-runbooks',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://127.0.0.1:9093',
+    alerts,
+    ...extra,
+  });
+}
+
+async function post(payload: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${receiver.url}/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe('alert receiver', () => {
+  it('starts one run per (runbook, target), however often the alert repeats', async () => {
+    const firing = body([alert('firing', { alertname: 'PostfixQueueBacklog', target: 'lab' })]);
+    const first = await post(firing);
+    expect(first.status).toBe(200);
+    expect(first.json.results).toMatchObject([
+      { runbook: 'queueBacklog', target: 'lab', outcome: 'started', workflowId: 'alert.queueBacklog.lab' },
+    ]);
+    expect((await post(firing)).json.results).toMatchObject([{ outcome: 'deduplicated' }]);
+    expect((await post(firing)).json.results).toMatchObject([{ outcome: 'deduplicated' }]);
+    const metrics = await (await fetch(`${receiver.url}/metrics`)).text();
+    expect(metrics).toMatch(/mrb_runs_started_total\{runbook="queueBacklog"\} 1/);
+    expect(metrics).toMatch(/mrb_alerts_deduplicated_total 2/);
+  });
+
+  it('delivers a resolved alert to the running run', async () => {
+    const res = await post(body([alert('resolved', { alertname: 'PostfixQueueBacklog', target: 'lab' })]));
+    expect(res.json.results).toMatchObject([{ outcome: 'delivered', workflowId: 'alert.queueBacklog.lab' }]);
+  });
+
+  it.each([
+    ['no credentials', {}, { authorization: '' }, 401, /credentials/],
+    ['a wrong token', {}, { authorization: 'Bearer nope' }, 401, /credentials/],
+    ['a wrong content type', {}, { 'content-type': 'text/plain' }, 415, /application\/json/],
+  ])('refuses %s and starts nothing', async (_what, _extra, headers, status, message) => {
+    const before = calls.length;
+    const res = await post(body([alert('firing', { alertname: 'RelayDown' })]), headers);
+    expect(res.status).toBe(status);
+    expect(String(res.json.error)).toMatch(message);
+    expect(calls.length).toBe(before);
+  });
+
+  it.each([
+    ['not JSON', '{"version": "4",', 400, /not JSON/],
+    ['a wrong version', body([alert('firing', { alertname: 'X' })], { version: '3' }), 400, /version/],
+    ['no alerts', body([]), 400, /alerts/],
+    [
+      'a bad alert status',
+      body([{ ...alert('firing', { alertname: 'X' }), status: 'burning' as 'firing' }]),
+      400,
+      /alerts\.0\.status/,
+    ],
+    [
+      'too big a body',
+      body([alert('firing', { alertname: 'X', big: 'x'.repeat(5000) })]),
+      413,
+      /larger than 4096/,
+    ],
+  ])(
+    'answers %s with a 4xx that says what is wrong, starting nothing',
+    async (_what, payload, status, message) => {
+      const before = calls.length;
+      const res = await post(payload);
+      expect(res.status).toBe(status);
+      expect(String(res.json.error)).toMatch(message);
+      expect(calls.length).toBe(before);
+    },
+  );
+
+  it('reports alerts that no route maps, without starting anything', async () => {
+    const res = await post(body([alert('firing', { alertname: 'SomethingElse' })]));
+    expect(res.status).toBe(200);
+    expect(res.json.results).toMatchObject([
+      { outcome: 'unrouted', reason: 'no route matches alert SomethingElse' },
+    ]);
+  });
+});
+
+describe('routing', () => {
+  it('takes the target from a label, a fixed route target, or the default; refuses unknown targets', () => {
+    expect(
+      routeAlert(alert('firing', { alertname: 'PostfixQueueBacklog', target: 'prod' }), routing),
+    ).toEqual({ kind: 'run', runbook: 'queueBacklog', target: 'prod' });
+    expect(routeAlert(alert('firing', { alertname: 'PostfixQueueBacklog' }), routing)).toEqual({
+      kind: 'run',
+      runbook: 'queueBacklog',
+      target: 'lab',
+    });
+    expect(routeAlert(alert('firing', { alertname: 'RelayDown', target: 'lab' }), routing)).toEqual({
+      kind: 'run',
+      runbook: 'relayUnresponsive',
+      target: 'prod',
+    });
+    expect(
+      routeAlert(alert('firing', { alertname: 'PostfixQueueBacklog', target: 'evil;rm' }), routing),
+    ).toMatchObject({ kind: 'unrouted' });
+  });
+});
