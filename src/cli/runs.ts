@@ -172,9 +172,9 @@ export function registerRunCommands(program: Command): void {
               workflowId: run.workflowId,
               runbook: run.type,
               status: run.status.name,
-              target: attrs.get({ name: 'MrbTarget', type: 'KEYWORD' }),
-              step: attrs.get({ name: 'MrbStep', type: 'KEYWORD' }),
-              awaitingApproval: attrs.get({ name: 'MrbAwaitingApproval', type: 'BOOL' }) ?? false,
+              target: attrs.get(TARGET),
+              step: attrs.get(CURRENT_STEP),
+              awaitingApproval: attrs.get(AWAITING_APPROVAL) ?? false,
               started: run.startTime.toISOString(),
             });
             if (rows.length >= limit) break;
