@@ -1,0 +1,70 @@
+/** Schedules on a real Temporal server: created once, unchanged on a second ensure, updated when changed. */
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureSchedules,
+  scheduleId,
+  specNote,
+  triggerSchedule,
+  type ScheduleSpec,
+} from '../../src/temporal/schedules.js';
+import { createTestEnv } from '../helpers/temporal.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTestEnv();
+});
+afterAll(async () => env?.teardown());
+
+const nightly: ScheduleSpec = {
+  name: 'nightly-e2e',
+  runbook: 'endToEndVerification',
+  cron: '30 2 * * *',
+  timezone: 'Europe/Berlin',
+  jitterSeconds: 300,
+  target: 'lab',
+};
+const status: ScheduleSpec = {
+  ...nightly,
+  name: 'nightly-status',
+  runbook: 'statusCheck',
+  cron: '0 3 * * *',
+};
+
+describe('schedules ensure', () => {
+  it('creates, then changes nothing when run again, then updates what differs', async () => {
+    const client = env.client;
+    expect(await ensureSchedules(client, [nightly, status])).toEqual([
+      { id: 'mrb.nightly-e2e.lab', outcome: 'created' },
+      { id: 'mrb.nightly-status.lab', outcome: 'created' },
+    ]);
+    const before = await client.schedule.getHandle(scheduleId(nightly)).describe();
+    expect(await ensureSchedules(client, [nightly, status])).toEqual([
+      { id: 'mrb.nightly-e2e.lab', outcome: 'unchanged' },
+      { id: 'mrb.nightly-status.lab', outcome: 'unchanged' },
+    ]);
+    const after = await client.schedule.getHandle(scheduleId(nightly)).describe();
+    expect(after.raw.conflictToken).toEqual(before.raw.conflictToken);
+
+    expect(after.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
+    expect(after.spec.timezone).toBe('Europe/Berlin');
+    expect(after.state.note).toBe(specNote(nightly));
+    expect(after.action.type === 'startWorkflow' && after.action.workflowType).toBe('endToEndVerification');
+
+    const changed = { ...nightly, cron: '45 1 * * *' };
+    expect(await ensureSchedules(client, [changed])).toEqual([
+      { id: 'mrb.nightly-e2e.lab', outcome: 'updated' },
+    ]);
+    expect((await client.schedule.getHandle(scheduleId(nightly)).describe()).state.note).toBe(
+      specNote(changed),
+    );
+  });
+
+  it('triggers a schedule now, and names a missing one clearly', async () => {
+    await triggerSchedule(env.client, scheduleId(status));
+    await expect(triggerSchedule(env.client, 'mrb.nope.lab')).rejects.toThrow(
+      'no schedule with id mrb.nope.lab',
+    );
+  });
+});
