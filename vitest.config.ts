@@ -21,6 +21,14 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
         },
       },
+      {
+        // After the integration suites: replay their recorded histories and scan them for secrets.
+        test: {
+          name: 'histories',
+          include: ['test/histories/**/*.test.ts'],
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

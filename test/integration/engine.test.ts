@@ -18,6 +18,7 @@ import {
 } from '../../src/workflows/engine/messages.js';
 import type { RunbookReport } from '../../src/workflows/engine/types.js';
 import { AWAITING_APPROVAL } from '../../src/workflows/search-attributes.js';
+import { saveHistories } from '../helpers/histories.js';
 import { createTestEnv } from '../helpers/temporal.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
@@ -28,13 +29,14 @@ let worker: Worker;
 let running: Promise<void>;
 let planOverrides: Parameters<typeof fixtureActivities.makePlan>[0] = {};
 const taskQueue = `engine-${randomUUID()}`;
+const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 
 beforeAll(async () => {
   env = await createTestEnv();
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowsPath: fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url)),
+    workflowsPath: fixturePath,
     activities: {
       ...fixtureActivities,
       loadTargetPlan: (target?: string) => fixtureActivities.makePlan(planOverrides)(target),
@@ -44,6 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await saveHistories(env.client, 'engine', fixturePath);
   worker?.shutdown();
   await running;
   await env?.teardown();

@@ -1,0 +1,39 @@
+/**
+ * Every secret the test suites and the lab use, so that tests can prove none of them leaks into workflow
+ * histories, logs or error messages. The lab keeps its generated secrets under .lab/secrets/.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LAB_SECRETS_DIR = resolve(fileURLToPath(new URL('../../.lab/secrets', import.meta.url)));
+
+/** Secrets the tests themselves invent (receiver tokens and the like). */
+export const TEST_SECRETS: Record<string, string> = {
+  receiverToken: 'mrb-test-receiver-token-5f1c9a',
+};
+
+export interface KnownSecret {
+  name: string;
+  value: string;
+}
+
+/** Long enough pieces of each secret: whole passwords, and every base64 line of key files. */
+export function knownSecrets(dir = LAB_SECRETS_DIR): KnownSecret[] {
+  const found: KnownSecret[] = Object.entries(TEST_SECRETS).map(([name, value]) => ({ name, value }));
+  if (!existsSync(dir)) return found;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile() || name.endsWith('.pub')) continue;
+    const text = readFileSync(path, 'utf8').trim();
+    if (text.includes('PRIVATE KEY')) {
+      text
+        .split('\n')
+        .filter((line) => line.length >= 40 && !line.startsWith('-----'))
+        .forEach((line, i) => found.push({ name: `${name} (line ${i + 1})`, value: line }));
+    } else if (text.length >= 8) {
+      found.push({ name, value: text });
+    }
+  }
+  return found;
+}
