@@ -21,9 +21,9 @@ function load(suite: SuiteManifest) {
     const text = readFileSync(join(HISTORIES_DIR, suite.suite, file), 'utf8');
     const { workflowId, history } = JSON.parse(text) as {
       workflowId: string;
-      history: temporal.api.history.v1.IHistory;
+      history: unknown;
     };
-    return { file, text, workflowId, history };
+    return { file, text, workflowId, history: historyFromJSON(history) };
   });
 }
 
