@@ -1,0 +1,335 @@
+/**
+ * The config file contract (docs/config-reference.md is generated from the descriptions here). Every
+ * object is strict, so a misspelt key is an error rather than a silently ignored setting. Cross-field rules
+ * (names that refer to other entries) live in rules.ts.
+ */
+import { z } from 'zod';
+import {
+  containerName,
+  count,
+  cron,
+  email,
+  fingerprint,
+  host,
+  hostAlias,
+  httpUrl,
+  labelName,
+  port,
+  posixPath,
+  processName,
+  secretRef,
+  seconds,
+  show,
+  sshUser,
+  stepName,
+  strict,
+  targetName,
+  taskName,
+  text,
+  timeZone,
+  unitName,
+  unixUser,
+  windowsPath,
+} from './fields.js';
+import { crossFieldIssues } from './rules.js';
+import { RUNBOOK_NAMES } from './runbooks.js';
+
+export { RUNBOOK_NAMES, type ConfigRunbookName } from './runbooks.js';
+export { INLINE_SECRET, type SecretRef } from './fields.js';
+
+const runbook = z
+  .enum(RUNBOOK_NAMES, {
+    error: (iss) => `unknown runbook ${show(iss.input)}; one of: ${RUNBOOK_NAMES.join(', ')}`,
+  })
+  .meta({ format: 'runbook name' });
+
+export const sshEndpointSchema = strict({
+  host: host.describe('SSH server: hostname or IP address'),
+  port: port.default(22).describe('SSH port'),
+  user: sshUser.describe('login user'),
+  privateKey: secretRef.describe('private key (OpenSSH or PEM) as a secret reference'),
+  hostKey: fingerprint.describe(
+    'pinned host key fingerprint, "SHA256:" + 43 base64 characters; any other key is refused',
+  ),
+});
+
+const dockerEngineSchema = z
+  .discriminatedUnion('type', [
+    strict({
+      type: z.literal('socket').describe('Docker engine on a local unix socket'),
+      socketPath: posixPath.default('/var/run/docker.sock').describe('absolute path of the engine socket'),
+    }),
+    strict({
+      type: z.literal('tcp').describe('Docker engine over TCP; TLS with client certificate is required'),
+      host: host.describe('engine hostname or IP address'),
+      port: port.default(2376).describe('engine TLS port'),
+      // A plain-TCP engine is root on the host for anyone who can reach it, so TLS is not optional.
+      tls: strict({
+        ca: secretRef.describe('CA certificate (PEM) that signed the engine certificate'),
+        cert: secretRef.describe('client certificate (PEM)'),
+        key: secretRef.describe('client private key (PEM)'),
+      }).describe('mutual TLS material'),
+    }),
+    strict({
+      type: z.literal('ssh').describe('Docker engine reached over SSH (docker system dial-stdio)'),
+      ...sshEndpointSchema.shape,
+    }),
+  ])
+  .describe('how to reach the Docker engine');
+
+const relayClientSchema = strict({
+  keyPath: posixPath.describe(
+    'private key the mail server uses to reach the relay (checked: present, mode 0600)',
+  ),
+  keyOwner: unixUser.default('root').describe('user that must own keyPath'),
+  sshConfig: posixPath.optional().describe('ssh_config file that defines hostAlias'),
+  hostAlias: hostAlias.describe('ssh host alias of the relay, tested with "ssh <alias> echo OK"'),
+}).describe(
+  'how the mail server reaches the relay over SSH (checked by queueBacklog); omit when it does not',
+);
+
+const dmsServerSchema = strict({
+  kind: z.literal('dms').describe('docker-mailserver in a container'),
+  docker: strict({
+    engine: dockerEngineSchema,
+    container: containerName.describe('container name (or id) of the mail server'),
+  }).describe('Docker engine and container'),
+  mailLog: posixPath.default('/var/log/mail/mail.log').describe('mail log inside the container'),
+  relayClient: relayClientSchema.optional(),
+});
+
+const postfixServerSchema = strict({
+  kind: z.literal('postfix').describe('plain Postfix on a host reached over SSH'),
+  ssh: sshEndpointSchema.describe('SSH access to the Postfix host'),
+  mailLog: posixPath.default('/var/log/mail.log').describe('mail log on the host'),
+  relayClient: relayClientSchema.optional(),
+});
+
+export const mailServerSchema = z
+  .discriminatedUnion('kind', [dmsServerSchema, postfixServerSchema])
+  .describe('the mail server');
+
+const relayCommon = {
+  ssh: sshEndpointSchema.describe('SSH access to the relay host (administration, logs)'),
+  port: port.default(2526).describe('TCP port the relay listens on for mail'),
+};
+
+const linuxRelaySchema = strict({
+  flavour: z.literal('linux').describe('Linux relay host'),
+  ...relayCommon,
+  service: strict({
+    manager: z.enum(['supervisor', 'systemd']).describe('what runs the relay'),
+    name: unitName.describe('supervisor program or systemd unit name'),
+  }).describe('the relay service'),
+  logs: strict({
+    log: posixPath.describe('relay log'),
+    errorLog: posixPath.optional().describe('relay error log, when separate'),
+  }).describe('relay logs read by the runbooks'),
+});
+
+const windowsRelaySchema = strict({
+  flavour: z.literal('windows').describe('Windows relay host (OpenSSH server, PowerShell)'),
+  ...relayCommon,
+  service: strict({
+    manager: z.literal('scheduled-task').describe('a Scheduled Task runs the relay watchdog'),
+    name: taskName.describe('scheduled task name'),
+    process: processName.default('python').describe('process name of the relay, as Get-Process shows it'),
+  }).describe('the relay watchdog'),
+  logs: strict({
+    log: windowsPath.describe('relay log'),
+    errorLog: windowsPath.optional().describe('relay error log, when separate'),
+  }).describe('relay logs read by the runbooks'),
+});
+
+export const relaySchema = z
+  .discriminatedUnion('flavour', [linuxRelaySchema, windowsRelaySchema])
+  .describe('the SMTP relay host the mail server sends through');
+
+const tlsMode = z
+  .enum(['starttls', 'implicit'])
+  .describe('starttls (usually port 587) or implicit TLS (usually 465); certificates are always verified');
+
+/** Login to a mail server (submission or IMAP); `port` comes second so the reference reads naturally. */
+function mailLogin(defaultPort: number, portDescription: string) {
+  return {
+    host: host.describe('server hostname or IP address'),
+    port: port.default(defaultPort).describe(portDescription),
+    tls: tlsMode,
+    ca: secretRef.optional().describe('CA certificate (PEM) to trust instead of the system store'),
+    servername: host.optional().describe('name to verify the certificate against, when host is an address'),
+    user: text.describe('login name'),
+    password: secretRef.describe('login password'),
+  };
+}
+
+const canarySchema = strict({
+  submission: strict(mailLogin(587, 'submission port')).describe(
+    'SMTP submission with AUTH used to send the canary',
+  ),
+  from: email.describe('canary sender address'),
+  to: email.describe('canary recipient: an approved mailbox that accepts test mail'),
+  expectRelay: host.describe('relay host expected in the mail log ("relay=<host>[...]") for the canary'),
+  imap: strict({
+    ...mailLogin(993, 'IMAP port'),
+    mailbox: text.default('INBOX').describe('mailbox to search for the canary'),
+  })
+    .optional()
+    .describe("the recipient's IMAP mailbox, to confirm arrival; omit to stop at the mail log"),
+}).describe('end-to-end verification message');
+
+const thresholdsSchema = strict({
+  queueDrainBelow: count(0, 1_000_000)
+    .default(5)
+    .describe('queue counts as drained below this many messages'),
+  drainTimeoutSeconds: seconds(10, 86_400).default(600).describe('how long to wait for the queue to drain'),
+  deliveryTimeoutSeconds: seconds(10, 3_600)
+    .default(120)
+    .describe('how long to wait for the canary delivery'),
+  logTailLines: count(1, 5_000).default(50).describe('log lines gathered as evidence'),
+}).describe('limits used by the runbooks');
+
+const approvalSchema = strict({
+  timeoutSeconds: seconds(60, 604_800).default(3_600).describe('how long a step waits for approval'),
+  reminderAfterSeconds: seconds(0, 604_800)
+    .default(900)
+    .describe('send a reminder after this long without a decision (0: no reminder)'),
+  onTimeout: z.literal('abort').default('abort').describe('what happens when nobody decides in time'),
+  unattended: z
+    .array(stepName)
+    .default([])
+    .describe('state-changing steps allowed to run without approval on this target, e.g. [flush-queue]'),
+})
+  .refine((a) => a.reminderAfterSeconds < a.timeoutSeconds, {
+    error: 'reminderAfterSeconds must be less than timeoutSeconds',
+    path: ['reminderAfterSeconds'],
+  })
+  .describe('human approval before state-changing steps');
+
+export const targetSchema = strict({
+  name: targetName.describe('target name, used by alerts, schedules, the CLI and workflow input'),
+  mailServer: mailServerSchema,
+  relay: relaySchema,
+  canary: canarySchema,
+  thresholds: thresholdsSchema.prefault({}),
+  approval: approvalSchema.prefault({}),
+}).describe('one mail server with its relay');
+
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|::1)$/;
+
+const smtpSchema = strict({
+  host: host.describe('SMTP server hostname or IP address'),
+  port: port.default(587).describe('SMTP port'),
+  tls: z
+    .enum(['starttls', 'implicit', 'none'])
+    .describe('starttls (usually 587), implicit (usually 465), or none for a loopback server only'),
+  ca: secretRef.optional().describe('CA certificate (PEM) to trust instead of the system store'),
+  servername: host.optional().describe('name to verify the certificate against, when host is an address'),
+  user: text.optional().describe('login name; give it with password, or neither'),
+  password: secretRef.optional().describe('login password'),
+})
+  .refine((s) => (s.user === undefined) === (s.password === undefined), {
+    error: 'give user and password together, or neither',
+    path: ['password'],
+  })
+  // Without TLS the password and the mail cross the network in clear text.
+  .refine((s) => s.tls !== 'none' || LOOPBACK.test(s.host), {
+    error: 'tls none is allowed only for a loopback host (127.0.0.1, ::1, localhost)',
+    path: ['tls'],
+  })
+  .describe('SMTP server for notification mail (ideally not the mail server being repaired)');
+
+const notificationsSchema = strict({
+  webhook: strict({
+    url: secretRef.describe('chat webhook URL; a secret because it usually embeds a token'),
+  })
+    .optional()
+    .describe('chat webhook (works when mail does not)'),
+  email: strict({
+    smtp: smtpSchema,
+    from: email.describe('sender address'),
+    to: z.array(email).min(1, { error: 'must list at least one address' }).describe('recipients'),
+  })
+    .optional()
+    .describe('notification by email'),
+  uiBaseUrl: httpUrl.optional().describe('Temporal Web UI base URL, for links in notifications'),
+}).describe('where approval requests and results are sent');
+
+const routeSchema = strict({
+  match: z
+    .record(labelName, z.string())
+    .refine((m) => Object.keys(m).length > 0, { error: 'must name at least one label, e.g. alertname' })
+    .describe('labels that must all be equal, e.g. { alertname: PostfixQueueBacklog }'),
+  runbook: runbook.describe('runbook to start'),
+  target: targetName.optional().describe('fixed target; else the targetLabel value; else defaultTarget'),
+  targetLabel: labelName.optional().describe('alert label whose value names the target'),
+})
+  // A fixed target wins over the label (see src/alerts/routing.ts), so giving both hides a mistake.
+  .refine((r) => r.target === undefined || r.targetLabel === undefined, {
+    error: 'give target or targetLabel, not both',
+    path: ['targetLabel'],
+  })
+  .describe('one alert route');
+
+const alertsSchema = strict({
+  listen: strict({
+    host: host.default('127.0.0.1').describe('address to listen on'),
+    port: port.default(9095).describe('port to listen on'),
+  }).describe('the Alertmanager webhook receiver'),
+  auth: strict({
+    bearerToken: secretRef.optional().describe('token expected in "Authorization: Bearer"'),
+    basic: strict({
+      user: text.describe('user expected in HTTP basic auth'),
+      password: secretRef.describe('password expected in HTTP basic auth'),
+    })
+      .optional()
+      .describe('HTTP basic auth'),
+  })
+    // The receiver starts workflows that may restart services: an unauthenticated one is not allowed.
+    .refine((a) => a.bearerToken !== undefined || a.basic !== undefined, {
+      error: 'give bearerToken or basic: the receiver must authenticate callers',
+    })
+    .describe('how callers authenticate'),
+  routes: z.array(routeSchema).default([]).describe('first matching route wins'),
+}).describe('alerts that start runbooks');
+
+const scheduleSchema = strict({
+  name: targetName.describe('schedule name (schedule id)'),
+  runbook: runbook.describe('runbook to start'),
+  cron: cron.describe('5-field cron expression (minute hour day-of-month month day-of-week) or @daily etc.'),
+  timezone: timeZone.default('UTC').describe('IANA time zone of the cron expression'),
+  jitterSeconds: seconds(0, 3_600).default(0).describe('random delay added to each start'),
+  targets: z
+    .array(targetName)
+    .min(1, { error: 'must list at least one target' })
+    .describe('targets to run on, one run each'),
+}).describe('one schedule');
+
+const configObject = strict({
+  version: z.literal(1, { error: 'must be 1 (the only config version)' }).describe('config format version'),
+  defaultTarget: targetName.describe('target used when an alert, schedule or CLI call names none'),
+  targets: z.array(targetSchema).min(1, { error: 'must list at least one target' }).describe('mail servers'),
+  notifications: notificationsSchema.optional(),
+  alerts: alertsSchema.optional(),
+  schedules: z.array(scheduleSchema).default([]).describe('runbooks started on a timetable'),
+});
+
+/** The whole file, with the cross-field rules (run when the structure is valid; validate.ts runs them always). */
+export const configSchema = configObject.superRefine((config, ctx) => {
+  for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+});
+
+/** The shape the schema accepts, before the cross-field rules, for the reference doc. */
+export const configShapeSchema = configObject;
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type Target = Config['targets'][number];
+export type MailServer = Target['mailServer'];
+export type DockerEngine = Extract<MailServer, { kind: 'dms' }>['docker']['engine'];
+export type SshEndpoint = z.infer<typeof sshEndpointSchema>;
+export type Relay = Target['relay'];
+export type Canary = Target['canary'];
+export type Notifications = NonNullable<Config['notifications']>;
+export type Alerts = NonNullable<Config['alerts']>;
+export type AlertRouteConfig = Alerts['routes'][number];
+export type Schedule = Config['schedules'][number];
