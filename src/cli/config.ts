@@ -1,0 +1,50 @@
+/** `config` commands: check the config file before a worker or the alert receiver relies on it. */
+import type { Command } from 'commander';
+import { checkConfig, type CheckResult } from '../config/check.js';
+import { output, type OutputOptions } from './output.js';
+
+/** The verdict for people: which file, the targets it defines, each secret reference, then the problems. */
+export function renderCheck(result: CheckResult): string {
+  const { summary } = result;
+  const lines = [`config: ${summary.config} (${summary.reason})`];
+  if (summary.targets.length > 0) {
+    lines.push(`targets: ${summary.targets.length} (default: ${summary.defaultTarget ?? '-'})`);
+    for (const t of summary.targets) {
+      lines.push(`  ${t.name}: ${t.mailServer}`, `    ${t.relay}`, `    canary ${t.canary}`);
+    }
+    lines.push(`alert routes: ${summary.routes}, schedules: ${summary.schedules}`);
+  }
+  if (summary.secrets.length > 0) {
+    const missing = summary.secrets.filter((s) => !s.ok).length;
+    lines.push(
+      `secret references: ${summary.secrets.length}, ${missing === 0 ? 'all resolvable' : `${missing} not resolvable`}`,
+    );
+    for (const s of summary.secrets) {
+      lines.push(
+        `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.path} (${s.reference})${s.problem ? `: ${s.problem}` : ''}`,
+      );
+    }
+  }
+  if (result.warnings.length > 0) lines.push('warnings:', ...result.warnings.map((w) => `  ${w}`));
+  if (result.problems.length > 0) lines.push('problems:', ...result.problems.map((p) => `  ${p}`));
+  const count = result.problems.length;
+  lines.push(result.ok ? 'verdict: OK' : `verdict: NOT OK (${count} problem${count === 1 ? '' : 's'})`);
+  return lines.join('\n');
+}
+
+export function registerConfigCommands(program: Command): void {
+  const config = program.command('config').description('the configuration file');
+  config
+    .command('check')
+    .description(
+      'validate the config file and try every secret reference (exit 0 when usable, 1 when not); ' +
+        'default file: $MRB_CONFIG, else ./mail-runbooks.yaml, else .lab/target.yaml',
+    )
+    .option('-c, --config <path>', 'config file to check')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: OutputOptions & { config?: string }) => {
+      const result = await checkConfig(opts.config);
+      output(opts, result, renderCheck(result));
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * `config check`: is the file valid, which targets does it define, and can every secret reference be
+ * resolved here? Used by the CLI; also what a worker should run before it starts.
+ */
+import { ConfigError, formatProblem, loadConfig, resolveConfigPath } from './load.js';
+import type { Config, SshEndpoint, Target } from './schema.js';
+import { checkSecrets, type SecretCheck } from './secrets.js';
+
+export interface TargetSummary {
+  name: string;
+  mailServer: string;
+  relay: string;
+  canary: string;
+}
+
+export interface CheckSummary {
+  /** The file checked, and why that one. */
+  config: string;
+  reason: string;
+  defaultTarget?: string;
+  targets: TargetSummary[];
+  secrets: SecretCheck[];
+  routes: number;
+  schedules: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** One line each, `<file>:<line>:<col>: <path>: <what is wrong>`. */
+  problems: string[];
+  warnings: string[];
+  summary: CheckSummary;
+}
+
+const ssh = (s: SshEndpoint) => `ssh ${s.user}@${s.host}:${s.port}`;
+
+function describeTarget(t: Target): TargetSummary {
+  const server = t.mailServer;
+  let mailServer: string;
+  if (server.kind === 'postfix') {
+    mailServer = `postfix via ${ssh(server.ssh)}`;
+  } else {
+    const engine = server.docker.engine;
+    const via =
+      engine.type === 'socket'
+        ? `docker socket ${engine.socketPath}`
+        : engine.type === 'tcp'
+          ? `docker tcp+tls ${engine.host}:${engine.port}`
+          : `docker over ${ssh(engine)}`;
+    mailServer = `dms container ${server.docker.container} via ${via}`;
+  }
+  const relay = `${t.relay.flavour} relay via ${ssh(t.relay.ssh)}, mail port ${t.relay.port}, ${t.relay.service.manager} ${t.relay.service.name}`;
+  const sub = t.canary.submission;
+  const canary = `${t.canary.from} -> ${t.canary.to} via ${sub.host}:${sub.port} (${sub.tls})${t.canary.imap ? ', IMAP check' : ''}`;
+  return { name: t.name, mailServer, relay, canary };
+}
+
+function summarize(config: Config): Omit<CheckSummary, 'config' | 'reason' | 'secrets'> {
+  return {
+    defaultTarget: config.defaultTarget,
+    targets: config.targets.map(describeTarget),
+    routes: config.alerts?.routes.length ?? 0,
+    schedules: config.schedules.length,
+  };
+}
+
+/**
+ * Checks the config at `path` (default: resolveConfigPath()). Never throws for a bad config: the problems
+ * are in the result, and `ok` is false.
+ */
+export async function checkConfig(
+  path?: string,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CheckResult> {
+  const choice = resolveConfigPath({ explicit: path, env: options.env, cwd: options.cwd });
+  const summary: CheckSummary = {
+    config: choice.path,
+    reason: choice.reason,
+    targets: [],
+    secrets: [],
+    routes: 0,
+    schedules: 0,
+  };
+  if (!choice.exists) {
+    return { ok: false, problems: [`${choice.path}: config file not found`], warnings: [], summary };
+  }
+  let config: Config;
+  try {
+    config = await loadConfig(choice.path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { ok: false, problems: err.problems.map(formatProblem), warnings: [], summary };
+  }
+  const secrets = await checkSecrets(config, { env: options.env });
+  const problems = secrets
+    .filter((s) => !s.ok)
+    .map((s) => `${choice.path}: ${s.path}: secret not resolvable: ${s.problem ?? 'unknown problem'}`);
+  const warnings = secrets.flatMap((s) => (s.warning ? [`${choice.path}: ${s.path}: ${s.warning}`] : []));
+  return {
+    ok: problems.length === 0,
+    problems,
+    warnings,
+    summary: { ...summary, ...summarize(config), secrets },
+  };
+}
