@@ -1,4 +1,8 @@
-/** The runbook names (workflow types) and what each does, for the CLI, the alert routes and the schedules. */
+/**
+ * The runbook names (workflow types) and what each does: the one list the CLI, the config (alert routes,
+ * schedules) and the worker agree on. Pure data, so workflow and config code may both import it.
+ * Adding a runbook: its file in src/workflows/, its export in index.ts, and a line here.
+ */
 export const RUNBOOKS = {
   statusCheck: 'read-only status of the mail server, queue, logs and relay',
   queueBacklog: 'queue backlog / send failures: relay, key, SSH, flush, drain, verify',
@@ -9,6 +13,8 @@ export const RUNBOOKS = {
 } as const;
 
 export type RunbookName = keyof typeof RUNBOOKS;
+
+export const RUNBOOK_NAMES = Object.keys(RUNBOOKS) as [RunbookName, ...RunbookName[]];
 
 export function isRunbookName(name: string): name is RunbookName {
   return Object.hasOwn(RUNBOOKS, name);
