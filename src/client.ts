@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { registerConfigCommands } from './cli/config.js';
 import { registerRunCommands } from './cli/runs.js';
+import { registerScheduleCommands } from './cli/schedules.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .description('durable runbook automation for mail servers (docker-mailserver / Postfix + SMTP relay)')
     .showHelpAfterError();
   registerRunCommands(program);
+  registerScheduleCommands(program);
   registerConfigCommands(program);
   return program;
 }

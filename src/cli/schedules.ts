@@ -1,0 +1,100 @@
+/** `schedules` commands: make the config's schedules exist in Temporal (idempotent), list them, run one now. */
+import type { Command } from 'commander';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { connectClient } from '../temporal/connection.js';
+import { ensureSchedules, triggerSchedule, type ScheduleSpec } from '../temporal/schedules.js';
+import { CliError, output, type OutputOptions } from './output.js';
+
+/** One Temporal schedule per (config schedule, target). */
+export function scheduleSpecs(config: Config): ScheduleSpec[] {
+  return config.schedules.flatMap((s) =>
+    s.targets.map((target) => ({
+      name: s.name,
+      runbook: s.runbook,
+      cron: s.cron,
+      timezone: s.timezone,
+      jitterSeconds: s.jitterSeconds,
+      target,
+    })),
+  );
+}
+
+async function configFrom(path: string | undefined): Promise<Config> {
+  const choice = resolveConfigPath({ explicit: path });
+  if (!choice.exists) throw new CliError(`no config file: ${choice.reason}`);
+  return loadConfig(choice.path);
+}
+
+export function registerScheduleCommands(program: Command): void {
+  const schedules = program.command('schedules').description("the config's schedules in Temporal");
+  schedules
+    .command('ensure')
+    .description('create or update every schedule of the config; running it twice changes nothing')
+    .option('-c, --config <path>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: OutputOptions & { config?: string }) => {
+      const specs = scheduleSpecs(await configFrom(opts.config));
+      const client = await connectClient();
+      try {
+        const results = await ensureSchedules(client, specs);
+        output(
+          opts,
+          results,
+          results.length
+            ? results.map((r) => `${r.outcome.padEnd(9)} ${r.id}`).join('\n')
+            : 'the config has no schedules',
+        );
+      } finally {
+        await client.connection.close();
+      }
+    });
+  schedules
+    .command('list')
+    .description('list the schedules in Temporal')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: OutputOptions) => {
+      const client = await connectClient();
+      try {
+        const rows = [];
+        for await (const s of client.schedule.list()) {
+          if (!s.scheduleId.startsWith('mrb.')) continue;
+          rows.push({
+            id: s.scheduleId,
+            workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : undefined,
+            nextActionTimes: s.info.nextActionTimes.slice(0, 2).map((d) => d.toISOString()),
+            paused: s.state.paused,
+          });
+          if (rows.length >= 500) break;
+        }
+        output(
+          opts,
+          rows,
+          rows.length
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.id}  ${r.workflowType ?? '-'}  next ${r.nextActionTimes[0] ?? '-'}${r.paused ? '  (paused)' : ''}`,
+                )
+                .join('\n')
+            : 'no schedules',
+        );
+      } finally {
+        await client.connection.close();
+      }
+    });
+  schedules
+    .command('trigger')
+    .description('start the scheduled run now')
+    .argument('<scheduleId>', 'e.g. mrb.nightly-e2e.lab')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: OutputOptions) => {
+      const client = await connectClient();
+      try {
+        await triggerSchedule(client, id);
+        output(opts, { triggered: id }, `triggered ${id}`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+}
