@@ -29,6 +29,16 @@ export default defineConfig({
           testTimeout: 300_000,
         },
       },
+      {
+        // A browser (Debian chromium via playwright-core) in the real Temporal Web UI of a dev server.
+        test: {
+          name: 'ui',
+          include: ['test/ui/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

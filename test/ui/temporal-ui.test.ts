@@ -1,0 +1,195 @@
+/**
+ * The approval flow a person follows in the real Temporal Web UI (the one the pinned CLI's dev server
+ * serves, UI 2.42): start a runbook from the UI's start-workflow form, see it wait for approval in its
+ * Current Details, approve it with the `approve` Signal from the workflow page, and see it complete.
+ * The client double-checks each stage. Screenshots of every stage go to test-results/ui/.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { statusQuery } from '../../src/workflows/engine/messages.js';
+import type { RunbookReport } from '../../src/workflows/engine/types.js';
+import { freePort } from '../helpers/ports.js';
+import {
+  fillJson,
+  jsonEditor,
+  launchChromium,
+  pollUntil,
+  resetScreenshots,
+  screenshot,
+  within,
+} from '../helpers/ui.js';
+import type { engineFixture } from '../workflows/engine-fixture.js';
+import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+
+const UI_WAIT = 30_000;
+const taskQueue = `ui-${randomUUID()}`;
+const workflowId = `ui-approve-${randomUUID().slice(0, 8)}`;
+const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
+
+let dataDir: string | undefined;
+let server: DevServer | undefined;
+let workerConnection: NativeConnection | undefined;
+let worker: Worker | undefined;
+let running: Promise<void> | undefined;
+let clientConnection: Connection | undefined;
+let client: Client;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let page: Page;
+
+beforeAll(async () => {
+  await resetScreenshots();
+  Object.assign(fixtureActivities.world, { broken: true, repairs: 0, lookFailures: 0, notifications: [] });
+  dataDir = await mkdtemp(join(tmpdir(), 'mrb-ui-'));
+  const [port, uiPort] = [await freePort(), await freePort()];
+  server = await startDevServer({ dataDir, port, uiPort, log: () => {} });
+
+  workerConnection = await NativeConnection.connect({ address: server.address });
+  worker = await Worker.create({
+    connection: workerConnection,
+    taskQueue,
+    workflowsPath: fixturePath,
+    activities: {
+      ...fixtureActivities,
+      // Nobody should race the person at the browser: an hour to decide, no reminder during the test.
+      loadTargetPlan: fixtureActivities.makePlan({ timeoutSeconds: 3600, reminderAfterSeconds: 1800 }),
+    },
+  });
+  running = worker.run();
+
+  clientConnection = await Connection.connect({ address: server.address });
+  client = new Client({ connection: clientConnection });
+
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  context.setDefaultTimeout(UI_WAIT);
+  context.setDefaultNavigationTimeout(UI_WAIT);
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  // Each part is torn down even if an earlier one fails to stop.
+  const steps: [string, () => Promise<unknown> | undefined][] = [
+    ['browser', () => browser?.close()],
+    ['client', () => clientConnection?.close()],
+    [
+      'worker',
+      async () => {
+        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+        await within(60_000, 'worker shutdown', running ?? Promise.resolve());
+      },
+    ],
+    ['worker connection', () => workerConnection?.close()],
+    ['server', () => server?.stop()],
+    ['data dir', () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)],
+  ];
+  const problems: string[] = [];
+  for (const [name, stop] of steps) {
+    try {
+      await stop();
+    } catch (err) {
+      problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (problems.length) throw new Error(`teardown problems:\n${problems.join('\n')}`);
+});
+
+describe('Temporal Web UI', () => {
+  it('starts a runbook from the UI, shows it awaiting approval, approves it by Signal and shows it completed', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(async () => {
+      await screenshot(page, '99-failure').catch(() => undefined);
+    });
+    const ui = server!.uiUrl;
+
+    // 1. The workflows list offers "Start Workflow" (the dev server does not disable it).
+    await page.goto(`${ui}/namespaces/default/workflows`);
+    const startButton = page.getByRole('button', { name: 'Start Workflow' });
+    await startButton.waitFor();
+    await screenshot(page, '01-workflows-list');
+    await startButton.click();
+
+    // 2. The start form: id, task queue (the UI confirms a worker polls it), type and JSON input.
+    await page.getByRole('heading', { name: 'Start a Workflow' }).waitFor();
+    await page.getByLabel('Workflow ID', { exact: true }).fill(workflowId);
+    await page.getByLabel('Task Queue', { exact: true }).fill(taskQueue);
+    await page.getByLabel('Workflow Type', { exact: true }).fill('engineFixture');
+    expect(await fillJson(page, jsonEditor(page), { target: 'lab' })).toEqual({ target: 'lab' });
+    await page.getByText('Task Queue is Active').waitFor();
+    await screenshot(page, '02-start-form');
+    await page.getByRole('button', { name: 'Start Workflow' }).click();
+    await page.getByText('Workflow started successfully').waitFor();
+    await screenshot(page, '03-started');
+
+    // 3. The run exists, ran its check and now waits for approval of `repair` (asked the client too).
+    const handle = client.workflow.getHandle<typeof engineFixture>(workflowId);
+    const description = await handle.describe();
+    expect(description.type).toBe('engineFixture');
+    expect(description.taskQueue).toBe(taskQueue);
+    const status = await pollUntil(UI_WAIT, 'the run to await approval', async () => {
+      const s = await handle.query(statusQuery);
+      return s.pending ? s : undefined;
+    });
+    expect(status.pending?.step).toBe('repair');
+    expect(status.target).toBe('lab');
+
+    // 4. The workflow page shows it Running; User Metadata → Current Details renders setCurrentDetails
+    // (markdown, in a sandboxed iframe titled "output").
+    await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    await page.getByRole('heading', { name: workflowId }).waitFor();
+    await page.getByText('Running', { exact: true }).filter({ visible: true }).first().waitFor();
+    await page.getByRole('tab', { name: /User Metadata/ }).click();
+    const details = page.getByTitle('output').contentFrame();
+    await details.getByRole('heading', { name: /Awaiting approval:\s*repair/ }).waitFor();
+    await details.getByText('Current step: look').waitFor();
+    await screenshot(page, '04-awaiting-approval');
+
+    // 5. More Actions → Send a Signal → `approve` (the UI lists the workflow's signals) with the decision.
+    await page.getByRole('button', { name: 'More Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
+    await dialog.getByRole('button', { name: 'Select a signal' }).click();
+    await dialog.getByRole('option', { name: 'approve', exact: true }).click();
+    const decision = { by: 'ui-test', comment: 'approved in the browser' };
+    expect(await fillJson(page, jsonEditor(dialog), decision)).toEqual(decision);
+    await screenshot(page, '05-signal-dialog');
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await page.getByText('Workflow signaled.').waitFor();
+
+    // 6. The page updates itself to Completed; the final Current Details shows the verdict and decision.
+    await page
+      .getByText('Completed', { exact: true })
+      .filter({ visible: true })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await page.getByRole('tab', { name: /History/ }).click();
+    await page.getByText('Workflow Execution Completed').filter({ visible: true }).first().waitFor();
+    await screenshot(page, '06-completed');
+    await page.getByRole('tab', { name: /User Metadata/ }).click();
+    const finalDetails = page.getByTitle('output').contentFrame();
+    await finalDetails.getByText(/Verdict: fixed/).waitFor();
+    await finalDetails.getByText(/approved by ui-test \(signal\): approved in the browser/).waitFor();
+    await screenshot(page, '07-final-details');
+
+    const report: RunbookReport = await within(UI_WAIT, 'the workflow result', handle.result());
+    expect(report.verdict).toBe('fixed');
+    expect(report.decisions).toHaveLength(1);
+    expect(report.decisions[0]).toMatchObject({
+      step: 'repair',
+      approved: true,
+      by: 'ui-test',
+      comment: 'approved in the browser',
+      via: 'signal',
+    });
+    expect(fixtureActivities.world.repairs).toBe(1);
+  });
+});
