@@ -1,0 +1,23 @@
+/**
+ * What every mail server flavour (DMS container, plain Postfix host) shares: Postfix's tools, the socket
+ * list, the key-file check and the SSH check towards the relay. Flavour modules add their service manager
+ * and log path.
+ */
+import * as postfix from './postfix.js';
+import { fileStat, listeningTcp, sshEcho } from './posix.js';
+import type { CatalogueCommand } from './types.js';
+
+export const mailServerCommands = {
+  queueJson: postfix.queueJson,
+  queueList: postfix.queueList,
+  flushQueue: postfix.flushQueue,
+  flushMessage: postfix.flushMessage,
+  postsuper: postfix.postsuper,
+  postconfNonDefault: postfix.postconfNonDefault,
+  postconfMaster: postfix.postconfMaster,
+  postconfValues: postfix.postconfValues,
+  qshape: postfix.qshape,
+  listeningSockets: (): CatalogueCommand => listeningTcp(true),
+  keyFileStat: fileStat,
+  sshToRelay: sshEcho,
+} as const;

@@ -1,0 +1,160 @@
+/**
+ * Postfix's own tools, identical on a DMS container and a plain Postfix host (the transport decides
+ * where they run: docker exec or SSH). Read-only unless marked stateChanging.
+ */
+import { command, CommandInputError, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
+import { postconfParameter, queueId, queueName, type QueueName } from './validate.js';
+
+/** At most this many ids in one postsuper call; larger selections are split by the caller. */
+export const MAX_IDS_PER_POSTSUPER = 500;
+
+export type PostsuperAction = 'hold' | 'release' | 'requeue' | 'delete';
+
+const POSTSUPER_FLAG: Record<PostsuperAction, string> = {
+  hold: '-h',
+  release: '-H',
+  requeue: '-r',
+  delete: '-d',
+};
+
+// Hold/release/requeue of everything is reversible or harmless; deleting the whole queue is not, so 'ALL'
+// is refused for delete: queue surgery must name the messages it removes.
+const ALL_ALLOWED: Record<PostsuperAction, boolean> = {
+  hold: true,
+  release: true,
+  requeue: true,
+  delete: false,
+};
+
+export type PostsuperSelection =
+  { readonly ids: readonly string[] } | { readonly all: true; readonly queue?: QueueName };
+
+export function queueJson(): CatalogueCommand {
+  return command({
+    argv: ['postqueue', '-j'],
+    // Large queues: the summary consumes stdout line by line; the buffered copy is only a sample.
+    timeoutMs: 120 * SECOND,
+    maxOutputBytes: 1 * MIB,
+    stateChanging: false,
+    description: 'List the Postfix queue as one JSON object per message (postqueue -j)',
+  });
+}
+
+export function queueList(): CatalogueCommand {
+  return command({
+    argv: ['postqueue', '-p'],
+    timeoutMs: 60 * SECOND,
+    maxOutputBytes: 4 * MIB,
+    stateChanging: false,
+    description: 'List the Postfix queue in mailq format (postqueue -p)',
+  });
+}
+
+export function flushQueue(): CatalogueCommand {
+  return command({
+    argv: ['postqueue', '-f'],
+    timeoutMs: 30 * SECOND,
+    maxOutputBytes: 64 * KIB,
+    stateChanging: true,
+    description: 'Attempt delivery of all queued mail now (postqueue -f)',
+  });
+}
+
+export function flushMessage(id: string): CatalogueCommand {
+  return command({
+    argv: ['postqueue', '-i', queueId(id)],
+    timeoutMs: 30 * SECOND,
+    maxOutputBytes: 64 * KIB,
+    stateChanging: true,
+    description: `Attempt delivery of queued message ${id} now (postqueue -i)`,
+  });
+}
+
+export function postsuper(action: PostsuperAction, selection: PostsuperSelection): CatalogueCommand {
+  const flag = POSTSUPER_FLAG[action];
+  let args: string[];
+  let what: string;
+  if ('all' in selection) {
+    if (!ALL_ALLOWED[action]) {
+      throw new CommandInputError(
+        'queue ids',
+        `'ALL' is not allowed for ${action}: name the messages to delete`,
+      );
+    }
+    args = [flag, 'ALL'];
+    if (selection.queue !== undefined) args.push(queueName(selection.queue));
+    what = `all messages${selection.queue ? ` in the ${selection.queue} queue` : ''}`;
+  } else {
+    const ids = selection.ids;
+    if (ids.length === 0) throw new CommandInputError('queue ids', 'at least one queue id is required');
+    if (ids.length > MAX_IDS_PER_POSTSUPER) {
+      throw new CommandInputError(
+        'queue ids',
+        `at most ${MAX_IDS_PER_POSTSUPER} ids per call (got ${ids.length})`,
+      );
+    }
+    args = ids.flatMap((id, i) => [flag, queueId(id, `queue ids[${i}]`)]);
+    what = ids.length === 1 ? `message ${ids[0]}` : `${ids.length} messages`;
+  }
+  return command({
+    argv: ['postsuper', ...args],
+    timeoutMs: 60 * SECOND,
+    maxOutputBytes: 256 * KIB,
+    stateChanging: true,
+    description: `${action[0]?.toUpperCase()}${action.slice(1)} ${what} (postsuper ${flag})`,
+  });
+}
+
+export function postconfNonDefault(): CatalogueCommand {
+  return command({
+    argv: ['postconf', '-n'],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 1 * MIB,
+    stateChanging: false,
+    description: 'Show main.cf settings that differ from the defaults (postconf -n)',
+  });
+}
+
+export function postconfMaster(): CatalogueCommand {
+  return command({
+    argv: ['postconf', '-M'],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 1 * MIB,
+    stateChanging: false,
+    description: 'Show the master.cf services (postconf -M)',
+  });
+}
+
+export function postconfValues(parameters: readonly string[]): CatalogueCommand {
+  if (parameters.length === 0 || parameters.length > 50) {
+    throw new CommandInputError('postconf parameters', 'give 1 to 50 parameter names');
+  }
+  const names = parameters.map((p, i) => postconfParameter(p, `postconf parameters[${i}]`));
+  return command({
+    argv: ['postconf', '-h', ...names],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 256 * KIB,
+    stateChanging: false,
+    description: `Show the effective value of ${names.join(', ')} (postconf -h)`,
+  });
+}
+
+export interface QshapeOptions {
+  /** Queues to tally; qshape's default is incoming and active. */
+  readonly queues?: readonly QueueName[];
+  /** Tally by sender domain instead of recipient domain (-s). */
+  readonly bySender?: boolean;
+}
+
+export function qshape(options: QshapeOptions = {}): CatalogueCommand {
+  const queues = (options.queues ?? []).map((q, i) => queueName(q, `qshape queues[${i}]`));
+  return command({
+    argv: ['qshape', ...(options.bySender ? ['-s'] : []), ...queues],
+    timeoutMs: 120 * SECOND,
+    maxOutputBytes: 4 * MIB,
+    stateChanging: false,
+    description: `Queue shape by ${options.bySender ? 'sender' : 'recipient'} domain and age (qshape${
+      queues.length ? ` ${queues.join(' ')}` : ''
+    })`,
+  });
+}

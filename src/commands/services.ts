@@ -1,0 +1,55 @@
+/**
+ * Service managers: supervisord (DMS, and relays run under supervisor) and systemd (plain hosts, relays).
+ * Program/unit names are validated here; flavour modules narrow them further (DMS's known programs).
+ */
+import { command, KIB, SECOND, type CatalogueCommand } from './types.js';
+import { supervisorProgramName, systemdUnit } from './validate.js';
+
+/** `supervisorctl status [program]`; exits 3 when a listed program is not RUNNING, which is still an answer. */
+export function supervisorStatus(program?: string): CatalogueCommand {
+  const name = program === undefined ? undefined : supervisorProgramName(program);
+  return command({
+    argv: ['supervisorctl', 'status', ...(name ? [name] : [])],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 64 * KIB,
+    stateChanging: false,
+    description: `Show supervisord program state${name ? ` of ${name}` : 's'} (supervisorctl status)`,
+    okExitCodes: [0, 3],
+  });
+}
+
+export function supervisorRestart(program: string): CatalogueCommand {
+  const name = supervisorProgramName(program);
+  return command({
+    argv: ['supervisorctl', 'restart', name],
+    // supervisord waits for stopwaitsecs and startsecs; amavis can take half a minute to come up.
+    timeoutMs: 90 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: true,
+    description: `Restart supervisord program ${name} (supervisorctl restart)`,
+  });
+}
+
+/** `systemctl is-active UNIT` prints active/inactive/failed/...; exits 3 when not active (still an answer). */
+export function systemdIsActive(unit: string): CatalogueCommand {
+  const name = systemdUnit(unit);
+  return command({
+    argv: ['systemctl', 'is-active', '--', name],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: false,
+    description: `Show whether systemd unit ${name} is active (systemctl is-active)`,
+    okExitCodes: [0, 3, 4],
+  });
+}
+
+export function systemdRestart(unit: string): CatalogueCommand {
+  const name = systemdUnit(unit);
+  return command({
+    argv: ['systemctl', 'restart', '--', name],
+    timeoutMs: 120 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: true,
+    description: `Restart systemd unit ${name} (systemctl restart)`,
+  });
+}

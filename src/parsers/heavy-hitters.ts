@@ -1,0 +1,68 @@
+/**
+ * Bounded "top K" counting (Misra-Gries): at most `capacity` keys are held whatever the number of
+ * distinct keys. While the distinct keys fit, counts are exact; past that, each reported count is a lower
+ * bound that is at most `maxUndercount` below the true count, and every key with a true share above
+ * total/(capacity+1) is guaranteed to be held. Amortised O(1) per add.
+ */
+export interface TopEntry {
+  readonly key: string;
+  readonly count: number;
+}
+
+export interface TopList {
+  readonly top: readonly TopEntry[];
+  /** Everything not in `top` (total minus the listed counts). */
+  readonly otherCount: number;
+  /** True when no key was ever dropped: counts are exact. */
+  readonly exact: boolean;
+  /** Upper bound on how far any listed count may be below the true count (0 when exact). */
+  readonly maxUndercount: number;
+}
+
+export class HeavyHitters {
+  private readonly counts = new Map<string, number>();
+  private decrements = 0;
+  private total = 0;
+
+  constructor(private readonly capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError('capacity must be a positive integer');
+  }
+
+  add(key: string): void {
+    this.total++;
+    const c = this.counts.get(key);
+    if (c !== undefined) {
+      this.counts.set(key, c + 1);
+      return;
+    }
+    if (this.counts.size < this.capacity) {
+      this.counts.set(key, 1);
+      return;
+    }
+    // Full: the new key and every held key lose one; keys that reach zero make room.
+    this.decrements++;
+    for (const [k, v] of this.counts) {
+      if (v <= 1) this.counts.delete(k);
+      else this.counts.set(k, v - 1);
+    }
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+
+  top(k: number): TopList {
+    const top = [...this.counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, k)
+      .map(([key, count]) => ({ key, count }));
+    const listed = top.reduce((s, e) => s + e.count, 0);
+    return {
+      top,
+      otherCount: this.total - listed,
+      exact: this.decrements === 0,
+      maxUndercount: this.decrements,
+    };
+  }
+}
