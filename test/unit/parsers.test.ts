@@ -21,6 +21,22 @@ import {
   privateKeyProblems,
 } from '../../src/parsers/index.js';
 
+describe('fixtures', () => {
+  it('come from the real tools, with their provenance in the header', () => {
+    for (const f of [
+      'postqueue-j.txt',
+      'postqueue-p.txt',
+      'supervisorctl-status.txt',
+      'ss-tlnp.txt',
+      'mail-log.txt',
+    ]) {
+      const header = fixtureHeader(f).join('\n');
+      expect(header, f).toMatch(/captured by test\/fixtures\/capture\/capture\.ts/);
+      expect(header, f).toMatch(/postfix 3\.\d+/);
+    }
+  });
+});
+
 describe('postqueue -j', () => {
   it('parses the captured queue', () => {
     const messages = parsePostqueueJson(readFixture('postqueue-j.txt'));
