@@ -26,7 +26,8 @@ export async function imageExists(docker: Docker, name: string): Promise<boolean
 export async function debianMirrorFromAptSources(root = '/etc/apt'): Promise<string> {
   const files = [join(root, 'sources.list')];
   try {
-    for (const f of (await readdir(join(root, 'sources.list.d'))).sort()) files.push(join(root, 'sources.list.d', f));
+    for (const f of (await readdir(join(root, 'sources.list.d'))).sort())
+      files.push(join(root, 'sources.list.d', f));
   } catch {
     // no sources.list.d
   }
@@ -87,15 +88,22 @@ export async function ensureBaseImage(
   const mirror = await debianMirrorFromAptSources();
   const dir = await mkdtemp(join(tmpdir(), 'mrb-rootfs-'));
   try {
-    log(`lab: building base image ${BASE_IMAGE}: debootstrap --variant=minbase ${SUITE} from ${mirror} (about a minute)`);
+    log(
+      `lab: building base image ${BASE_IMAGE}: debootstrap --variant=minbase ${SUITE} from ${mirror} (about a minute)`,
+    );
     await run(['debootstrap', '--variant=minbase', SUITE, dir, mirror], log);
     log(`lab: importing root filesystem as ${BASE_IMAGE}`);
     await new Promise<void>((resolve, reject) => {
       const tar = spawn('tar', ['-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
       tar.on('error', reject);
       const [repo, tag] = BASE_IMAGE.split(':');
-      docker.importImage(tar.stdout as unknown as string, { repo, tag }, (err, stream) => {
-        if (err || !stream) return reject(err ?? new Error('docker import returned no stream'));
+      // dockerode's typings say string, but importImage streams any readable as the request body.
+      const body = tar.stdout as unknown;
+      docker.importImage(body as string, { repo, tag }, (err: unknown, stream) => {
+        if (err || !stream) {
+          reject(err instanceof Error ? err : new Error('docker import failed: no stream returned'));
+          return;
+        }
         docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
       });
     });

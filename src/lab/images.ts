@@ -1,0 +1,174 @@
+/**
+ * The lab images, built locally from lab/images/<name>/ (Dockerfile + rootfs/) on top of the debootstrapped
+ * base image. Each image carries a label with the hash of its build context (and its parent's hash): when
+ * nothing changed, `up` does not even start a build; when something did, Docker's layer cache keeps the
+ * slow apt-get layers and only the changed steps run.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { BASE_IMAGE, ensureBaseImage } from './base-image.js';
+
+export const IMAGE_HASH_LABEL = 'org.mail-runbooks.lab.context-hash';
+
+export const IMAGES = {
+  mailbase: 'mrb-lab/mailbase:latest',
+  mail: 'mrb-lab/mail:latest',
+  relay: 'mrb-lab/relay:latest',
+} as const;
+export type ImageName = keyof typeof IMAGES;
+
+/** Build order; each image names its parent (mailbase's parent is the debootstrapped base). */
+const BUILD: { name: ImageName; parent: ImageName | 'base' }[] = [
+  { name: 'mailbase', parent: 'base' },
+  { name: 'mail', parent: 'mailbase' },
+  { name: 'relay', parent: 'mailbase' },
+];
+
+export const IMAGES_DIR = fileURLToPath(new URL('../../lab/images/', import.meta.url));
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of (await readdir(d, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.isFile()) out.push(relative(dir, p));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Hash of a build context: paths, executable bits and contents, plus the parent's identity. */
+export async function contextHash(dir: string, parent: string): Promise<string> {
+  const h = createHash('sha256').update(`parent ${parent}\n`);
+  for (const file of await listFiles(dir)) {
+    const p = join(dir, file);
+    const mode = (await stat(p)).mode & 0o111 ? 'x' : '-';
+    h.update(`${file} ${mode}\n`)
+      .update(await readFile(p))
+      .update('\n');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+async function imageLabel(docker: Docker, image: string): Promise<string | undefined> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return info.Config?.Labels?.[IMAGE_HASH_LABEL] ?? '';
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+interface BuildEvent {
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+async function build(
+  docker: Docker,
+  name: ImageName,
+  hash: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const dir = join(IMAGES_DIR, name);
+  const started = Date.now();
+  const stream = await docker.buildImage(
+    { context: dir, src: await listFiles(dir) },
+    {
+      t: IMAGES[name],
+      labels: { [IMAGE_HASH_LABEL]: hash, 'org.mail-runbooks.lab': '1' },
+      buildargs: { MAILBASE: IMAGES.mailbase },
+      rm: true,
+      forcerm: true,
+    },
+  );
+  let tail: string[] = [];
+  let step = '';
+  let packages = 0;
+  const ticker = setInterval(
+    () =>
+      log(
+        `lab: [${name}] still building${step ? ` (${step})` : ''}, ${Math.round((Date.now() - started) / 1000)} s`,
+      ),
+    15_000,
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null, events: BuildEvent[]) => {
+          const failed = err?.message ?? events.find((e) => e.error)?.error;
+          if (failed) reject(new Error(`building ${IMAGES[name]} failed: ${failed}\n${tail.join('\n')}`));
+          else resolve();
+        },
+        (event: BuildEvent) => {
+          for (const line of (event.stream ?? '').split('\n')) {
+            const text = line.trimEnd();
+            if (!text) continue;
+            tail = [...tail.slice(-30), text];
+            const m = /^Step (\d+\/\d+) : (.*)$/.exec(text);
+            if (m) {
+              step = `step ${m[1]}`;
+              log(`lab: [${name}] step ${m[1]}: ${m[2]!.replace(/\s+/g, ' ').slice(0, 90)}`);
+            } else if (text.includes('Using cache')) {
+              log(`lab: [${name}]   (cached)`);
+            } else if (/^Setting up /.test(text)) {
+              // apt progress: one line per package would be noisy, show every 25th
+              if (packages++ % 25 === 0) log(`lab: [${name}]   ${text.slice(0, 90)} (package ${packages})`);
+            }
+          }
+          if (event.error) tail.push(event.error);
+        },
+      );
+    });
+  } finally {
+    clearInterval(ticker);
+  }
+  log(`lab: [${name}] built ${IMAGES[name]} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+export interface ImagesResult {
+  images: Record<ImageName, string>;
+  built: ImageName[];
+  seconds: { base: number; images: number };
+}
+
+/**
+ * Ensures the base image and the lab images exist and match lab/images/. `only` restricts the work to the
+ * images a run needs (with --dms-image the mail image is not needed).
+ */
+export async function ensureImages(
+  docker: Docker,
+  log: (line: string) => void,
+  only: readonly ImageName[] = ['mailbase', 'mail', 'relay'],
+): Promise<ImagesResult> {
+  const t0 = Date.now();
+  await ensureBaseImage(docker, log);
+  const baseId = (await docker.getImage(BASE_IMAGE).inspect()).Id;
+  const t1 = Date.now();
+  const hashes: Partial<Record<ImageName | 'base', string>> = { base: baseId };
+  const built: ImageName[] = [];
+  for (const { name, parent } of BUILD) {
+    const hash = await contextHash(join(IMAGES_DIR, name), hashes[parent]!);
+    hashes[name] = hash;
+    if (!only.includes(name) && !(name === 'mailbase')) continue;
+    if ((await imageLabel(docker, IMAGES[name])) === hash) continue;
+    log(`lab: building image ${IMAGES[name]} from lab/images/${name}`);
+    await build(docker, name, hash, log);
+    built.push(name);
+  }
+  return {
+    images: { ...IMAGES },
+    built,
+    seconds: { base: (t1 - t0) / 1000, images: (Date.now() - t1) / 1000 },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The lab's fixed shape (names, domains, container roles) and its few settings (host ports, image for the
+ * mail server), persisted in .lab/lab.json so that `up`, `status`, `fault` and `down` agree.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+export const LAB_LABEL = 'org.mail-runbooks.lab';
+export const NETWORK = 'mrb-lab';
+
+/** DNS names inside the lab network (network aliases) and mail domains. */
+export const NAMES = {
+  mailHost: 'mail.lab.test',
+  mailDomain: 'lab.test',
+  relayHost: 'relay.lab.test',
+  destHost: 'dest.lab.test',
+  destDomain: 'dest.test',
+  canaryUser: 'canary@lab.test',
+  destUser: 'canary@dest.test',
+  floodSender: 'flood@lab.test',
+  floodRecipient: 'flood@dest.test',
+  relaySaslUser: 'lab-mailserver',
+  relayAdmin: 'relayadmin',
+  relayPort: 2526,
+} as const;
+
+export type Role = 'mailserver' | 'relay' | 'dest';
+export const ROLES: readonly Role[] = ['dest', 'relay', 'mailserver'];
+
+export const CONTAINERS: Record<Role, string> = {
+  mailserver: 'mrb-lab-mailserver',
+  relay: 'mrb-lab-relay',
+  dest: 'mrb-lab-dest',
+};
+
+/** Host ports, all published on 127.0.0.1 only. */
+export interface LabPorts {
+  /** mail server port 25 (used by the open-relay probe) */
+  smtp: number;
+  /** mail server submission, STARTTLS */
+  submission: number;
+  /** mail server submissions (465), implicit TLS */
+  submissions: number;
+  /** mail server IMAPS (canary mailbox canary@lab.test) */
+  imaps: number;
+  /** relay host sshd */
+  relaySsh: number;
+  /** destination IMAPS (canary@dest.test) */
+  destImaps: number;
+}
+
+export const DEFAULT_PORTS: LabPorts = {
+  smtp: 12525,
+  submission: 10587,
+  submissions: 10465,
+  imaps: 10993,
+  relaySsh: 10022,
+  destImaps: 11993,
+};
+
+export interface LabSettings {
+  ports: LabPorts;
+  /** A docker-mailserver image to use for the mail server instead of the lab's own image. */
+  dmsImage?: string;
+}
+
+export interface LabPaths {
+  root: string;
+  dir: string;
+  secrets: string;
+  ca: string;
+  config: string;
+  settings: string;
+}
+
+export function labPaths(root = process.cwd()): LabPaths {
+  const dir = resolve(root, '.lab');
+  return {
+    root: resolve(root),
+    dir,
+    secrets: join(dir, 'secrets'),
+    ca: join(dir, 'ca'),
+    config: join(dir, 'target.yaml'),
+    settings: join(dir, 'lab.json'),
+  };
+}
+
+/** Parses "name=port,name=port" (or repeated --port name=port) into port overrides. */
+export function parsePorts(specs: readonly string[]): Partial<LabPorts> {
+  const out: Partial<LabPorts> = {};
+  for (const spec of specs.flatMap((s) => s.split(',')).filter(Boolean)) {
+    const m = /^([a-zA-Z]+)=(\d{1,5})$/.exec(spec.trim());
+    if (!m || !(m[1]! in DEFAULT_PORTS)) {
+      throw new Error(
+        `bad port setting '${spec}': use NAME=PORT with NAME one of ${Object.keys(DEFAULT_PORTS).join(', ')}`,
+      );
+    }
+    const port = Number(m[2]);
+    if (port < 1024 || port > 65535) throw new Error(`port ${port} for ${m[1]}: choose 1024..65535`);
+    out[m[1] as keyof LabPorts] = port;
+  }
+  return out;
+}
+
+export async function loadSettings(paths: LabPaths): Promise<LabSettings> {
+  try {
+    const saved = JSON.parse(await readFile(paths.settings, 'utf8')) as Partial<LabSettings>;
+    return {
+      ports: { ...DEFAULT_PORTS, ...saved.ports },
+      ...(saved.dmsImage ? { dmsImage: saved.dmsImage } : {}),
+    };
+  } catch {
+    return { ports: { ...DEFAULT_PORTS } };
+  }
+}
+
+export async function saveSettings(paths: LabPaths, settings: LabSettings): Promise<void> {
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await writeFile(paths.settings, JSON.stringify(settings, null, 2) + '\n');
+}

@@ -1,0 +1,101 @@
+/**
+ * Writes .lab/target.yaml: a config (src/config/schema.ts) with the default target `lab` pointing at the
+ * running lab. Secrets are `{ file: ... }` references relative to .lab/ (the config file's folder).
+ */
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { MATERIAL_FILES, type LabMaterial } from './material.js';
+import { CONTAINERS, NAMES, type LabPaths, type LabSettings } from './settings.js';
+
+export const RELAY_LOG = '/var/log/smtp-relay/relay.log';
+export const RELAY_ERROR_LOG = '/var/log/smtp-relay/relay.err.log';
+
+export function targetConfig(
+  settings: LabSettings,
+  material: Pick<LabMaterial, 'relayHostKeyFingerprint'>,
+): object {
+  const ca = { file: MATERIAL_FILES.caCert };
+  return {
+    version: 1,
+    defaultTarget: 'lab',
+    targets: [
+      {
+        name: 'lab',
+        mailServer: {
+          kind: 'dms',
+          docker: {
+            engine: { type: 'socket', socketPath: '/var/run/docker.sock' },
+            container: CONTAINERS.mailserver,
+          },
+          mailLog: '/var/log/mail/mail.log',
+          relayClient: {
+            keyPath: '/home/cloudrelay/.ssh/id_rsa',
+            keyOwner: 'root',
+            sshConfig: '/home/cloudrelay/.ssh/config',
+            hostAlias: 'cloudrelay',
+          },
+        },
+        relay: {
+          flavour: 'linux',
+          ssh: {
+            host: '127.0.0.1',
+            port: settings.ports.relaySsh,
+            user: NAMES.relayAdmin,
+            privateKey: { file: MATERIAL_FILES.relayAdminKey },
+            hostKey: material.relayHostKeyFingerprint,
+          },
+          port: NAMES.relayPort,
+          service: { manager: 'supervisor', name: 'smtp-relay' },
+          logs: { log: RELAY_LOG, errorLog: RELAY_ERROR_LOG },
+        },
+        canary: {
+          submission: {
+            host: '127.0.0.1',
+            port: settings.ports.submission,
+            tls: 'starttls',
+            ca,
+            servername: NAMES.mailHost,
+            user: NAMES.canaryUser,
+            password: { file: MATERIAL_FILES.canaryPassword },
+          },
+          from: NAMES.canaryUser,
+          to: NAMES.destUser,
+          expectRelay: NAMES.relayHost,
+          imap: {
+            host: '127.0.0.1',
+            port: settings.ports.destImaps,
+            tls: 'implicit',
+            ca,
+            servername: NAMES.destHost,
+            user: NAMES.destUser,
+            password: { file: MATERIAL_FILES.destPassword },
+            mailbox: 'INBOX',
+          },
+        },
+        thresholds: {
+          queueDrainBelow: 5,
+          drainTimeoutSeconds: 600,
+          deliveryTimeoutSeconds: 120,
+          logTailLines: 50,
+        },
+        approval: { timeoutSeconds: 3600, reminderAfterSeconds: 900, onTimeout: 'abort', unattended: [] },
+      },
+    ],
+  };
+}
+
+export async function writeTargetConfig(
+  paths: LabPaths,
+  settings: LabSettings,
+  material: Pick<LabMaterial, 'relayHostKeyFingerprint'>,
+): Promise<string> {
+  const header = [
+    '# Written by `npm run lab -- up` for the local mail lab; regenerated on every up (do not edit).',
+    '# Secret references are relative to this folder (.lab/); the files are mode 0600.',
+    '',
+  ].join('\n');
+  await writeFile(paths.config, header + stringify(targetConfig(settings, material), { lineWidth: 0 }), {
+    mode: 0o600,
+  });
+  return paths.config;
+}
