@@ -1,16 +1,330 @@
+/**
+ * The lab's faults: each one breaks the lab the way production breaks, so the runbooks can be exercised
+ * against real symptoms in Postfix's log and queue. Every fault is injected and healed through the Docker
+ * engine (exec in a lab container), and records itself in /var/lib/lab/faults/<name> inside the container
+ * it changed, which is what `lab status` lists. The scripts below are fixed text; arguments reach them
+ * only as validated environment values, never spliced into the script.
+ */
+import { dexec, pollUntil } from './docker.js';
 import type { LabContext } from './lab.js';
+import { labNetwork } from './lab.js';
+import { CONTAINERS, NAMES, type Role } from './settings.js';
+
 export interface Fault {
   name: string;
+  /** Arguments, for `lab faults` (e.g. "N"). */
   usage?: string;
   summary: string;
+  /** The container the fault changes (and where its marker lives). */
+  role: Role;
+  inject(ctx: LabContext, args: readonly string[]): Promise<string>;
+  /** Restores health; safe to call when the fault is not active. */
+  heal(ctx: LabContext): Promise<string>;
 }
-export const FAULTS: Fault[] = [];
+
+const MARKERS = '/var/lib/lab/faults';
+
+/** Runs a fixed bash script in a lab container; values come in through the environment. */
+async function sh(
+  ctx: LabContext,
+  role: Role,
+  script: string,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<string> {
+  const r = await dexec(ctx.docker, CONTAINERS[role], ['bash', '-euo', 'pipefail', '-c', script], {
+    timeoutMs,
+    env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+  });
+  if (r.exitCode !== 0) {
+    throw new Error(
+      `${CONTAINERS[role]}: ${(r.stderr || r.stdout).trim().slice(-1500) || `exit ${r.exitCode}`}`,
+    );
+  }
+  return r.stdout.trim();
+}
+
+async function mark(ctx: LabContext, role: Role, name: string, detail: string): Promise<void> {
+  await sh(ctx, role, `mkdir -p ${MARKERS} && printf '%s\\n' "$DETAIL" > "${MARKERS}/$NAME"`, {
+    NAME: name,
+    DETAIL: detail,
+  });
+}
+
+async function unmark(ctx: LabContext, role: Role, name: string): Promise<void> {
+  await sh(ctx, role, `rm -f "${MARKERS}/$NAME"`, { NAME: name });
+}
+
+async function marker(ctx: LabContext, role: Role, name: string): Promise<string | undefined> {
+  const out = await sh(ctx, role, `cat "${MARKERS}/$NAME" 2>/dev/null || true`, { NAME: name });
+  return out === '' ? undefined : out;
+}
+
+/** Is a TCP port listening inside a container (ss)? */
+async function listening(ctx: LabContext, role: Role, port: number): Promise<boolean> {
+  const out = await sh(ctx, role, 'ss -Htln');
+  return new RegExp(`[:.]${port}\\s`).test(`${out}\n`);
+}
+
+/** Waits until a port inside a container answers with an SMTP greeting (bounded). */
+async function waitGreeting(ctx: LabContext, role: Role, port: number, timeoutMs = 60_000): Promise<void> {
+  await pollUntil(`${CONTAINERS[role]} port ${port} to greet`, timeoutMs, async () => {
+    const out = await sh(
+      ctx,
+      role,
+      `timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$PORT"' && IFS= read -r l <&3 && echo "$l" && printf "QUIT\\r\\n" >&3 && read -r _ <&3' || true`,
+      { PORT: String(port) },
+    );
+    return out.startsWith('220');
+  });
+}
+
+async function reloadPostfix(ctx: LabContext): Promise<void> {
+  await sh(ctx, 'mailserver', 'postfix reload >/dev/null 2>&1');
+}
+
+const relayDown: Fault = {
+  name: 'relay-down',
+  summary: 'relay watchdog service stopped (supervisorctl stop smtp-relay): port 2526 refuses connections',
+  role: 'relay',
+  async inject(ctx) {
+    await sh(ctx, 'relay', 'supervisorctl stop smtp-relay >/dev/null');
+    await pollUntil(
+      'relay port 2526 to close',
+      30_000,
+      async () => !(await listening(ctx, 'relay', NAMES.relayPort)),
+    );
+    await mark(ctx, 'relay', 'relay-down', 'smtp-relay stopped');
+    return 'smtp-relay stopped; port 2526 closed';
+  },
+  async heal(ctx) {
+    await sh(ctx, 'relay', 'supervisorctl start smtp-relay >/dev/null || true');
+    await waitGreeting(ctx, 'relay', NAMES.relayPort);
+    await unmark(ctx, 'relay', 'relay-down');
+    return 'smtp-relay running; port 2526 answers';
+  },
+};
+
+const relayHung: Fault = {
+  name: 'relay-hung',
+  summary: 'relay accepts TCP on 2526 but never answers (its Postfix process group is frozen with SIGSTOP)',
+  role: 'relay',
+  async inject(ctx) {
+    const pid = await sh(
+      ctx,
+      'relay',
+      'pid=$(tr -d " \\n" < /var/spool/postfix/pid/master.pid); kill -STOP -- "-$pid"; echo "$pid"',
+    );
+    await mark(ctx, 'relay', 'relay-hung', `postfix master process group ${pid} stopped (SIGSTOP)`);
+    return `relay Postfix (process group ${pid}) frozen: connections to 2526 are accepted and never greeted`;
+  },
+  async heal(ctx) {
+    await sh(
+      ctx,
+      'relay',
+      'pid=$(tr -d " \\n" < /var/spool/postfix/pid/master.pid 2>/dev/null || true); [ -z "$pid" ] || kill -CONT -- "-$pid" 2>/dev/null || true',
+    );
+    await waitGreeting(ctx, 'relay', NAMES.relayPort);
+    await unmark(ctx, 'relay', 'relay-hung');
+    return 'relay Postfix resumed; port 2526 answers';
+  },
+};
+
+const relayAuth: Fault = {
+  name: 'relay-auth',
+  summary: "relay rejects the mail server's SASL credentials (its password for the relay user changed)",
+  role: 'relay',
+  async inject(ctx) {
+    if (await marker(ctx, 'relay', 'relay-auth')) return 'already active';
+    await sh(
+      ctx,
+      'relay',
+      [
+        'cp -p /etc/dovecot/relay-users /var/lib/lab/relay-users.orig',
+        // same user, another (random, unknown) password
+        'hash=$(doveadm pw -s SSHA512 -p "$(head -c 18 /dev/urandom | base64)")',
+        'awk -F: -v h="$hash" -v OFS=: \'{ $2 = h; print }\' /var/lib/lab/relay-users.orig > /etc/dovecot/relay-users.new',
+        'chown root:dovecot /etc/dovecot/relay-users.new && chmod 0640 /etc/dovecot/relay-users.new',
+        'mv /etc/dovecot/relay-users.new /etc/dovecot/relay-users',
+      ].join('\n'),
+    );
+    await mark(
+      ctx,
+      'relay',
+      'relay-auth',
+      `password of SASL user ${NAMES.relaySaslUser} changed on the relay`,
+    );
+    return `relay now rejects ${NAMES.relaySaslUser}'s password (535 5.7.8)`;
+  },
+  async heal(ctx) {
+    await sh(
+      ctx,
+      'relay',
+      '[ ! -f /var/lib/lab/relay-users.orig ] || mv /var/lib/lab/relay-users.orig /etc/dovecot/relay-users',
+    );
+    await unmark(ctx, 'relay', 'relay-auth');
+    return 'relay credentials restored';
+  },
+};
+
+const amavisDown: Fault = {
+  name: 'amavis-down',
+  summary: 'amavis stopped (supervisorctl stop amavis): mail deferred, 127.0.0.1:10024 Connection refused',
+  role: 'mailserver',
+  async inject(ctx) {
+    await sh(ctx, 'mailserver', 'supervisorctl stop amavis >/dev/null');
+    await pollUntil(
+      'amavis port 10024 to close',
+      30_000,
+      async () => !(await listening(ctx, 'mailserver', 10024)),
+    );
+    await mark(ctx, 'mailserver', 'amavis-down', 'amavis stopped');
+    return 'amavis stopped; 127.0.0.1:10024 refuses connections';
+  },
+  async heal(ctx) {
+    await sh(ctx, 'mailserver', 'supervisorctl start amavis >/dev/null || true');
+    await waitGreeting(ctx, 'mailserver', 10024);
+    await unmark(ctx, 'mailserver', 'amavis-down');
+    return 'amavis running; 10024 answers';
+  },
+};
+
+const sshKeyPerms: Fault = {
+  name: 'ssh-key-perms',
+  summary: "the mail server's relay SSH key /home/cloudrelay/.ssh/id_rsa made 0644 (ssh refuses to use it)",
+  role: 'mailserver',
+  async inject(ctx) {
+    await sh(ctx, 'mailserver', 'chmod 0644 /home/cloudrelay/.ssh/id_rsa');
+    await mark(ctx, 'mailserver', 'ssh-key-perms', '/home/cloudrelay/.ssh/id_rsa is 0644');
+    return '/home/cloudrelay/.ssh/id_rsa is now 0644';
+  },
+  async heal(ctx) {
+    await sh(
+      ctx,
+      'mailserver',
+      'chown root:root /home/cloudrelay/.ssh/id_rsa && chmod 0600 /home/cloudrelay/.ssh/id_rsa',
+    );
+    await unmark(ctx, 'mailserver', 'ssh-key-perms');
+    return '/home/cloudrelay/.ssh/id_rsa is 0600 again';
+  },
+};
+
+const MAX_FLOOD = 100_000;
+
+const queueFlood: Fault = {
+  name: 'queue-flood',
+  usage: 'N',
+  summary: `N deferred messages (1..${MAX_FLOOD}, default 1000) from ${NAMES.floodSender} in the mail queue, made in seconds`,
+  role: 'mailserver',
+  async inject(ctx, args) {
+    const raw = args[0] ?? '1000';
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_FLOOD) {
+      throw new Error(`queue-flood N: N must be a whole number from 1 to ${MAX_FLOOD}, not '${raw}'`);
+    }
+    const out = await sh(ctx, 'mailserver', 'lab-queue-flood create "$N" 2>/dev/null', { N: raw }, 600_000);
+    const count = await sh(ctx, 'mailserver', 'lab-queue-flood count', {}, 120_000);
+    await mark(ctx, 'mailserver', 'queue-flood', `${count} flood messages queued (${out})`);
+    return out;
+  },
+  async heal(ctx) {
+    const out = await sh(ctx, 'mailserver', 'lab-queue-flood remove', {}, 600_000);
+    await unmark(ctx, 'mailserver', 'queue-flood');
+    return out;
+  },
+};
+
+const relaymapIneffective: Fault = {
+  name: 'relaymap-ineffective',
+  summary:
+    'relayhost_map still present but sender_dependent_relayhost_maps unset: lab.test mail no longer uses the relay',
+  role: 'mailserver',
+  async inject(ctx) {
+    const current = await sh(ctx, 'mailserver', 'postconf -h sender_dependent_relayhost_maps');
+    if (!current) return 'already active (sender_dependent_relayhost_maps is empty)';
+    await mark(ctx, 'mailserver', 'relaymap-ineffective', `sender_dependent_relayhost_maps was: ${current}`);
+    await sh(ctx, 'mailserver', 'postconf -X sender_dependent_relayhost_maps');
+    await reloadPostfix(ctx);
+    return 'sender_dependent_relayhost_maps removed (relayhost_map left in place); Postfix reloaded';
+  },
+  async heal(ctx) {
+    await sh(
+      ctx,
+      'mailserver',
+      '[ -n "$(postconf -h sender_dependent_relayhost_maps)" ] || postconf -e "sender_dependent_relayhost_maps = texthash:/etc/postfix/relayhost_map"',
+    );
+    await reloadPostfix(ctx);
+    await unmark(ctx, 'mailserver', 'relaymap-ineffective');
+    return 'sender_dependent_relayhost_maps = texthash:/etc/postfix/relayhost_map; Postfix reloaded';
+  },
+};
+
+/** The private range PERMIT_DOCKER=network trusts, or the lab subnet's /16 when it lies outside it. */
+async function wideRange(ctx: LabContext): Promise<string> {
+  const net = await labNetwork(ctx);
+  const [a, b] = (net?.subnet ?? '172.16.0.0/12').split('.').map(Number);
+  if (a === 172 && b !== undefined && b >= 16 && b <= 31) return '172.16.0.0/12';
+  return `${a}.${b}.0.0/16`;
+}
+
+const openRelay: Fault = {
+  name: 'open-relay',
+  summary:
+    'mynetworks trusts a whole private range (like PERMIT_DOCKER=network): unauthenticated relaying on port 25',
+  role: 'mailserver',
+  async inject(ctx) {
+    if (await marker(ctx, 'mailserver', 'open-relay')) return 'already active';
+    const before = await sh(ctx, 'mailserver', 'postconf -h mynetworks');
+    const range = await wideRange(ctx);
+    await sh(
+      ctx,
+      'mailserver',
+      'echo "$BEFORE" > /var/lib/lab/mynetworks.orig && postconf -e "mynetworks = 127.0.0.0/8 $RANGE"',
+      {
+        BEFORE: before,
+        RANGE: range,
+      },
+    );
+    await reloadPostfix(ctx);
+    await mark(ctx, 'mailserver', 'open-relay', `mynetworks = 127.0.0.0/8 ${range} (was: ${before})`);
+    return `mynetworks = 127.0.0.0/8 ${range}; Postfix reloaded`;
+  },
+  async heal(ctx) {
+    await sh(
+      ctx,
+      'mailserver',
+      'before=$(cat /var/lib/lab/mynetworks.orig 2>/dev/null || echo 127.0.0.0/8); postconf -e "mynetworks = $before"; rm -f /var/lib/lab/mynetworks.orig',
+    );
+    await reloadPostfix(ctx);
+    await unmark(ctx, 'mailserver', 'open-relay');
+    return 'mynetworks restored; Postfix reloaded';
+  },
+};
+
+export const FAULTS: readonly Fault[] = [
+  relayDown,
+  relayHung,
+  relayAuth,
+  amavisDown,
+  sshKeyPerms,
+  queueFlood,
+  relaymapIneffective,
+  openRelay,
+];
+
 export function findFault(name: string): Fault {
-  throw new Error(`unknown fault ${name}`);
+  const fault = FAULTS.find((f) => f.name === name);
+  if (!fault) throw new Error(`unknown fault '${name}'; faults: ${FAULTS.map((f) => f.name).join(', ')}`);
+  return fault;
 }
-export async function injectFault(_c: LabContext, _f: Fault, _a: string[]): Promise<string> {
-  return '';
+
+export async function injectFault(
+  ctx: LabContext,
+  fault: Fault,
+  args: readonly string[] = [],
+): Promise<string> {
+  return fault.inject(ctx, args);
 }
-export async function healFault(_c: LabContext, _f: Fault): Promise<string> {
-  return '';
+
+export async function healFault(ctx: LabContext, fault: Fault): Promise<string> {
+  return fault.heal(ctx);
 }

@@ -162,13 +162,15 @@ export async function waitForMail(
   );
 }
 
-/** Mail log lines of the mail server that mention a queue id (or match a pattern). */
+/** The last `lines` lines of a log in a lab container (default: the mail server's mail log). */
 export async function mailLog(
   lab: Lab,
   role: Role = 'mailserver',
   path = '/var/log/mail/mail.log',
+  lines = 5000,
 ): Promise<string> {
-  return (await inLab(lab, role, ['cat', path])).stdout;
+  // only the tail: after a large queue flood the log holds 100,000s of lines
+  return (await inLab(lab, role, ['tail', '-n', String(lines), path])).stdout;
 }
 
 /** Waits until the mail server's log has a line matching `pattern` (bounded). Returns the line. */
@@ -222,4 +224,22 @@ export async function waitQueueGone(lab: Lab, queueId: string, timeoutMs = 60_00
     },
     1000,
   );
+}
+
+/**
+ * amavis hands every submitted message back to Postfix under a new queue id (127.0.0.1:10025); the relay
+ * leg is logged under that id. Waits for amavis's "Queue-ID: <id> ... queued_as: <new>" line.
+ */
+export async function reinjectedId(lab: Lab, queueId: string, timeoutMs = 30_000): Promise<string> {
+  const line = await waitForLog(lab, new RegExp(`Queue-ID: ${queueId}, .*queued_as: ([0-9A-F]+)`), timeoutMs);
+  const id = /queued_as: ([0-9A-F]+)/.exec(line)?.[1];
+  if (!id) throw new Error(`no queued_as in: ${line}`);
+  return id;
+}
+
+/** Heals a fault even when the test failed half way, then flushes so deferred test mail moves on. */
+export async function healAndFlush(lab: Lab, name: string): Promise<void> {
+  const { findFault, healFault } = await import('../../src/lab/faults.js');
+  await healFault(lab.ctx, findFault(name));
+  await flush(lab);
 }

@@ -100,7 +100,8 @@ describe('lab up', () => {
     for (const name of Object.values(CONTAINERS)) {
       const info = await lab.ctx.docker.getContainer(name).inspect();
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual([NETWORK]);
-      const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
+      const portBindings = (info.HostConfig.PortBindings ?? {}) as Record<string, { HostIp: string }[]>;
+      const bindings = Object.values(portBindings).flat();
       expect(bindings.length).toBeGreaterThan(0);
       for (const b of bindings) expect(b.HostIp).toBe('127.0.0.1');
     }
