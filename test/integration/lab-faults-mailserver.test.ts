@@ -1,0 +1,187 @@
+/**
+ * Mail server faults: amavis down, the relay key's permissions, a relay map Postfix does not use, and an
+ * open relay. Each shows the symptom the runbooks look for; healing restores the healthy behaviour.
+ */
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findFault, injectFault } from '../../src/lab/faults.js';
+import { labStatus } from '../../src/lab/lab.js';
+import { NAMES } from '../../src/lab/settings.js';
+import {
+  ensureLab,
+  healAndFlush,
+  inLab,
+  queue,
+  reinjectedId,
+  submit,
+  token,
+  waitForLog,
+  waitForMail,
+  type Lab,
+} from '../helpers/lab.js';
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await ensureLab();
+});
+afterAll(async () => {
+  for (const name of ['amavis-down', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay']) {
+    await healAndFlush(lab, name).catch(() => undefined);
+  }
+});
+
+const RELAY = NAMES.relayHost.replace(/\./g, '\\.');
+
+describe('amavis-down', () => {
+  it('mail is deferred with dsn=4.4.1 127.0.0.1[127.0.0.1]:10024 Connection refused; heal + flush delivers', async () => {
+    await injectFault(lab.ctx, findFault('amavis-down'), []);
+    try {
+      const st = await labStatus(lab.ctx);
+      const ms = st.containers.find((c) => c.role === 'mailserver')!;
+      expect(ms.faults.map((f) => f.name)).toContain('amavis-down');
+      expect(ms.problems.join('\n')).toMatch(/program amavis|port 10024/);
+
+      const t = token();
+      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
+      const line = await waitForLog(
+        lab,
+        new RegExp(`${queueId}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
+        60_000,
+      );
+      expect(line).toMatch(
+        /dsn=4\.4\.1, status=deferred \(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:10024: Connection refused\)/,
+      );
+      const entry = (await queue(lab)).find((m) => m.queue_id === queueId);
+      expect(entry?.queue_name).toBe('deferred');
+      expect(entry?.recipients[0]?.delay_reason).toContain('127.0.0.1[127.0.0.1]:10024: Connection refused');
+
+      await healAndFlush(lab, 'amavis-down');
+      await waitForMail(lab, 'dest', t, 60_000);
+    } finally {
+      await healAndFlush(lab, 'amavis-down');
+    }
+  });
+});
+
+describe('ssh-key-perms', () => {
+  const ssh = ['ssh', '-F', '/home/cloudrelay/.ssh/config', 'cloudrelay', 'echo', 'OK'];
+
+  it('makes the relay key 0644 so ssh refuses it; heal restores 0600 and ssh works', async () => {
+    await injectFault(lab.ctx, findFault('ssh-key-perms'), []);
+    try {
+      const mode = await inLab(lab, 'mailserver', ['stat', '-c', '%a', '/home/cloudrelay/.ssh/id_rsa']);
+      expect(mode.stdout.trim()).toBe('644');
+      const r = await inLab(lab, 'mailserver', ssh, { allowFail: true });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toContain('UNPROTECTED PRIVATE KEY FILE');
+      expect(r.stderr).toMatch(/Permissions 0644 for '\/home\/cloudrelay\/\.ssh\/id_rsa' are too open/);
+      expect(r.stderr).toContain('Permission denied (publickey)');
+    } finally {
+      await healAndFlush(lab, 'ssh-key-perms');
+    }
+    expect(
+      (await inLab(lab, 'mailserver', ['stat', '-c', '%a', '/home/cloudrelay/.ssh/id_rsa'])).stdout.trim(),
+    ).toBe('600');
+    expect((await inLab(lab, 'mailserver', ssh)).stdout.trim()).toBe('OK');
+  });
+});
+
+describe('relaymap-ineffective', () => {
+  it('relayhost_map is still there but unused: mail goes direct (relay=none) and is deferred; heal routes via the relay', async () => {
+    await injectFault(lab.ctx, findFault('relaymap-ineffective'), []);
+    try {
+      expect(
+        (await inLab(lab, 'mailserver', ['postconf', '-h', 'sender_dependent_relayhost_maps'])).stdout.trim(),
+      ).toBe('');
+      expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).toContain(
+        `@${NAMES.mailDomain} [${NAMES.relayHost}]:2526`,
+      );
+      const t = token();
+      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
+      const id = await reinjectedId(lab, queueId);
+      // no relay: Postfix looks up dest.test's MX itself (the lab's DNS answers nothing outside the lab)
+      const line = await waitForLog(
+        lab,
+        new RegExp(`${id}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
+        60_000,
+      );
+      expect(line).toMatch(/Host or domain name not found\. Name service error for name=dest\.test type=MX/);
+      expect(line).not.toContain(NAMES.relayHost);
+
+      await healAndFlush(lab, 'relaymap-ineffective');
+      await waitForMail(lab, 'dest', t, 60_000);
+      await waitForLog(
+        lab,
+        new RegExp(`${id}: to=<${NAMES.destUser}>, relay=${RELAY}\\[[0-9.]+\\]:2526, .*status=sent`),
+        30_000,
+      );
+    } finally {
+      await healAndFlush(lab, 'relaymap-ineffective');
+    }
+  });
+});
+
+/** Unauthenticated SMTP on the mail server's port 25 (published on 127.0.0.1): the RCPT reply. */
+async function relayProbe(): Promise<string> {
+  const socket: Socket = connect({ host: '127.0.0.1', port: lab.ports.smtp });
+  socket.setTimeout(15_000);
+  let buffer = '';
+  const replies: string[] = [];
+  let waiting: ((line: string) => void) | undefined;
+  socket.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    for (;;) {
+      const i = buffer.indexOf('\r\n');
+      if (i < 0) break;
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      if (/^\d{3} /.test(line)) {
+        if (waiting) {
+          const w = waiting;
+          waiting = undefined;
+          w(line);
+        } else replies.push(line);
+      }
+    }
+  });
+  const reply = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const queued = replies.shift();
+      if (queued !== undefined) return resolve(queued);
+      waiting = resolve;
+      socket.once('timeout', () => reject(new Error('SMTP probe timed out')));
+      socket.once('error', reject);
+    });
+  try {
+    await reply();
+    socket.write('EHLO probe.example.test\r\n');
+    await reply();
+    socket.write('MAIL FROM:<probe@outside.example>\r\n');
+    await reply();
+    socket.write('RCPT TO:<victim@elsewhere.example>\r\n');
+    const rcpt = await reply();
+    socket.write('QUIT\r\n');
+    return rcpt;
+  } finally {
+    socket.end();
+  }
+}
+
+describe('open-relay', () => {
+  it('relay access is denied without AUTH; with mynetworks = a whole private range it is granted (250); heal denies again', async () => {
+    expect(await relayProbe()).toMatch(/^454 4\.7\.1 .*Relay access denied/);
+    await injectFault(lab.ctx, findFault('open-relay'), []);
+    try {
+      expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout).toMatch(
+        /\/(12|16)\b/,
+      );
+      expect(await relayProbe()).toMatch(/^250 /);
+    } finally {
+      await healAndFlush(lab, 'open-relay');
+    }
+    expect(await relayProbe()).toMatch(/^454 4\.7\.1 .*Relay access denied/);
+    expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout.trim()).toBe(
+      '127.0.0.0/8',
+    );
+  });
+});
