@@ -4,7 +4,7 @@
  * together with the dev server.
  */
 import { fileURLToPath } from 'node:url';
-import type { NativeConnection} from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from './activities/index.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';

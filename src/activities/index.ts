@@ -1,3 +1,25 @@
 /** Every activity the worker registers. Workflows import this module's types only. */
+export { sendCanary } from './canary.js';
+export { waitCanaryDelivered } from './delivery.js';
+export { amavisListening, reinjectionService, waitAmavisListening } from './inbound.js';
+export {
+  mailLogTail,
+  mailServerState,
+  restartProgram,
+  setMailServerRunning,
+  supervisorPrograms,
+} from './mail-server.js';
 export { notify } from './notify.js';
 export { loadTargetPlan } from './plan.js';
+export { flushQueue, queueSummary, requeueDeferred, waitQueueDrained } from './queue.js';
+export {
+  outboundDeferrals,
+  relayAnswersSmtp,
+  relayLogs,
+  relayPortListening,
+  relayWatchdogState,
+  restartRelayWatchdog,
+  setRelayRunning,
+  waitRelayListening,
+} from './relay.js';
+export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay-client.js';

@@ -1,6 +1,17 @@
 /** Loads the non-secret settings of a target that a run needs (thresholds, approval policy, flavours). */
 import type { TargetPlan } from '../workflows/engine/types.js';
+import { targetConfig } from './context.js';
 
 export async function loadTargetPlan(target?: string): Promise<TargetPlan> {
-  throw new Error(`config not wired yet (target ${target ?? 'default'})`);
+  const t = await targetConfig(target);
+  return {
+    target: t.name,
+    mailServerKind: t.mailServer.kind,
+    relayFlavour: t.relay.flavour,
+    relayPort: t.relay.port,
+    thresholds: { ...t.thresholds },
+    approval: { ...t.approval, unattended: [...t.approval.unattended] },
+    canaryConfigured: true,
+    imapConfigured: t.canary.imap !== undefined,
+  };
 }

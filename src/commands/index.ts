@@ -12,3 +12,4 @@ export {
 } from './postfix.js';
 export { MAX_TAIL_LINES, STAT_FORMAT, type SshEchoOptions } from './posix.js';
 export { isQueueId, QUEUE_NAMES, type QueueName } from './validate.js';
+export { mailServerCommands } from './mail-server.js';

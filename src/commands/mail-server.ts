@@ -4,7 +4,7 @@
  * and log path.
  */
 import * as postfix from './postfix.js';
-import { fileStat, listeningTcp, sshEcho } from './posix.js';
+import { fileStat, listeningTcp, restrictKeyMode, setOwner, smtpProbe, sshEcho } from './posix.js';
 import type { CatalogueCommand } from './types.js';
 
 export const mailServerCommands = {
@@ -19,5 +19,8 @@ export const mailServerCommands = {
   qshape: postfix.qshape,
   listeningSockets: (): CatalogueCommand => listeningTcp(true),
   keyFileStat: fileStat,
+  restrictKeyMode,
+  setKeyOwner: setOwner,
+  smtpProbe,
   sshToRelay: sshEcho,
 } as const;

@@ -1,6 +1,6 @@
 /** Generic read-only POSIX checks shared by every Linux flavour: sockets, file metadata, SSH reachability. */
 import { command, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
-import { absolutePath, boundedInt, sshAlias } from './validate.js';
+import { absolutePath, boundedInt, port as portNumber, smtpHost, sshAlias, unixUser } from './validate.js';
 
 export function listeningTcp(withProcesses: boolean): CatalogueCommand {
   return command({
@@ -31,8 +31,8 @@ export function fileStat(path: string): CatalogueCommand {
 }
 
 export interface SshEchoOptions {
-  /** ssh_config file that defines the alias (HostName, User, IdentityFile, UserKnownHostsFile). */
-  readonly configPath: string;
+  /** ssh_config file that defines the alias (HostName, User, IdentityFile, UserKnownHostsFile); default ~/.ssh/config. */
+  readonly configPath?: string;
   readonly alias: string;
   readonly connectTimeoutSeconds?: number;
 }
@@ -43,14 +43,14 @@ export interface SshEchoOptions {
  * command line comes first): an unknown or changed host key fails the check instead of being trusted.
  */
 export function sshEcho(options: SshEchoOptions): CatalogueCommand {
-  const config = absolutePath(options.configPath, 'ssh config path');
+  const config =
+    options.configPath === undefined ? undefined : absolutePath(options.configPath, 'ssh config path');
   const alias = sshAlias(options.alias);
   const connectTimeout = Math.max(1, Math.min(60, Math.trunc(options.connectTimeoutSeconds ?? 10)));
   return command({
     argv: [
       'ssh',
-      '-F',
-      config,
+      ...(config === undefined ? [] : ['-F', config]),
       '-o',
       'BatchMode=yes',
       '-o',
@@ -65,7 +65,7 @@ export function sshEcho(options: SshEchoOptions): CatalogueCommand {
     timeoutMs: (connectTimeout + 10) * SECOND,
     maxOutputBytes: 16 * KIB,
     stateChanging: false,
-    description: `Check that SSH to '${alias}' works non-interactively (ssh -F ${config} ${alias} echo OK)`,
+    description: `Check that SSH to '${alias}' works non-interactively (ssh${config === undefined ? '' : ` -F ${config}`} ${alias} echo OK)`,
   });
 }
 
@@ -82,5 +82,62 @@ export function tailFile(path: string, lines: number, label: string): CatalogueC
     maxOutputBytes: Math.min(n * 2 * KIB, 8 * MIB),
     stateChanging: false,
     description: `Last ${n} lines of ${label} (${p})`,
+  });
+}
+
+/** Restricts a private key to its owner (what ssh demands). State-changing: behind approval. */
+export function restrictKeyMode(path: string): CatalogueCommand {
+  const p = absolutePath(path, 'key path');
+  return command({
+    argv: ['chmod', '0600', '--', p],
+    timeoutMs: 10 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: true,
+    description: `Restrict ${p} to its owner (chmod 0600)`,
+  });
+}
+
+/** Gives a file to the user that must own it (ssh refuses a key owned by someone else). */
+export function setOwner(path: string, owner: string): CatalogueCommand {
+  const p = absolutePath(path, 'key path');
+  const user = unixUser(owner);
+  return command({
+    argv: ['chown', '--', user, p],
+    timeoutMs: 10 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: true,
+    description: `Give ${p} to ${user} (chown)`,
+  });
+}
+
+/**
+ * Talks SMTP to a server the way Postfix's smtp client would, from the host that sends through it
+ * (posttls-finger ships with Postfix): greeting, EHLO and, where offered, the TLS handshake. A relay that
+ * accepts TCP but never answers fails here even though its port "listens".
+ */
+export function smtpProbe(host: string, port: number, timeoutSeconds = 10): CatalogueCommand {
+  const h = smtpHost(host);
+  const p = portNumber(port, 'relay port');
+  const t = boundedInt(timeoutSeconds, 1, 60, 'timeout seconds');
+  return command({
+    // -l none: greeting and EHLO only; dnssec_probe= stops the probe's own DNS query for the root zone.
+    argv: [
+      'posttls-finger',
+      '-l',
+      'none',
+      '-o',
+      'dnssec_probe=',
+      '-t',
+      String(t),
+      '-T',
+      String(t),
+      `[${h}]:${p}`,
+    ],
+    timeoutMs: (3 * t + 5) * SECOND,
+    maxOutputBytes: 64 * KIB,
+    stateChanging: false,
+    description: `Talk SMTP to [${h}]:${p} like Postfix would (posttls-finger)`,
+    // posttls-finger exits 0 even when the session failed: parsers/smtp-probe.ts reads the verdict.
+    okExitCodes: [0, 1],
   });
 }

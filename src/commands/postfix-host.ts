@@ -17,6 +17,8 @@ export const postfixHostCommands = {
     services.systemdIsActive(unit),
   serviceRestart: (unit: string = POSTFIX_HOST_DEFAULT_UNIT): CatalogueCommand =>
     services.systemdRestart(unit),
+  serviceSet: (running: boolean, unit: string = POSTFIX_HOST_DEFAULT_UNIT): CatalogueCommand =>
+    services.systemdSet(unit, running),
   tailMailLog: (lines: number, path: string = POSTFIX_HOST_MAIL_LOG): CatalogueCommand =>
     tailFile(path, lines, 'mail log'),
 } as const;

@@ -13,5 +13,7 @@ export const relayLinuxCommands = {
   systemdRestart: services.systemdRestart,
   supervisorStatus: (program: string): CatalogueCommand => services.supervisorStatus(program),
   supervisorRestart: services.supervisorRestart,
+  supervisorSet: services.supervisorSet,
+  systemdSet: services.systemdSet,
   tailLog: (path: string, lines: number): CatalogueCommand => tailFile(path, lines, 'relay log'),
 } as const;

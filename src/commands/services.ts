@@ -53,3 +53,29 @@ export function systemdRestart(unit: string): CatalogueCommand {
     description: `Restart systemd unit ${name} (systemctl restart)`,
   });
 }
+
+/** `supervisorctl start|stop program`: the start/stop runbook. */
+export function supervisorSet(program: string, running: boolean): CatalogueCommand {
+  const name = supervisorProgramName(program);
+  const verb = running ? 'start' : 'stop';
+  return command({
+    argv: ['supervisorctl', verb, name],
+    timeoutMs: 90 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: true,
+    description: `${running ? 'Start' : 'Stop'} supervisord program ${name} (supervisorctl ${verb})`,
+  });
+}
+
+/** `systemctl start|stop UNIT`: the start/stop runbook. */
+export function systemdSet(unit: string, running: boolean): CatalogueCommand {
+  const name = systemdUnit(unit);
+  const verb = running ? 'start' : 'stop';
+  return command({
+    argv: ['systemctl', verb, '--', name],
+    timeoutMs: 120 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: true,
+    description: `${running ? 'Start' : 'Stop'} systemd unit ${name} (systemctl ${verb})`,
+  });
+}

@@ -98,6 +98,22 @@ export function supervisorProgramName(value: string, field = 'supervisord progra
   return value;
 }
 
+/** A Unix user name (owner of a key file). */
+export function unixUser(value: string, field = 'user'): string {
+  if (!/^[a-z_][a-z0-9_.-]{0,31}$/.test(value)) {
+    throw new CommandInputError(field, `'${printable(value)}' is not a Unix user name`);
+  }
+  return value;
+}
+
+/** A host name or IPv4/IPv6 address for an SMTP probe: no spaces, brackets or option-like leading '-'. */
+export function smtpHost(value: string, field = 'host'): string {
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]{2,45})$/.test(value)) {
+    throw new CommandInputError(field, `'${printable(value)}' is not a host name or address`);
+  }
+  return value;
+}
+
 /** Shows a rejected value safely in an error: control characters escaped, length capped. */
 export function printable(value: string): string {
   const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);

@@ -87,3 +87,9 @@ export function normaliseDelayReason(reason: string, options: NormaliseOptions =
   const text = out.join(' ');
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 3)}...` : text;
 }
+
+/**
+ * A deferral that no retry fixes: the relay refused our SASL credentials (Postfix defers these, so they
+ * look transient in the queue). Runbooks hand over instead of flushing or waiting.
+ */
+export const CREDENTIALS_REFUSED = /SASL authentication failed|535[ -]5\.7\.8|authentication failed/i;

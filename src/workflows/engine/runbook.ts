@@ -112,11 +112,15 @@ export class Runbook {
     }
   }
 
-  /** A state-changing step: waits for approval (or the target's unattended policy), then runs once. */
+  /**
+   * A state-changing step: waits for approval (or the target's unattended policy), then runs. The call gets
+   * a once-key unique to this run and step: actions use it so that a retried activity (worker killed
+   * mid-action) does not apply the change twice.
+   */
   async act<E>(
     name: string,
     options: ActOptions,
-    call: () => Promise<StepOutcome<E>>,
+    call: (onceKey: string) => Promise<StepOutcome<E>>,
   ): Promise<StepOutcome<E>> {
     const decision = await this.awaitDecision(name, options);
     if (!decision.approved) {
@@ -132,7 +136,8 @@ export class Runbook {
         `the alert resolved before ${name}; the re-check found the target healthy, so nothing was changed`,
       );
     }
-    return this.check(name, call, 'action');
+    const { workflowId, runId } = workflowInfo();
+    return this.check(name, () => call(`${workflowId}.${runId}.${name}`), 'action');
   }
 
   /** Ends the run now with this verdict. */

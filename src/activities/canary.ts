@@ -1,0 +1,50 @@
+/** End-to-end canary, leg 1: authenticated submission; acceptance is the queue id in the 250 reply. */
+import { submitCanary } from '../mail/submission.js';
+import type { StepOutcome } from '../workflows/engine/types.js';
+import { secret, targetConfig } from './context.js';
+import { outcome } from './outcome.js';
+
+export interface CanaryAcceptance {
+  queueId: string;
+  acceptanceMs: number;
+  response: string;
+  submission: string;
+}
+
+export async function sendCanary(targetName: string, token: string): Promise<StepOutcome<CanaryAcceptance>> {
+  const target = await targetConfig(targetName);
+  const { submission, from, to } = target.canary;
+  const where = `${submission.host}:${submission.port} (${submission.tls})`;
+  try {
+    const accepted = await submitCanary(
+      {
+        host: submission.host,
+        port: submission.port,
+        tls: submission.tls,
+        ca: submission.ca && (await secret(submission.ca)),
+        servername: submission.servername,
+        user: submission.user,
+        password: await secret(submission.password),
+      },
+      { from, to, token },
+    );
+    return outcome(
+      true,
+      `canary accepted by ${where} as ${accepted.queueId} in ${accepted.acceptanceMs} ms`,
+      {
+        queueId: accepted.queueId,
+        acceptanceMs: accepted.acceptanceMs,
+        response: accepted.response,
+        submission: where,
+      },
+    );
+  } catch (err) {
+    // Submission refused is a finding about the target (leg 1 broke), not a reason to retry blindly.
+    return outcome(false, `submission leg failed at ${where}: ${(err as Error).message}`, {
+      queueId: '',
+      acceptanceMs: -1,
+      response: (err as { response?: string }).response ?? '',
+      submission: where,
+    });
+  }
+}

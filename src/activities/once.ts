@@ -1,0 +1,30 @@
+/**
+ * Exactly-once for state-changing actions. A retried attempt (the worker died after the change but before
+ * the result reached the server) finds the previous attempt's heartbeat, which is recorded right after the
+ * change, and returns that outcome instead of restarting or flushing a second time.
+ */
+import { Context } from '@temporalio/activity';
+import type { StepOutcome } from '../workflows/engine/types.js';
+
+interface Applied<E> {
+  onceKey: string;
+  outcome: StepOutcome<E>;
+}
+
+export async function once<E>(
+  onceKey: string,
+  apply: () => Promise<StepOutcome<E>>,
+): Promise<StepOutcome<E>> {
+  const ctx = Context.current();
+  const previous = ctx.info.heartbeatDetails as Applied<E> | undefined;
+  if (previous?.onceKey === onceKey && previous.outcome) {
+    ctx.log.info('action already applied by an earlier attempt; not applying it again', { onceKey });
+    return {
+      ...previous.outcome,
+      summary: `${previous.outcome.summary} (applied once, by attempt before a retry)`,
+    };
+  }
+  const outcome = await apply();
+  ctx.heartbeat({ onceKey, outcome } satisfies Applied<E>);
+  return outcome;
+}

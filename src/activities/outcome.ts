@@ -1,0 +1,12 @@
+/** Helpers for activities: outcomes and the error types the engine's retry policies recognise. */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { StepOutcome } from '../workflows/engine/types.js';
+
+export function outcome<E>(ok: boolean, summary: string, evidence: E): StepOutcome<E> {
+  return { ok, summary, evidence };
+}
+
+/** A mistake in the config file or input: retrying cannot help. */
+export function configError(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'ConfigError');
+}

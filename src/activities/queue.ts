@@ -1,0 +1,124 @@
+/** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
+import { Context } from '@temporalio/activity';
+import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
+import type { StepOutcome } from '../workflows/engine/types.js';
+import { mailServerHost, targetConfig } from './context.js';
+import { mailCommands } from './mail-commands.js';
+import { once } from './once.js';
+import { outcome } from './outcome.js';
+import { runOk } from './run.js';
+import { pollUntil } from './wait.js';
+
+const TOP_ENTRIES = 10;
+
+/** Streams `postqueue -j` through the accumulator: memory and result stay bounded whatever the queue size. */
+async function summarise(targetName: string): Promise<{ summary: QueueSummary; threshold: number }> {
+  const target = await targetConfig(targetName);
+  const host = await mailServerHost(target);
+  const acc = new QueueSummaryAccumulator({ now: Math.floor(Date.now() / 1000), topK: TOP_ENTRIES });
+  let lines = 0;
+  await runOk(host, () => mailCommands(target).queueJson(), {
+    onStdoutLine: (line) => {
+      acc.addLine(line);
+      // Big queues take a while to list: show the worker is alive.
+      if (++lines % 20_000 === 0) Context.current().heartbeat({ lines });
+    },
+  });
+  return { summary: acc.result(), threshold: target.thresholds.queueDrainBelow };
+}
+
+function describe(s: QueueSummary): string {
+  if (s.messages === 0) return 'queue is empty';
+  const q = s.byQueue;
+  const reason = s.deferralReasons.top[0];
+  return [
+    `${s.messages} queued (${q.deferred.messages} deferred, ${q.active.messages} active, ${q.hold.messages} on hold)`,
+    s.oldest && `oldest ${Math.round(s.oldest.ageSeconds / 60)} min`,
+    reason && `top reason: ${reason.key} (${reason.count})`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** Queue summary; ok = fewer messages than the target's queueDrainBelow threshold. */
+export async function queueSummary(targetName: string): Promise<StepOutcome<QueueSummary>> {
+  const { summary, threshold } = await summarise(targetName);
+  const ok = summary.messages < threshold;
+  return outcome(ok, `${describe(summary)}${ok ? '' : ` (backlog: threshold ${threshold})`}`, summary);
+}
+
+/** `postqueue -f`: retry every deferred message now. */
+export async function flushQueue(
+  targetName: string,
+  onceKey: string,
+): Promise<StepOutcome<{ output: string }>> {
+  const target = await targetConfig(targetName);
+  const host = await mailServerHost(target);
+  return once(onceKey, async () => {
+    const r = await runOk(host, () => mailCommands(target).flushQueue());
+    return outcome(true, 'asked Postfix to retry all queued mail now (postqueue -f)', {
+      output: r.stdout.trim(),
+    });
+  });
+}
+
+/** `postsuper -r ALL deferred`: requeue so deferred mail goes through cleanup (and the content filter) again. */
+export async function requeueDeferred(
+  targetName: string,
+  onceKey: string,
+): Promise<StepOutcome<{ output: string }>> {
+  const target = await targetConfig(targetName);
+  const host = await mailServerHost(target);
+  return once(onceKey, async () => {
+    const r = await runOk(host, () =>
+      mailCommands(target).postsuper('requeue', { all: true, queue: 'deferred' }),
+    );
+    const combined = `${r.stdout}${r.stderr}`.trim();
+    return outcome(
+      true,
+      `requeued deferred mail (postsuper -r ALL deferred)${combined ? `: ${combined}` : ''}`,
+      { output: combined },
+    );
+  });
+}
+
+export interface DrainEvidence {
+  threshold: number;
+  start: number;
+  end: number;
+  waitedSeconds: number;
+  summary: QueueSummary;
+}
+
+/** Polls the queue until it is below the threshold or drainTimeoutSeconds passes. */
+export async function waitQueueDrained(targetName: string): Promise<StepOutcome<DrainEvidence>> {
+  const target = await targetConfig(targetName);
+  const { drainTimeoutSeconds, queueDrainBelow } = target.thresholds;
+  let start: number | undefined;
+  const polled = await pollUntil(
+    drainTimeoutSeconds,
+    5_000,
+    async () => {
+      const { summary } = await summarise(targetName);
+      start ??= summary.messages;
+      return summary;
+    },
+    (s) => s.messages < queueDrainBelow,
+  );
+  const s = polled.last;
+  const waitedSeconds = Math.round(polled.waitedMs / 1000);
+  const evidence = {
+    threshold: queueDrainBelow,
+    start: start ?? s.messages,
+    end: s.messages,
+    waitedSeconds,
+    summary: s,
+  };
+  return polled.done
+    ? outcome(true, `queue drained from ${evidence.start} to ${s.messages} in ${waitedSeconds} s`, evidence)
+    : outcome(
+        false,
+        `queue did not drain below ${queueDrainBelow} within ${drainTimeoutSeconds} s: ${describe(s)}`,
+        evidence,
+      );
+}

@@ -1,0 +1,104 @@
+/**
+ * How the mail server itself reaches the relay over SSH (the seed runbook's `ssh cloudrelay echo OK`):
+ * its private key must exist with safe permissions, and the non-interactive SSH login must work.
+ */
+import type { Target } from '../config/schema.js';
+import { parseStat, privateKeyProblems, type FileStat } from '../parsers/index.js';
+import type { StepOutcome } from '../workflows/engine/types.js';
+import { mailServerHost, targetConfig } from './context.js';
+import { mailCommands } from './mail-commands.js';
+import { once } from './once.js';
+import { configError, outcome } from './outcome.js';
+import { run, runOk, tail } from './run.js';
+
+type RelayClient = NonNullable<Target['mailServer']['relayClient']>;
+
+function relayClient(target: Target): RelayClient | undefined {
+  return target.mailServer.relayClient;
+}
+
+export interface KeyEvidence {
+  path: string;
+  expectedOwner: string;
+  stat?: FileStat;
+  problems: string[];
+}
+
+/** The relay key in the mail server: present, a regular file, mode 0600 (or 0400), right owner. */
+export async function relayKeyPermissions(targetName: string): Promise<StepOutcome<KeyEvidence>> {
+  const target = await targetConfig(targetName);
+  const client = relayClient(target);
+  if (!client) {
+    return outcome(true, 'no relayClient configured: the mail server does not use SSH to the relay', {
+      path: '',
+      expectedOwner: '',
+      problems: [],
+    });
+  }
+  const host = await mailServerHost(target);
+  const r = await run(host, () => mailCommands(target).keyFileStat(client.keyPath));
+  const base = { path: client.keyPath, expectedOwner: client.keyOwner };
+  if (!r.ok) {
+    const why = tail(r.stderr || r.stdout, 200);
+    return outcome(false, `relay key ${client.keyPath} cannot be read: ${why}`, { ...base, problems: [why] });
+  }
+  const stat = parseStat(r.stdout);
+  const problems = privateKeyProblems(stat, client.keyOwner);
+  return outcome(
+    problems.length === 0,
+    problems.length
+      ? `relay key ${client.keyPath} ${problems.join('; ')}`
+      : `relay key ${client.keyPath} is mode ${stat.modeText.padStart(4, '0')}, owned by ${stat.user}`,
+    { ...base, stat, problems },
+  );
+}
+
+/** chmod 0600 and chown to the expected owner. */
+export async function fixRelayKeyPermissions(
+  targetName: string,
+  onceKey: string,
+): Promise<StepOutcome<{ path: string; owner: string }>> {
+  const target = await targetConfig(targetName);
+  const client = relayClient(target);
+  if (!client) throw configError(`target ${target.name} has no relayClient`);
+  const host = await mailServerHost(target);
+  return once(onceKey, async () => {
+    await runOk(host, () => mailCommands(target).setKeyOwner(client.keyPath, client.keyOwner));
+    await runOk(host, () => mailCommands(target).restrictKeyMode(client.keyPath));
+    return outcome(true, `set ${client.keyPath} to mode 0600, owner ${client.keyOwner}`, {
+      path: client.keyPath,
+      owner: client.keyOwner,
+    });
+  });
+}
+
+/** `ssh <alias> echo OK` from the mail server: key, host key pinning and the relay's sshd, all at once. */
+export async function sshToRelay(
+  targetName: string,
+): Promise<StepOutcome<{ alias: string; exitCode: number | null; output: string }>> {
+  const target = await targetConfig(targetName);
+  const client = relayClient(target);
+  if (!client) {
+    return outcome(true, 'no relayClient configured: nothing to check', {
+      alias: '',
+      exitCode: null,
+      output: '',
+    });
+  }
+  const host = await mailServerHost(target);
+  const r = await run(host, () =>
+    mailCommands(target).sshToRelay({
+      alias: client.hostAlias,
+      ...(client.sshConfig !== undefined && { configPath: client.sshConfig }),
+    }),
+  );
+  const ok = r.exitCode === 0 && r.stdout.trim() === 'OK';
+  const output = tail(`${r.stdout}\n${r.stderr}`, 400);
+  return outcome(
+    ok,
+    ok
+      ? `ssh ${client.hostAlias} echo OK works`
+      : `ssh ${client.hostAlias} failed (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 200)}`,
+    { alias: client.hostAlias, exitCode: r.exitCode, output },
+  );
+}

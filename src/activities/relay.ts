@@ -1,0 +1,273 @@
+/**
+ * The relay host, over SSH (linux: ss, supervisord or systemd, tail; windows: netstat, Get-Process, the
+ * Scheduled Task, Get-Content), and the relay as the mail server sees it (an SMTP probe from there).
+ */
+import { relayLinuxCommands, relayWindowsCommands, type CatalogueCommand } from '../commands/index.js';
+import type { Target } from '../config/schema.js';
+import {
+  isListeningOn,
+  parseGetProcess,
+  parseMailLog,
+  parseNetstatListening,
+  parseRelay,
+  parseSmtpProbe,
+  parseSs,
+  parseSupervisorStatus,
+  type ListeningEndpoint,
+  type SmtpProbe,
+} from '../parsers/index.js';
+import type { StepOutcome } from '../workflows/engine/types.js';
+import { mailServerHost, relayHost, targetConfig } from './context.js';
+import { mailCommands } from './mail-commands.js';
+import { once } from './once.js';
+import { outcome } from './outcome.js';
+import { run, runOk, tail } from './run.js';
+import { pollUntil } from './wait.js';
+
+type Relay = Target['relay'];
+
+async function listeners(target: Target): Promise<ListeningEndpoint[]> {
+  const host = await relayHost(target);
+  if (target.relay.flavour === 'windows') {
+    const r = await runOk(host, () => relayWindowsCommands.listeningPorts());
+    return parseNetstatListening(r.stdout);
+  }
+  const r = await runOk(host, () => relayLinuxCommands.listeningPorts());
+  return parseSs(r.stdout);
+}
+
+export interface PortEvidence {
+  port: number;
+  listening: boolean;
+  listeners: ListeningEndpoint[];
+}
+
+/** Is something listening on the relay port on the relay host? */
+export async function relayPortListening(targetName: string): Promise<StepOutcome<PortEvidence>> {
+  const target = await targetConfig(targetName);
+  const all = await listeners(target);
+  const port = target.relay.port;
+  const listening = isListeningOn(all, port);
+  return outcome(
+    listening,
+    listening ? `relay port ${port} is listening` : `relay port ${port} is not listening`,
+    {
+      port,
+      listening,
+      listeners: all.filter((l) => l.port === port),
+    },
+  );
+}
+
+/** Waits (bounded, 2 minutes) until the relay port listens again after a restart. */
+export async function waitRelayListening(targetName: string): Promise<StepOutcome<PortEvidence>> {
+  const polled = await pollUntil(
+    120,
+    3_000,
+    () => relayPortListening(targetName),
+    (o) => o.ok,
+  );
+  const seconds = Math.round(polled.waitedMs / 1000);
+  return polled.done
+    ? outcome(true, `relay port listens again after ${seconds} s`, polled.last.evidence)
+    : outcome(false, `relay port still not listening after ${seconds} s`, polled.last.evidence);
+}
+
+export interface WatchdogEvidence {
+  manager: string;
+  name: string;
+  state: string;
+  detail: string;
+}
+
+function stateCommand(relay: Relay): CatalogueCommand {
+  if (relay.flavour === 'windows') return relayWindowsCommands.scheduledTaskState(relay.service.name);
+  return relay.service.manager === 'supervisor'
+    ? relayLinuxCommands.supervisorStatus(relay.service.name)
+    : relayLinuxCommands.systemdIsActive(relay.service.name);
+}
+
+/** The relay's watchdog / service: running? (linux: supervisord or systemd; windows: task + process) */
+export async function relayWatchdogState(targetName: string): Promise<StepOutcome<WatchdogEvidence>> {
+  const target = await targetConfig(targetName);
+  const relay = target.relay;
+  const host = await relayHost(target);
+  const r = await run(host, () => stateCommand(relay));
+  const base = { manager: relay.service.manager, name: relay.service.name };
+  if (relay.flavour === 'windows') {
+    const proc = await runOk(host, () => relayWindowsCommands.watchdogProcess(relay.service.process));
+    const processes = parseGetProcess(proc.stdout);
+    const state = r.ok ? r.stdout.trim() : `unknown (${tail(r.stderr, 200)})`;
+    const running = processes.length > 0;
+    return outcome(
+      running,
+      `task ${relay.service.name} is ${state}; ${processes.length} ${relay.service.process} process(es)`,
+      {
+        ...base,
+        state,
+        detail: processes.map((p) => `${p.processName} pid ${p.id}`).join(', '),
+      },
+    );
+  }
+  if (relay.service.manager === 'supervisor') {
+    if (!r.ok)
+      throw new Error(
+        `supervisorctl status failed on ${host.description}: ${tail(r.stderr || r.stdout, 300)}`,
+      );
+    const program = parseSupervisorStatus(r.stdout).find((p) => p.name === relay.service.name);
+    const state = program?.state ?? 'UNKNOWN';
+    return outcome(state === 'RUNNING', `relay program ${relay.service.name} is ${state}`, {
+      ...base,
+      state,
+      detail: program?.description ?? tail(r.stdout, 200),
+    });
+  }
+  const state = r.stdout.trim() || `exit ${r.exitCode}`;
+  return outcome(state === 'active', `relay unit ${relay.service.name} is ${state}`, {
+    ...base,
+    state,
+    detail: '',
+  });
+}
+
+/** Restarts the relay's watchdog (supervisorctl/systemctl restart, or Stop-/Start-ScheduledTask). */
+export async function restartRelayWatchdog(
+  targetName: string,
+  onceKey: string,
+): Promise<StepOutcome<{ output: string }>> {
+  const target = await targetConfig(targetName);
+  const relay = target.relay;
+  const host = await relayHost(target);
+  return once(onceKey, async () => {
+    const r = await runOk(host, () =>
+      relay.flavour === 'windows'
+        ? relayWindowsCommands.restartScheduledTask(relay.service.name)
+        : relay.service.manager === 'supervisor'
+          ? relayLinuxCommands.supervisorRestart(relay.service.name)
+          : relayLinuxCommands.systemdRestart(relay.service.name),
+    );
+    return outcome(true, `restarted the relay watchdog ${relay.service.name}`, { output: tail(r.stdout) });
+  });
+}
+
+/** Starts or stops the relay service (the start/stop runbook). */
+export async function setRelayRunning(
+  targetName: string,
+  running: boolean,
+  onceKey: string,
+): Promise<StepOutcome<{ output: string }>> {
+  const target = await targetConfig(targetName);
+  const relay = target.relay;
+  const host = await relayHost(target);
+  return once(onceKey, async () => {
+    const r = await runOk(host, () => {
+      if (relay.flavour === 'windows') {
+        return running
+          ? relayWindowsCommands.startScheduledTask(relay.service.name)
+          : relayWindowsCommands.stopScheduledTask(relay.service.name);
+      }
+      return relay.service.manager === 'supervisor'
+        ? relayLinuxCommands.supervisorSet(relay.service.name, running)
+        : relayLinuxCommands.systemdSet(relay.service.name, running);
+    });
+    return outcome(true, `relay ${relay.service.name} ${running ? 'started' : 'stopped'}`, {
+      output: tail(r.stdout),
+    });
+  });
+}
+
+export interface RelayLogs {
+  log: string[];
+  errorLog: string[];
+}
+
+/** The last lines of the relay's log and error log. ok = the error log has nothing new to say (empty). */
+export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLogs>> {
+  const target = await targetConfig(targetName);
+  const relay = target.relay;
+  const host = await relayHost(target);
+  const lines = target.thresholds.logTailLines;
+  const read = async (path: string | undefined): Promise<string[]> => {
+    if (!path) return [];
+    const r = await run(host, () =>
+      relay.flavour === 'windows'
+        ? relayWindowsCommands.tailLog(path, lines)
+        : relayLinuxCommands.tailLog(path, lines),
+    );
+    return r.ok
+      ? r.stdout.split(/\r?\n/).filter((l) => l !== '')
+      : [`(could not read ${path}: ${tail(r.stderr, 200)})`];
+  };
+  const [log, errorLog] = await Promise.all([read(relay.logs.log), read(relay.logs.errorLog)]);
+  const lastError = errorLog.at(-1);
+  return outcome(
+    errorLog.length === 0,
+    `relay log: ${log.length} lines; error log: ${errorLog.length ? `${errorLog.length} lines, last: ${lastError}` : 'empty'}`,
+    { log, errorLog },
+  );
+}
+
+/** The relay as Postfix meets it: an SMTP greeting and EHLO answer, probed from the mail server. */
+export async function relayAnswersSmtp(
+  targetName: string,
+): Promise<StepOutcome<SmtpProbe & { relay: string }>> {
+  const target = await targetConfig(targetName);
+  const host = await mailServerHost(target);
+  const relay = `[${target.canary.expectRelay}]:${target.relay.port}`;
+  const r = await runOk(host, () =>
+    mailCommands(target).smtpProbe(target.canary.expectRelay, target.relay.port, 10),
+  );
+  const probe = parseSmtpProbe(`${r.stdout}\n${r.stderr}`);
+  const ok = probe.problem === undefined;
+  return outcome(
+    ok,
+    ok ? `relay ${relay} greets: ${probe.greeting}` : `relay ${relay} does not answer SMTP: ${probe.problem}`,
+    {
+      ...probe,
+      relay,
+    },
+  );
+}
+
+export interface DeferralEvidence {
+  relay: string;
+  lastAttempt?: { timestamp: string; queueId?: string; status?: string; reason?: string };
+  deferredInTail: number;
+}
+
+/**
+ * Outbound delivery through the relay, from the mail log: ok unless the latest delivery attempt through
+ * (or to) the expected relay was deferred.
+ */
+export async function outboundDeferrals(targetName: string): Promise<StepOutcome<DeferralEvidence>> {
+  const target = await targetConfig(targetName);
+  const host = await mailServerHost(target);
+  const relay = target.canary.expectRelay;
+  const r = await runOk(host, () =>
+    mailCommands(target).tailMailLog(Math.max(200, target.thresholds.logTailLines)),
+  );
+  const attempts = parseMailLog(r.stdout).entries.filter(
+    (e) =>
+      e.status !== undefined &&
+      e.program.endsWith('/smtp') &&
+      ((e.relay !== undefined && parseRelay(e.relay).host === relay) || (e.reason ?? '').includes(relay)),
+  );
+  const last = attempts.at(-1);
+  const deferredInTail = attempts.filter((e) => e.status === 'deferred').length;
+  const evidence: DeferralEvidence = {
+    relay,
+    deferredInTail,
+    ...(last && {
+      lastAttempt: {
+        timestamp: last.timestamp,
+        queueId: last.queueId,
+        status: last.status,
+        reason: last.reason,
+      },
+    }),
+  };
+  if (!last) return outcome(true, `no recent delivery attempt through ${relay} in the mail log`, evidence);
+  return last.status === 'deferred'
+    ? outcome(false, `last delivery through ${relay} was deferred: ${last.reason ?? '?'}`, evidence)
+    : outcome(true, `last delivery through ${relay} was ${last.status}`, evidence);
+}

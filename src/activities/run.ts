@@ -1,0 +1,85 @@
+/**
+ * Runs a catalogue command on a host and turns what can go wrong into the error types the engine's retry
+ * policies know: transport trouble (unreachable, timeout) stays retryable, everything a retry cannot fix
+ * (bad key, changed host key, missing container, refused input) becomes a non-retryable failure.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { CommandInputError, type CatalogueCommand } from '../commands/index.js';
+import { ParseError } from '../parsers/index.js';
+import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
+
+const ERROR_TYPES: Record<TransportError['kind'], string> = {
+  timeout: 'TransportTimeout',
+  unreachable: 'Unreachable',
+  auth: 'AuthError',
+  'host-key': 'HostKeyError',
+  'not-found': 'NotFoundError',
+  config: 'ConfigError',
+};
+
+export interface CommandRun extends ExecResult {
+  /** The exit code is one the catalogue says still carries a meaningful answer. */
+  readonly ok: boolean;
+}
+
+/** Maps any error from building or running a command to an ApplicationFailure (or leaves it as is). */
+export function asFailure(err: unknown, where: string): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof TransportError) {
+    const message = `${where}: ${err.message}`;
+    return err.retryable
+      ? ApplicationFailure.retryable(message, ERROR_TYPES[err.kind])
+      : ApplicationFailure.nonRetryable(message, ERROR_TYPES[err.kind]);
+  }
+  if (err instanceof CommandInputError) {
+    return ApplicationFailure.nonRetryable(`${where}: ${err.message}`, 'ConfigError');
+  }
+  if (err instanceof ParseError) {
+    // Output we do not understand will not change on a retry a second later.
+    return ApplicationFailure.nonRetryable(`${where}: ${err.message}`, 'ParseError');
+  }
+  return err;
+}
+
+export async function run(
+  host: HostTransport,
+  build: () => CatalogueCommand,
+  options: { onStdoutLine?: (line: string) => void } = {},
+): Promise<CommandRun> {
+  let cmd: CatalogueCommand | undefined;
+  try {
+    cmd = build();
+    const result = await host.exec({
+      argv: cmd.argv,
+      timeoutMs: cmd.timeoutMs,
+      maxOutputBytes: cmd.maxOutputBytes,
+      ...(options.onStdoutLine && { onStdoutLine: options.onStdoutLine }),
+    });
+    return { ...result, ok: result.exitCode !== null && cmd.okExitCodes.includes(result.exitCode) };
+  } catch (err) {
+    throw asFailure(err, `${cmd?.argv[0] ?? 'command'} on ${host.description}`);
+  }
+}
+
+/** The last part of a command's error output, for summaries and evidence. */
+export function tail(text: string, max = 600): string {
+  const t = text.trim();
+  return t.length > max ? `...${t.slice(-max)}` : t;
+}
+
+/** Like run, but a failing exit code is an error (retryable: the host may be mid-restart). */
+export async function runOk(
+  host: HostTransport,
+  build: () => CatalogueCommand,
+  options: { onStdoutLine?: (line: string) => void } = {},
+): Promise<CommandRun> {
+  const r = await run(host, build, options);
+  if (!r.ok) {
+    const what = build().description;
+    throw ApplicationFailure.retryable(
+      `${what} failed on ${host.description} (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 300)}`,
+      'CommandFailed',
+    );
+  }
+  return r;
+}

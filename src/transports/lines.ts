@@ -1,0 +1,61 @@
+/**
+ * Splits a byte stream into text lines for `onStdoutLine`, whatever the chunk boundaries. Works on bytes
+ * (not decoded text) so a multi-byte UTF-8 character cut by a chunk boundary is decoded whole, and keeps
+ * only the unfinished line between chunks, so a 30 MB output never sits in memory at once.
+ */
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** A line longer than this is delivered cut at this length; its rest (up to the newline) is dropped. */
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The current line already reached maxLineBytes: drop bytes until its newline. */
+  private overflowing = false;
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) break;
+      this.keep(chunk, start, newline);
+      this.emit();
+      start = newline + 1;
+    }
+    this.keep(chunk, start, chunk.length);
+  }
+
+  /** Delivers a last line that had no trailing newline. */
+  end(): void {
+    if (this.pendingBytes > 0 || this.overflowing) this.emit();
+  }
+
+  private keep(chunk: Buffer, start: number, end: number): void {
+    const room = this.maxLineBytes - this.pendingBytes;
+    const take = Math.min(end - start, room);
+    if (take > 0) {
+      this.pending.push(chunk.subarray(start, start + take));
+      this.pendingBytes += take;
+    }
+    if (end - start > take) this.overflowing = true;
+  }
+
+  private emit(): void {
+    const only = this.pending.length === 1 ? this.pending[0] : undefined;
+    let bytes = only ?? Buffer.concat(this.pending, this.pendingBytes);
+    // CRLF output (Windows, some network tools): the CR belongs to the line ending, not to the line.
+    if (bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.overflowing = false;
+    this.onLine(bytes.toString('utf8'));
+  }
+}

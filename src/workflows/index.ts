@@ -1,0 +1,7 @@
+/** Every runbook workflow the worker serves. The export name is the workflow type (start it by that name). */
+export { endToEndVerification } from './end-to-end.js';
+export { inboundDeferred } from './inbound-deferred.js';
+export { queueBacklog } from './queue-backlog.js';
+export { relayUnresponsive } from './relay-unresponsive.js';
+export { startStop } from './start-stop.js';
+export { statusCheck } from './status-check.js';

@@ -1,0 +1,140 @@
+/**
+ * The runbooks on the lab, one test per fault: inject -> start the right runbook -> its evidence names the
+ * cause -> approve by Signal -> the fix is applied -> end-to-end verification passes -> verdict `fixed`.
+ * And the reject path (nothing changed, `needs-human`) and a healthy lab (`healthy`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
+import { ensureLab, healAndFlush, inLab, type Lab } from '../helpers/lab.js';
+import {
+  approve,
+  reject,
+  report,
+  runbookHarness,
+  stepsOf,
+  type RunbookHarness,
+} from '../helpers/runbooks.js';
+
+let lab: Lab;
+let h: RunbookHarness;
+
+beforeAll(async () => {
+  lab = await ensureLab();
+  h = await runbookHarness(lab.up.config);
+});
+
+afterAll(async () => {
+  for (const name of [
+    'relay-down',
+    'relay-hung',
+    'relay-auth',
+    'amavis-down',
+    'ssh-key-perms',
+    'queue-flood',
+  ])
+    await healAndFlush(lab, name).catch(() => undefined);
+  await h?.teardown('runbooks');
+});
+
+const inject = (name: string, args: string[] = []) => injectFault(lab.ctx, findFault(name), args);
+
+describe('runbooks on the lab', () => {
+  it('a healthy lab: status check and end-to-end verification say healthy', async () => {
+    const status = await report(await h.start('statusCheck'));
+    expect(status.verdict, stepsOf(status)).toBe('healthy');
+    expect(status.steps.map((s) => s.name)).toEqual([
+      'load-target-plan',
+      'mail-server-state',
+      'supervisor-programs',
+      'queue-summary',
+      'mail-log-tail',
+      'relay-port-listening',
+      'relay-logs',
+    ]);
+    const e2e = await report(await h.start('endToEndVerification', { target: 'lab' }));
+    expect(e2e.verdict, stepsOf(e2e)).toBe('healthy');
+    const delivered = e2e.steps.find((s) => s.name === 'canary-delivered');
+    expect(delivered?.summary).toMatch(/sent through relay\.lab\.test .* in canary@dest\.test's INBOX/);
+  });
+
+  it('relay-down: relayUnresponsive finds the port closed, restarts the watchdog, flushes, verifies: fixed', async () => {
+    await inject('relay-down');
+    const handle = await h.start('relayUnresponsive');
+    const pending = await approve(handle, 'restart-relay-watchdog');
+    expect(pending.pending?.reason).toMatch(/relay program smtp-relay is STOPPED/);
+    expect(pending.pending?.reason).toMatch(/relay port 2526 is not listening/);
+    await approve(handle, 'flush-queue');
+    const r = await report(handle);
+    expect(r.verdict, stepsOf(r)).toBe('fixed');
+    expect(r.decisions.map((d) => `${d.step}:${d.by}:${d.via}`)).toEqual([
+      'restart-relay-watchdog:integration-test:signal',
+      'flush-queue:integration-test:signal',
+    ]);
+  });
+
+  it('relay-down, rejected: nothing is changed and the verdict is needs-human', async () => {
+    await inject('relay-down');
+    try {
+      const handle = await h.start('relayUnresponsive');
+      await reject(handle, 'restart-relay-watchdog');
+      const r = await report(handle);
+      expect(r.verdict, stepsOf(r)).toBe('needs-human');
+      expect(r.cause).toMatch(/restart-relay-watchdog was not approved .*nothing was changed/);
+      const state = await inLab(lab, 'relay', ['supervisorctl', 'status', 'smtp-relay'], { allowFail: true });
+      expect(state.stdout).toMatch(/STOPPED/);
+    } finally {
+      await healFault(lab.ctx, findFault('relay-down'));
+    }
+  });
+
+  it('relay-hung: the port listens but SMTP never answers; restart fixes it', async () => {
+    await inject('relay-hung');
+    const handle = await h.start('relayUnresponsive');
+    const pending = await approve(handle, 'restart-relay-watchdog');
+    expect(pending.pending?.reason).toMatch(/does not answer SMTP/);
+    await approve(handle, 'flush-queue');
+    const r = await report(handle);
+    expect(r.verdict, stepsOf(r)).toBe('fixed');
+  });
+
+  it('amavis-down: inboundDeferred restarts amavis, requeues, verifies: fixed', async () => {
+    await inject('amavis-down');
+    const handle = await h.start('inboundDeferred');
+    const pending = await approve(handle, 'restart-amavis');
+    expect(pending.pending?.reason).toMatch(/amavis \(10024\)/);
+    await approve(handle, 'requeue-deferred');
+    const r = await report(handle);
+    expect(r.verdict, stepsOf(r)).toBe('fixed');
+  });
+
+  it('ssh-key-perms: queueBacklog finds the 0644 key, fixes it after approval: fixed', async () => {
+    await inject('ssh-key-perms');
+    const handle = await h.start('queueBacklog');
+    const pending = await approve(handle, 'fix-relay-key-permissions');
+    expect(pending.pending?.reason).toMatch(/mode 0644 lets group or others access it/);
+    const r = await report(handle);
+    expect(r.verdict, stepsOf(r)).toBe('fixed');
+    const mode = await inLab(lab, 'mailserver', ['stat', '-c', '%a', '/home/cloudrelay/.ssh/id_rsa']);
+    expect(mode.stdout.trim()).toBe('600');
+  });
+
+  it('relay-auth: the relay rejects our credentials; the runbook names the cause and hands over', async () => {
+    await inject('relay-auth');
+    try {
+      const r = await report(await h.start('queueBacklog'));
+      expect(r.verdict, stepsOf(r)).toBe('needs-human');
+      expect(r.cause).toMatch(/535|authentication/i);
+    } finally {
+      await healAndFlush(lab, 'relay-auth');
+    }
+  });
+
+  it('queue-flood: queueBacklog flushes after approval and waits for the drain: fixed', async () => {
+    await inject('queue-flood', ['2000']);
+    const handle = await h.start('queueBacklog');
+    const pending = await approve(handle, 'flush-queue');
+    expect(pending.pending?.reason).toMatch(/2000 queued|20\d\d queued/);
+    const r = await report(handle);
+    expect(r.verdict, stepsOf(r)).toBe('fixed');
+  });
+});
