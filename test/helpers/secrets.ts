@@ -37,3 +37,22 @@ export function knownSecrets(dir = LAB_SECRETS_DIR): KnownSecret[] {
   }
   return found;
 }
+
+/**
+ * The text of a saved history with every payload decoded: payload data is base64 in history JSON, and a
+ * secret inside a longer string does not show up as a standalone base64 run, so search the decoded text.
+ */
+export function searchableHistory(text: string): string {
+  const decoded: string[] = [text];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === 'data' && typeof v === 'string') decoded.push(Buffer.from(v, 'base64').toString('utf8'));
+        else walk(v);
+      }
+    }
+  };
+  walk(JSON.parse(text));
+  return decoded.join('\n');
+}

@@ -38,7 +38,8 @@ export const actions = proxyActivities<Activities>({
 /** Long waits (queue drain, delivery): the activity polls with a bounded deadline and heartbeats. */
 export const waits = proxyActivities<Activities>({
   startToCloseTimeout: '45 minutes',
-  heartbeatTimeout: '1 minute',
+  // The waits heartbeat every poll (<= 5 s): a dead worker's wait resumes elsewhere within 30 s.
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '5s',
     backoffCoefficient: 2,
