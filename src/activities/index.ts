@@ -8,6 +8,7 @@ export {
   restartProgram,
   setMailServerRunning,
   supervisorPrograms,
+  waitMailServerReady,
 } from './mail-server.js';
 export { notify } from './notify.js';
 export { loadTargetPlan } from './plan.js';

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { verifyEndToEnd } from './end-to-end.js';
-import { actions, checks } from './engine/policies.js';
+import { actions, checks, waits } from './engine/policies.js';
 import { defineRunbook } from './engine/runbook.js';
 import type { StepOutcome } from './engine/types.js';
 
@@ -42,6 +42,18 @@ export const startStop = defineRunbook('startStop', async (rb) => {
         ? actions.setMailServerRunning(rb.target, wantRunning, onceKey)
         : actions.setRelayRunning(rb.target, wantRunning, onceKey),
   );
+  if (wantRunning) {
+    // A started service needs a moment before it takes mail: wait for it rather than fail the canary.
+    const ready = await rb.check(
+      `${component}-ready`,
+      (): Promise<StepOutcome<unknown>> =>
+        component === 'mail-server'
+          ? waits.waitMailServerReady(rb.target)
+          : waits.waitRelayListening(rb.target),
+      'wait',
+    );
+    if (!ready.ok) return { verdict: 'failed', cause: `${component} started but ${ready.summary}` };
+  }
   const after = await rb.check(`${component}-state-after`, state);
   if (after.ok !== wantRunning)
     return { verdict: 'failed', cause: `${component} did not ${action}: ${after.summary}` };

@@ -137,4 +137,27 @@ describe('runbooks on the lab', () => {
     const r = await report(handle);
     expect(r.verdict, stepsOf(r)).toBe('fixed');
   });
+
+  it('startStop: stops and starts the relay, then the mail server, each after approval; mail flows after', async () => {
+    for (const component of ['relay', 'mail-server'] as const) {
+      const stop = await h.start('startStop', { params: { component, action: 'stop' } });
+      await approve(stop, `stop-${component}`);
+      const stopped = await report(stop);
+      expect(stopped.verdict, stepsOf(stopped)).toBe('fixed');
+      const start = await h.start('startStop', { params: { component, action: 'start' } });
+      await approve(start, `start-${component}`);
+      const started = await report(start);
+      expect(started.verdict, stepsOf(started)).toBe('fixed');
+      expect(started.steps.some((s) => s.name === 'canary-delivered' && s.verdict === 'ok')).toBe(true);
+    }
+  });
+
+  it('startStop with bad params fails at once with a message naming the field', async () => {
+    const handle = await h.start('startStop', { params: { component: 'database', action: 'stop' } });
+    await expect(handle.result()).rejects.toThrow();
+    const failure = await handle.result().catch((e: unknown) => e as Error);
+    expect(String((failure as { cause?: Error }).cause?.message ?? failure)).toMatch(
+      /params\.component must be one of mail-server, relay/,
+    );
+  });
 });
