@@ -43,6 +43,8 @@ export const MATERIAL_FILES = {
   relayAdminKey: 'secrets/relay_admin_ed25519',
   cloudrelayKey: 'secrets/cloudrelay_id_rsa',
   relayHostKey: 'secrets/relay_host_ed25519',
+  /** Bearer token Alertmanager (and `npm start`'s receiver) use; not part of the containers' digest. */
+  receiverToken: 'secrets/receiver_token',
   caCert: 'ca/ca.crt',
   caKey: 'ca/ca.key',
 } as const;
@@ -61,7 +63,7 @@ async function writeSecret(path: string, content: string): Promise<void> {
   await chmod(path, 0o600);
 }
 
-async function ensurePassword(dir: string, rel: string): Promise<string> {
+export async function ensurePassword(dir: string, rel: string): Promise<string> {
   const path = join(dir, rel);
   if (!(await exists(path))) await writeSecret(path, randomBytes(18).toString('base64url') + '\n');
   await chmod(path, 0o600);

@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { MATERIAL_FILES, type LabMaterial } from './material.js';
+import { ensurePassword, MATERIAL_FILES, type LabMaterial } from './material.js';
 import { CONTAINERS, NAMES, type LabPaths, type LabSettings } from './settings.js';
 
 export const RELAY_LOG = '/var/log/smtp-relay/relay.log';
@@ -81,6 +81,35 @@ export function targetConfig(
         approval: { timeoutSeconds: 3600, reminderAfterSeconds: 900, onTimeout: 'abort', unattended: [] },
       },
     ],
+    // The receiver `npm start` runs; routes match the example rules in monitoring/prometheus-rules.yml.
+    alerts: {
+      listen: { host: '127.0.0.1', port: 9095 },
+      auth: { bearerToken: { file: MATERIAL_FILES.receiverToken } },
+      routes: [
+        { match: { alertname: 'PostfixQueueBacklog' }, runbook: 'queueBacklog', targetLabel: 'target' },
+        { match: { alertname: 'SmtpRelayDown' }, runbook: 'relayUnresponsive', targetLabel: 'target' },
+        { match: { alertname: 'PostfixInboundDeferred' }, runbook: 'inboundDeferred', targetLabel: 'target' },
+        { match: { alertname: 'MailServerDown' }, runbook: 'statusCheck', targetLabel: 'target' },
+      ],
+    },
+    schedules: [
+      {
+        name: 'nightly-e2e',
+        runbook: 'endToEndVerification',
+        cron: '30 2 * * *',
+        timezone: 'UTC',
+        jitterSeconds: 300,
+        targets: ['lab'],
+      },
+      {
+        name: 'nightly-status',
+        runbook: 'statusCheck',
+        cron: '15 2 * * *',
+        timezone: 'UTC',
+        jitterSeconds: 300,
+        targets: ['lab'],
+      },
+    ],
   };
 }
 
@@ -89,6 +118,7 @@ export async function writeTargetConfig(
   settings: LabSettings,
   material: Pick<LabMaterial, 'relayHostKeyFingerprint'>,
 ): Promise<string> {
+  await ensurePassword(paths.dir, MATERIAL_FILES.receiverToken);
   const header = [
     '# Written by `npm run lab -- up` for the local mail lab; regenerated on every up (do not edit).',
     '# Secret references are relative to this folder (.lab/); the files are mode 0600.',
