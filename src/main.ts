@@ -1,8 +1,22 @@
 /**
- * `npm start`: the whole local stack in one process tree. The Temporal dev server (SQLite under .data/,
- * Web UI on 8233) unless TEMPORAL_ADDRESS names another cluster, then the worker. Ctrl-C (or SIGTERM) stops
- * the worker, then the server, and waits for both: nothing is left running.
+ * `npm start`: the whole local stack in one process tree.
+ *  1. the target config: $MRB_CONFIG or ./mail-runbooks.yaml when present; otherwise the local mail lab is
+ *     brought up (images built once, then cached) and its generated .lab/target.yaml is the default target
+ *     (MRB_LAB=off skips the lab);
+ *  2. the Temporal dev server (SQLite under .data/, Web UI on 8233) unless TEMPORAL_ADDRESS names another
+ *     cluster; 3. the worker; 4. the config's schedules, created or updated idempotently; 5. the Alertmanager
+ *     receiver when the config has an `alerts` section.
+ * Local ports and data: MRB_LOCAL_TEMPORAL_ADDRESS (127.0.0.1:7233), MRB_UI_PORT (8233), MRB_DATA_DIR (.data/temporal),
+ * MRB_METRICS_ADDRESS (worker metrics, 127.0.0.1:9464; 'off' for none).
+ * Ctrl-C (or SIGTERM) stops the receiver, the worker, then the server, and waits for each: nothing is left.
  */
+import { dirname } from 'node:path';
+import { receiverOptionsFromConfig } from './alerts/from-config.js';
+import { temporalDispatcher } from './alerts/dispatch.js';
+import { startReceiver, type Receiver } from './alerts/receiver.js';
+import { scheduleSpecs } from './cli/schedules.js';
+import { loadConfig, resolveConfigPath } from './config/load.js';
+import { labContext, labUp } from './lab/lab.js';
 import {
   connectClient,
   connectWorker,
@@ -10,33 +24,70 @@ import {
   temporalTarget,
 } from './temporal/connection.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
+import { installWorkerMetrics } from './temporal/metrics.js';
+import { ensureSchedules } from './temporal/schedules.js';
 import { createWorker } from './worker.js';
 
 const log = (line: string): void => console.error(line);
 
+/** The config file to run with; brings the lab up when none is given. */
+async function chooseConfig(): Promise<string> {
+  const choice = resolveConfigPath();
+  const userConfig =
+    Boolean(process.env.MRB_CONFIG) || (choice.exists && !choice.path.endsWith('.lab/target.yaml'));
+  if (userConfig) {
+    if (!choice.exists) throw new Error(`no config file: ${choice.reason}`);
+    log(`config: ${choice.path} (${choice.reason})`);
+    return choice.path;
+  }
+  if (process.env.MRB_LAB === 'off') {
+    if (!choice.exists) throw new Error(`MRB_LAB=off and no config file: ${choice.reason}`);
+    return choice.path;
+  }
+  log(
+    'lab: no config given ($MRB_CONFIG, ./mail-runbooks.yaml): bringing up the local mail lab as the default target',
+  );
+  return (await labUp(labContext({ log }))).config; // labUp logs its own progress and result
+}
+
 async function main(): Promise<void> {
+  const configPath = await chooseConfig();
+  process.env.MRB_CONFIG = configPath; // the worker's activities read the same file
+  const config = await loadConfig(configPath);
+
+  // Temporal's worker metrics for Prometheus; must be set up before the first connection.
+  const metricsAddress = process.env.MRB_METRICS_ADDRESS ?? '127.0.0.1:9464';
+  if (metricsAddress !== 'off') log(`metrics: worker metrics at ${installWorkerMetrics(metricsAddress).url}`);
+
   const target = temporalTarget();
   let server: DevServer | undefined;
   let uiUrl: string | undefined = process.env.MRB_UI_URL;
   if (target.mode === 'local') {
     log('temporal: starting the local dev server (SQLite in .data/temporal) ...');
-    server = await startDevServer({ log });
+    // The address the client side uses (MRB_LOCAL_TEMPORAL_ADDRESS, default 127.0.0.1:7233) is where it listens.
+    const [ip = '127.0.0.1', port = '7233'] = (target.connectionOptions.address ?? '').split(':');
+    server = await startDevServer({
+      log,
+      ip,
+      port: Number(port),
+      uiPort: Number(process.env.MRB_UI_PORT ?? 8233),
+      ...(process.env.MRB_DATA_DIR && { dataDir: process.env.MRB_DATA_DIR }),
+    });
     uiUrl = server.uiUrl;
     log(`temporal: server at ${server.address}, database ${server.dbFile}`);
   } else {
     log(
       `temporal: using the cluster at ${target.connectionOptions.address ?? '(envconfig default)'}; no local server`,
     );
-    const client = await connectClient(target);
-    await ensureSearchAttributes(client, target.namespace);
-    await client.connection.close();
   }
+  const client = await connectClient(target);
+  if (target.mode !== 'local') await ensureSearchAttributes(client, target.namespace);
 
   const connection = await connectWorker(target);
   const worker = await createWorker(connection, target.namespace, { shutdownGraceTime: '10s' });
   const stopping = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
-      log(`\n${signal}: stopping the worker${server ? ' and the Temporal server' : ''} ...`);
+      log(`\n${signal}: stopping the receiver, the worker${server ? ' and the Temporal server' : ''} ...`);
       resolve();
     };
     process.once('SIGINT', () => stop('SIGINT'));
@@ -44,18 +95,38 @@ async function main(): Promise<void> {
   });
   const running = worker.run();
   log(`worker: running on task queue ${worker.options.taskQueue}`);
+
+  for (const r of await ensureSchedules(client, scheduleSpecs(config))) log(`schedule: ${r.id} ${r.outcome}`);
+
+  let receiver: Receiver | undefined;
+  const receiverOptions = await receiverOptionsFromConfig(config, dirname(configPath));
+  if (receiverOptions) {
+    receiver = await startReceiver({ ...receiverOptions, dispatcher: temporalDispatcher(client), log });
+    log(
+      `alerts: receiver at ${receiver.url} (Alertmanager webhook: ${receiver.url}/alerts; metrics ${receiver.url}/metrics)`,
+    );
+  } else {
+    log('alerts: the config has no alerts section: no receiver');
+  }
+
   if (uiUrl) log(`\nTemporal Web UI: ${uiUrl}/namespaces/${target.namespace}/workflows\n`);
   log('Ready. Ctrl-C stops everything.');
 
   await Promise.race([stopping, running]);
+  await receiver?.close();
   if (worker.getState() === 'RUNNING') worker.shutdown();
   await running.catch((err: unknown) => log(`worker: ${(err as Error).message}`));
   await connection.close();
+  await client.connection.close();
   await server?.stop();
   log('stopped.');
 }
 
-main().catch((err: unknown) => {
-  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+main()
+  // Everything we started is stopped; idle keep-alive sockets (Docker API, HTTP agents) must not hold the
+  // process open after that.
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });

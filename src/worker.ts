@@ -8,6 +8,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from './activities/index.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
+import { installWorkerMetrics } from './temporal/metrics.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -27,6 +28,11 @@ export async function createWorker(
 }
 
 async function main(): Promise<void> {
+  // Temporal's worker metrics for Prometheus when MRB_METRICS_ADDRESS (host:port) is set.
+  const metricsAddress = process.env.MRB_METRICS_ADDRESS;
+  if (metricsAddress && metricsAddress !== 'off') {
+    console.error(`worker: metrics at ${installWorkerMetrics(metricsAddress).url}`);
+  }
   const target = temporalTarget();
   const connection = await connectWorker(target);
   const worker = await createWorker(connection, target.namespace);

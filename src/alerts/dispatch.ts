@@ -6,7 +6,13 @@ import type { RunbookInput } from '../workflows/engine/types.js';
 import type { Dispatcher } from './receiver.js';
 import { runWorkflowId } from './routing.js';
 
-export function temporalDispatcher(client: Client): Dispatcher {
+export interface DispatcherOptions {
+  /** The task queue runs start on; the worker's TASK_QUEUE unless given (tests use their own). */
+  taskQueue?: string;
+}
+
+export function temporalDispatcher(client: Client, options: DispatcherOptions = {}): Dispatcher {
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
   return {
     async fire(runbook, target, alert) {
       const workflowId = runWorkflowId(runbook, target);
@@ -16,7 +22,7 @@ export function temporalDispatcher(client: Client): Dispatcher {
       };
       try {
         await client.workflow.start(runbook, {
-          taskQueue: TASK_QUEUE,
+          taskQueue,
           workflowId,
           args: [input],
           // A repeat notification while the run goes on must not start a second one; after it ends, a new

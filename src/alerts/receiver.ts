@@ -76,13 +76,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     if (declared > limit) return reject(new HttpError(413, `body larger than ${limit} bytes`, 'too-large'));
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `body larger than ${limit} bytes`, 'too-large'));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
+      if (size <= limit) return void chunks.push(chunk);
+      // Stop reading (a body sent without content-length); the 413 goes out with "connection: close".
+      req.off('data', onData);
+      req.pause();
+      reject(new HttpError(413, `body larger than ${limit} bytes`, 'too-large'));
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -193,6 +195,8 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
     handle().catch((err: unknown) => {
       if (err instanceof HttpError) {
         rejected.inc({ reason: err.reason });
+        // The rest of a refused body is not read: close the connection rather than leave it half-read.
+        if (err.status === 413) res.setHeader('connection', 'close');
         send(res, err.status, { error: err.message });
       } else {
         // Temporal unreachable and the like: 503 makes Alertmanager retry later, so nothing is lost.

@@ -3,21 +3,23 @@
  * TLS-terminating proxy in front of the local engine socket, so the TCP+TLS path talks to the real engine
  * with real certificates (made by openssl in a temp dir) without a second dockerd.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { ensureBaseImage } from '../../src/lab/base-image.js';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 const ENGINE_SOCKET = '/var/run/docker.sock';
+const STRICT_READY_MS = 10_000;
+const STOP_WAIT_MS = 5_000;
 
 export interface TestContainer {
   readonly name: string;
@@ -62,6 +64,13 @@ export interface TlsEngineProxy {
   readonly client: TlsMaterial;
   /** A second, unrelated CA and a client certificate from it (trusted by nobody). */
   readonly rogue: TlsMaterial;
+  /**
+   * A TLS endpoint with the same server certificate and client CA whose TLS layer checks the client
+   * certificate during the handshake and refuses an untrusted one with a TLS alert, as dockerd (Go's
+   * crypto/tls) does. Node's TLS server cannot: it completes the handshake and then drops the connection,
+   * which to the client looks like a network reset. Nothing behind it: only for the refused case.
+   */
+  readonly strictPort: number;
   stop(): Promise<void>;
 }
 
@@ -124,7 +133,10 @@ export async function startTlsEngineProxy(): Promise<TlsEngineProxy> {
     throw error;
   }
   const ca = await read('ca.pem');
-  const open = new Set<Duplex>();
+  // Every raw TCP connection, handshaken or not: with allowHalfOpen, a client that gives up during the TLS
+  // handshake (an untrusted certificate) leaves its server side open forever, and server.close() would
+  // wait for it.
+  const open = new Set<Socket>();
   const server = createServer(
     {
       key: await read('server.key'),
@@ -135,17 +147,29 @@ export async function startTlsEngineProxy(): Promise<TlsEngineProxy> {
       allowHalfOpen: true,
     },
     (tlsSocket) => {
-      open.add(tlsSocket);
-      tlsSocket.once('close', () => open.delete(tlsSocket));
       const engine = connect({ path: ENGINE_SOCKET, allowHalfOpen: true });
       tlsSocket.on('error', () => engine.destroy());
+      tlsSocket.on('close', () => engine.destroy());
       engine.on('error', () => tlsSocket.destroy());
       tlsSocket.pipe(engine).pipe(tlsSocket);
     },
   );
-  server.on('tlsClientError', () => undefined); // refused handshakes are what some tests want
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  // Refused handshakes are what some tests want; the socket is dropped at once.
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  let strict: { port: number; stop(): Promise<void> };
+  try {
+    strict = await startStrictTlsEndpoint(dir);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     host: '127.0.0.1',
     port,
@@ -155,11 +179,62 @@ export async function startTlsEngineProxy(): Promise<TlsEngineProxy> {
       cert: await read('rogue-client.pem'),
       key: await read('rogue-client.key'),
     },
+    strictPort: strict.port,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of open) socket.destroy();
-      await closed;
+      // Bounded all the same: a teardown that never ends hangs the whole test run.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STOP_WAIT_MS);
+      });
+      await Promise.all([Promise.race([closed, bound]), strict.stop()]);
+      clearTimeout(timer);
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `openssl s_server` requiring a client certificate from ca.pem and failing the handshake with an alert
+ * otherwise. With -verify_return_error it exits after the first refused client: one refusal per proxy.
+ * (-quiet is needed: without it s_server drops the connection without sending the alert.)
+ */
+async function startStrictTlsEndpoint(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(
+    'openssl',
+    ['s_server', '-quiet', '-accept', `127.0.0.1:${port}`, '-cert', 'server.pem', '-key', 'server.key',
+     '-CAfile', 'ca.pem', '-Verify', '1', '-verify_return_error'],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  ); // prettier-ignore
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  // A probe connection would be a refused client and end it, so look for the listening socket instead.
+  const deadline = Date.now() + STRICT_READY_MS;
+  while (!(await listening(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`openssl s_server did not listen on 127.0.0.1:${port}:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { port, stop };
+}
+
+/** Whether something listens on 127.0.0.1:port (IPv4 TCP table; state 0A is LISTEN). */
+async function listening(port: number): Promise<boolean> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const table = await readFile('/proc/net/tcp', 'utf8');
+  return table.split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1] === local && fields[3] === '0A';
+  });
 }

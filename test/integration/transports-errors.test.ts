@@ -247,10 +247,13 @@ describe('docker transport failures', () => {
   });
 
   it('over TLS, a client certificate the engine does not trust is an auth error', async () => {
-    const { host, port, client, rogue } = tlsProxy;
+    // The strict endpoint refuses it in the handshake with a TLS alert, like dockerd does.
+    const { host, strictPort: port, client, rogue } = tlsProxy;
     const error = await failure(
       dockerSpec({ engine: { kind: 'tls', host, port, ca: client.ca, cert: rogue.cert, key: rogue.key } }),
     );
     expect(error).toMatchObject({ kind: 'auth', retryable: false });
+    expect(error.message).toMatch(/rejected our client certificate \(ERR_SSL_\w+_ALERT_\w+\)/);
+    expectNoKeyMaterial(error.message);
   });
 });

@@ -133,6 +133,27 @@ describe('alert receiver', () => {
     },
   );
 
+  it('answers too big a body sent without content-length (chunked) with a 413, starting nothing', async () => {
+    const before = calls.length;
+    const chunk = new TextEncoder().encode('x'.repeat(1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 64) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${receiver.url}/alerts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toMatch(/larger than 4096/);
+    expect(calls.length).toBe(before);
+  });
+
   it('reports alerts that no route maps, without starting anything', async () => {
     const res = await post(body([alert('firing', { alertname: 'SomethingElse' })]));
     expect(res.status).toBe(200);
