@@ -1,7 +1,7 @@
 /** `config` commands: check the config file before a worker or the alert receiver relies on it. */
 import type { Command } from 'commander';
 import { checkConfig, type CheckResult } from '../config/check.js';
-import { output, type OutputOptions } from './output.js';
+import { output, setExitCode, type OutputOptions } from './output.js';
 
 /** The verdict for people: which file, the targets it defines, each secret reference, then the problems. */
 export function renderCheck(result: CheckResult): string {
@@ -45,6 +45,6 @@ export function registerConfigCommands(program: Command): void {
     .action(async (opts: OutputOptions & { config?: string }) => {
       const result = await checkConfig(opts.config);
       output(opts, result, renderCheck(result));
-      process.exitCode = result.ok ? 0 : 1;
+      setExitCode(result.ok ? 0 : 1);
     });
 }

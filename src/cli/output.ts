@@ -1,4 +1,26 @@
-/** Output for CLI commands: text for people, JSON for scripts (`--json`), and errors without stack traces. */
+/**
+ * Output for CLI commands: text for people, JSON for scripts (`--json`), errors as one line without a stack
+ * trace. Each invocation runs in its own context (AsyncLocalStorage): where its output goes, its exit code
+ * and its global settings. So `run()` can be called in-process (tests, scripts) with captured output, even
+ * several at once.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Where an invocation writes. `stdout`/`stderr` get whole chunks (text plus newline). */
+export interface Io {
+  stdout(chunk: string): void;
+  stderr(chunk: string): void;
+  /** A terminal: `watch` redraws one progress line in place; otherwise it prints one line per event. */
+  isTTY?: boolean;
+}
+
+export interface CliContext {
+  io: Io;
+  exitCode: number;
+  /** Seconds to wait for the Temporal server before giving up (--connect-timeout, MRB_CONNECT_TIMEOUT). */
+  connectTimeoutSeconds: number;
+}
+
 export interface OutputOptions {
   json?: boolean;
 }
@@ -8,6 +30,53 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 5;
+
+export function processIo(): Io {
+  return {
+    stdout: (chunk) => void process.stdout.write(chunk),
+    stderr: (chunk) => void process.stderr.write(chunk),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+const storage = new AsyncLocalStorage<CliContext>();
+
+export function withContext<T>(io: Io, fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx: CliContext = { io, exitCode: 0, connectTimeoutSeconds: DEFAULT_CONNECT_TIMEOUT_SECONDS };
+  return storage.run(ctx, () => fn(ctx));
+}
+
+/** The current invocation's context (a process-wide default outside `run()`). */
+export function context(): CliContext {
+  return storage.getStore() ?? fallback;
+}
+const fallback: CliContext = {
+  io: processIo(),
+  exitCode: 0,
+  connectTimeoutSeconds: DEFAULT_CONNECT_TIMEOUT_SECONDS,
+};
+
+export function setExitCode(code: number): void {
+  context().exitCode = code;
+}
+
+/** One result: JSON on one line with --json, else the text. */
 export function output(options: OutputOptions, data: unknown, text: string): void {
-  console.log(options.json ? JSON.stringify(data) : text);
+  context().io.stdout(`${options.json ? JSON.stringify(data) : text}\n`);
+}
+
+/** Any error as one line (no stack): the message with its whitespace folded, bounded. */
+export function errorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const line = message.replace(/\s+/g, ' ').trim() || (err instanceof Error ? err.name : 'unknown error');
+  return line.length > 600 ? `${line.slice(0, 600)}…` : line;
+}
+
+/** A positive number of seconds from an option, or a CliError naming the option. */
+export function seconds(value: string | undefined, option: string, fallbackValue: number): number {
+  if (value === undefined || value === '') return fallbackValue;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${option} needs a positive number of seconds`);
+  return n;
 }

@@ -4,29 +4,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  WorkflowNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   type Client,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import type { Command } from 'commander';
-import { TASK_QUEUE, connectClient } from '../temporal/connection.js';
-import { decideUpdate, statusQuery } from '../workflows/engine/messages.js';
-import { renderStatusMarkdown } from '../workflows/engine/report.js';
-import type { RunbookInput, RunbookReport, RunbookStatus } from '../workflows/engine/types.js';
+import { decideUpdate } from '../workflows/engine/messages.js';
+import type { RunbookInput } from '../workflows/engine/types.js';
 import { RUNBOOKS, isRunbookName } from '../workflows/runbooks.js';
-import { AWAITING_APPROVAL, CURRENT_STEP, TARGET } from '../workflows/search-attributes.js';
-import { CliError, output, type OutputOptions } from './output.js';
-
-interface RunRow {
-  workflowId: string;
-  runbook: string;
-  status: string;
-  target?: string;
-  step?: string;
-  awaitingApproval: boolean;
-  started: string;
-}
+import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../workflows/search-attributes.js';
+import { taskQueue, withClient } from './connect.js';
+import { CliError, errorLine, output, seconds, setExitCode, type OutputOptions } from './output.js';
+import { renderList, renderShow, type RunRow } from './render.js';
+import { fetchRun, isUnknownRun, requireStatus, unknownRun } from './run-state.js';
+import { watchRun } from './watch.js';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -36,68 +27,71 @@ function safeName(value: string, what: string): string {
   return value;
 }
 
-async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectClient();
-  try {
-    return await fn(client);
-  } finally {
-    await client.connection.close();
-  }
-}
-
-/** The visibility query for `list`; values are validated names, so quoting them is safe. */
-export function listQuery(filter: {
+export interface ListFilter {
   awaiting?: boolean;
   target?: string;
   runbook?: string;
   all?: boolean;
-}): string {
-  const parts = [`TaskQueue = '${TASK_QUEUE}'`];
-  if (!filter.all) parts.push(`ExecutionStatus = 'Running'`);
-  if (filter.awaiting) parts.push('MrbAwaitingApproval = true');
-  if (filter.target) parts.push(`MrbTarget = '${safeName(filter.target, 'target')}'`);
-  if (filter.runbook) parts.push(`MrbRunbook = '${safeName(filter.runbook, 'runbook')}'`);
+}
+
+/**
+ * The visibility query for `list`, on the custom search attributes (src/workflows/search-attributes.ts).
+ * Values are validated names, so quoting them is safe.
+ */
+export function listQuery(filter: ListFilter, queue = taskQueue()): string {
+  const parts = [`TaskQueue = '${safeName(queue, 'task queue')}'`];
+  if (!filter.all && !filter.awaiting) parts.push(`ExecutionStatus = 'Running'`);
+  if (filter.awaiting) parts.push(`ExecutionStatus = 'Running'`, `${AWAITING_APPROVAL.name} = true`);
+  if (filter.target) parts.push(`${TARGET.name} = '${safeName(filter.target, 'target')}'`);
+  if (filter.runbook) parts.push(`${RUNBOOK.name} = '${safeName(filter.runbook, 'runbook')}'`);
   return parts.join(' AND ');
 }
 
-async function runState(
-  handle: WorkflowHandle,
-): Promise<{ running: boolean; status: RunbookStatus | RunbookReport }> {
+/** Approve or reject through the `decide` Update: the workflow validates it and answers at once. */
+async function decide(
+  client: Client,
+  workflowId: string,
+  approved: boolean,
+  opts: { step?: string; by: string; comment?: string },
+) {
+  const by = opts.by.trim();
+  if (!by) throw new CliError('--by needs a name');
+  const view = await fetchRun(client, workflowId);
+  if (view.execution !== 'RUNNING') {
+    const verdict = view.report ? `, verdict ${view.report.verdict}` : '';
+    throw new CliError(
+      `run ${workflowId} has ended (${view.execution.toLowerCase()}${verdict}): nothing awaits approval`,
+    );
+  }
+  const status = requireStatus(view);
+  if (!status.pending)
+    throw new CliError(
+      `run ${workflowId} has no step awaiting approval (current step: ${status.currentStep ?? '-'})`,
+    );
+  const handle = client.workflow.getHandle(workflowId);
   try {
-    const description = await handle.describe();
-    if (description.status.name === 'RUNNING')
-      return { running: true, status: await handle.query(statusQuery) };
-    if (description.status.name === 'COMPLETED')
-      return { running: false, status: (await handle.result()) as RunbookReport };
-    throw new CliError(`run ${handle.workflowId} is ${description.status.name.toLowerCase()}: no report`);
+    return await client.withDeadline(Date.now() + 30_000, () =>
+      handle.executeUpdate(decideUpdate, {
+        args: [{ step: opts.step ?? status.pending!.step, approved, by, comment: opts.comment }],
+      }),
+    );
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no run with id ${handle.workflowId}`);
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new CliError(`refused by run ${workflowId}: ${errorLine(err.cause ?? err)}`);
+    if (isUnknownRun(err)) throw unknownRun(workflowId);
     throw err;
   }
 }
 
-function decide(approved: boolean) {
-  return async (workflowId: string, opts: OutputOptions & { step?: string; by: string; comment?: string }) =>
-    withClient(async (client) => {
-      const handle = client.workflow.getHandle(workflowId);
-      const { running, status } = await runState(handle);
-      if (!running || !status.pending) throw new CliError(`run ${workflowId} has no step awaiting approval`);
-      const step = opts.step ?? status.pending.step;
-      try {
-        const record = await handle.executeUpdate(decideUpdate, {
-          args: [{ step, approved, by: opts.by, comment: opts.comment }],
-        });
-        output(
-          opts,
-          record,
-          `${approved ? 'approved' : 'rejected'} ${record.step} of ${workflowId} as ${record.by}`,
-        );
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError)
-          throw new CliError(`refused: ${err.cause?.message ?? err.message}`);
-        throw err;
-      }
-    });
+function parseParams(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs) return undefined;
+  return Object.fromEntries(
+    pairs.map((kv) => {
+      const [key, ...rest] = kv.split('=');
+      if (!key || rest.length === 0) throw new CliError(`--param needs key=value, got "${kv}"`);
+      return [safeName(key, 'param name'), rest.join('=')];
+    }),
+  );
 }
 
 export function registerRunCommands(program: Command): void {
@@ -113,95 +107,100 @@ export function registerRunCommands(program: Command): void {
       async (runbook: string, opts: OutputOptions & { target?: string; param?: string[]; id?: string }) => {
         if (!isRunbookName(runbook))
           throw new CliError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
-        const params = Object.fromEntries(
-          (opts.param ?? []).map((kv) => {
-            const [key, ...rest] = kv.split('=');
-            if (!key || rest.length === 0) throw new CliError(`--param needs key=value, got "${kv}"`);
-            return [safeName(key, 'param name'), rest.join('=')];
-          }),
-        );
-        const target = opts.target && safeName(opts.target, 'target');
+        const params = parseParams(opts.param);
+        const target = opts.target === undefined ? undefined : safeName(opts.target, 'target');
         const input: RunbookInput = {
-          target,
+          ...(target ? { target } : {}),
           trigger: { kind: 'manual', ref: process.env.USER },
-          ...(opts.param ? { params } : {}),
+          ...(params ? { params } : {}),
         };
-        const workflowId = opts.id ?? `${runbook}.${target ?? 'default'}.${randomUUID().slice(0, 8)}`;
+        const workflowId =
+          opts.id !== undefined
+            ? safeName(opts.id, 'workflow id')
+            : `${runbook}.${target ?? 'default'}.${randomUUID().slice(0, 8)}`;
+        const queue = taskQueue();
         await withClient(async (client) => {
-          const handle = await client.workflow.start(runbook, {
-            taskQueue: TASK_QUEUE,
-            workflowId,
-            args: [input],
-            staticSummary: `${runbook} on ${target ?? 'the default target'}`,
-            staticDetails: RUNBOOKS[runbook],
-          });
-          output(
-            opts,
-            { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
-            `started ${runbook}: ${handle.workflowId}`,
-          );
+          try {
+            const handle = await client.workflow.start(runbook, {
+              taskQueue: queue,
+              workflowId,
+              args: [input],
+              staticSummary: `${runbook} on ${target ?? 'the default target'}`,
+              staticDetails: RUNBOOKS[runbook],
+            });
+            output(
+              opts,
+              {
+                workflowId: handle.workflowId,
+                runId: handle.firstExecutionRunId,
+                runbook,
+                target,
+                taskQueue: queue,
+              },
+              [
+                `started ${runbook} on ${target ?? 'the default target'}: ${handle.workflowId}`,
+                `  follow it: mail-runbooks watch ${handle.workflowId}`,
+                `  details:   mail-runbooks show ${handle.workflowId}`,
+              ].join('\n'),
+            );
+          } catch (err) {
+            if (err instanceof WorkflowExecutionAlreadyStartedError)
+              throw new CliError(`a run with id ${workflowId} is already running`);
+            throw err;
+          }
         });
       },
     );
 
   program
     .command('list')
-    .description('list runs (running by default)')
-    .option('--awaiting', 'only runs awaiting approval')
+    .description('list runs (running ones unless --all)')
+    .option('-a, --awaiting', 'only runs awaiting approval')
     .option('-t, --target <name>', 'only this target')
     .option('-r, --runbook <name>', 'only this runbook')
     .option('--all', 'include finished runs')
-    .option('--limit <n>', 'at most this many', '50')
+    .option('--limit <n>', 'at most this many (1-1000)', '50')
     .option('--json', 'machine-readable output')
-    .action(
-      async (
-        opts: OutputOptions & {
-          awaiting?: boolean;
-          target?: string;
-          runbook?: string;
-          all?: boolean;
-          limit: string;
-        },
-      ) =>
-        withClient(async (client) => {
-          const limit = Math.min(Math.max(Number(opts.limit) || 50, 1), 1000);
-          const rows: RunRow[] = [];
-          for await (const run of client.workflow.list({ query: listQuery(opts) })) {
-            const attrs = run.typedSearchAttributes;
-            rows.push({
-              workflowId: run.workflowId,
-              runbook: run.type,
-              status: run.status.name,
-              target: attrs.get(TARGET),
-              step: attrs.get(CURRENT_STEP),
-              awaitingApproval: attrs.get(AWAITING_APPROVAL) ?? false,
-              started: run.startTime.toISOString(),
-            });
-            if (rows.length >= limit) break;
-          }
-          const text = rows.length
-            ? rows
-                .map(
-                  (r) =>
-                    `${r.workflowId}  ${r.runbook}  ${r.status}  target=${r.target ?? '-'}  step=${r.step ?? '-'}${r.awaitingApproval ? '  AWAITING APPROVAL' : ''}`,
-                )
-                .join('\n')
-            : 'no matching runs';
-          output(opts, rows, text);
-        }),
-    );
+    .action(async (opts: OutputOptions & ListFilter & { limit: string }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new CliError('--limit needs a whole number from 1 to 1000');
+      const query = listQuery(opts);
+      await withClient(async (client) => {
+        const rows: RunRow[] = [];
+        for await (const run of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
+          const attrs = run.typedSearchAttributes;
+          rows.push({
+            workflowId: run.workflowId,
+            runbook: attrs.get(RUNBOOK) ?? run.type,
+            workflowType: run.type,
+            status: run.status.name,
+            target: attrs.get(TARGET),
+            step: attrs.get(CURRENT_STEP),
+            awaitingApproval: attrs.get(AWAITING_APPROVAL) ?? false,
+            verdict: attrs.get(VERDICT),
+            started: run.startTime.toISOString(),
+          });
+          if (rows.length >= limit) break;
+        }
+        output(opts, rows, renderList(rows));
+      });
+    });
 
   program
     .command('show')
-    .description("show a run's steps, evidence, pending approval and report")
+    .description('show a run: its steps, their evidence, the pending approval, decisions and the report')
     .argument('<workflowId>')
-    .option('--json', 'machine-readable output')
-    .action(async (workflowId: string, opts: OutputOptions) =>
-      withClient(async (client) => {
-        const { status } = await runState(client.workflow.getHandle(workflowId));
-        output(opts, status, renderStatusMarkdown(status, workflowId));
-      }),
-    );
+    .option('--evidence-chars <n>', 'cut each evidence to this many characters in text output', '300')
+    .option('--json', 'machine-readable output (evidence in full)')
+    .action(async (workflowId: string, opts: OutputOptions & { evidenceChars: string }) => {
+      const chars = Number(opts.evidenceChars);
+      if (!Number.isInteger(chars) || chars < 0) throw new CliError('--evidence-chars needs a whole number');
+      await withClient(async (client) => {
+        const view = await fetchRun(client, workflowId);
+        output(opts, view, renderShow(view, chars));
+      });
+    });
 
   for (const [name, approved] of [
     ['approve', true],
@@ -209,49 +208,42 @@ export function registerRunCommands(program: Command): void {
   ] as const) {
     program
       .command(name)
-      .description(`${name} the step awaiting approval`)
+      .description(
+        `${name} the step awaiting approval (through the run's \`decide\` Update, which checks the step is pending)`,
+      )
       .argument('<workflowId>')
       .option('--step <name>', 'the step being decided (default: the pending one)')
       .requiredOption('--by <name>', 'who decides (recorded in the history)')
       .option('--comment <text>', 'why')
       .option('--json', 'machine-readable output')
-      .action(decide(approved));
+      .action(
+        async (workflowId: string, opts: OutputOptions & { step?: string; by: string; comment?: string }) =>
+          withClient(async (client) => {
+            const record = await decide(client, workflowId, approved, opts);
+            output(
+              opts,
+              { workflowId, ...record },
+              `${record.approved ? 'approved' : 'rejected'} ${record.step} of ${workflowId}: decided by ${record.by}${record.at ? ` at ${record.at}` : ''}${record.comment ? ` (${record.comment})` : ''}`,
+            );
+          }),
+      );
   }
 
   program
     .command('watch')
-    .description('follow a run step by step until it ends')
+    .description('follow a run step by step until it ends (exit 0 when it ends with a report)')
     .argument('<workflowId>')
-    .option('--timeout <seconds>', 'stop watching after this long', '3600')
-    .option('--json', 'one JSON line per change')
-    .action(async (workflowId: string, opts: OutputOptions & { timeout: string }) =>
+    .option('--timeout <seconds>', 'stop watching after this long (the run goes on)', '3600')
+    .option('--interval <seconds>', 'poll every this many seconds', '1')
+    .option('--json', 'one JSON object per event, one per line')
+    .action(async (workflowId: string, opts: OutputOptions & { timeout: string; interval: string }) =>
       withClient(async (client) => {
-        const handle = client.workflow.getHandle(workflowId);
-        const deadline = Date.now() + Math.max(Number(opts.timeout) || 3600, 1) * 1000;
-        let last = '';
-        for (;;) {
-          const { running, status } = await runState(handle);
-          const line = progressLine(status);
-          if (line !== last) {
-            output(opts, status, line);
-            last = line;
-          }
-          if (!running) return;
-          if (Date.now() > deadline)
-            throw new CliError(`still running after ${opts.timeout}s; stopped watching`);
-          await new Promise((r) => setTimeout(r, 1000));
-        }
+        const view = await watchRun(client, workflowId, {
+          json: opts.json,
+          timeoutSeconds: seconds(opts.timeout, '--timeout', 3600),
+          intervalSeconds: Math.max(seconds(opts.interval, '--interval', 1), 0.2),
+        });
+        if (!view.report) setExitCode(1);
       }),
     );
-}
-
-/** One line per state: "[3/7] queue-drains ... | awaiting approval: flush-queue". */
-export function progressLine(status: RunbookStatus): string {
-  const done = status.steps.filter((s) => s.endedAt).length;
-  const current = status.steps.at(-1);
-  const head = `[${done}/${status.steps.length}] ${current ? `${current.name}: ${current.summary}` : 'starting'}`;
-  if (status.verdict) return `${head}\n=> ${status.verdict}: ${status.cause ?? ''}`;
-  return status.pending
-    ? `${head} | awaiting approval: ${status.pending.step} (${status.pending.reason})`
-    : head;
 }

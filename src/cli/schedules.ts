@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { connectClient } from '../temporal/connection.js';
 import { ensureSchedules, triggerSchedule, type ScheduleSpec } from '../temporal/schedules.js';
+import { withClient } from './connect.js';
 import { CliError, output, type OutputOptions } from './output.js';
 
 /** One Temporal schedule per (config schedule, target). */
@@ -35,8 +35,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
       const specs = scheduleSpecs(await configFrom(opts.config));
-      const client = await connectClient();
-      try {
+      await withClient(async (client) => {
         const results = await ensureSchedules(client, specs);
         output(
           opts,
@@ -45,17 +44,14 @@ export function registerScheduleCommands(program: Command): void {
             ? results.map((r) => `${r.outcome.padEnd(9)} ${r.id}`).join('\n')
             : 'the config has no schedules',
         );
-      } finally {
-        await client.connection.close();
-      }
+      });
     });
   schedules
     .command('list')
     .description('list the schedules in Temporal')
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions) => {
-      const client = await connectClient();
-      try {
+      await withClient(async (client) => {
         const rows = [];
         for await (const s of client.schedule.list()) {
           if (!s.scheduleId.startsWith('mrb.')) continue;
@@ -79,9 +75,7 @@ export function registerScheduleCommands(program: Command): void {
                 .join('\n')
             : 'no schedules',
         );
-      } finally {
-        await client.connection.close();
-      }
+      });
     });
   schedules
     .command('trigger')
@@ -89,12 +83,9 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<scheduleId>', 'e.g. mrb.nightly-e2e.lab')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: OutputOptions) => {
-      const client = await connectClient();
-      try {
+      await withClient(async (client) => {
         await triggerSchedule(client, id);
         output(opts, { triggered: id }, `triggered ${id}`);
-      } finally {
-        await client.connection.close();
-      }
+      });
     });
 }

@@ -41,17 +41,27 @@ export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTa
   };
 }
 
-export async function connectClient(target = temporalTarget()): Promise<Client> {
+/** A client for the target; a server that does not answer within connectTimeoutMs is a one-line error. */
+export async function connectClient(target = temporalTarget(), connectTimeoutMs = 5_000): Promise<Client> {
   const { address, tls, apiKey, metadata } = target.connectionOptions;
+  const where = address ?? DEFAULT_LOCAL_ADDRESS;
   try {
-    const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5s' });
+    const connection = await Connection.connect({
+      address,
+      tls,
+      apiKey,
+      metadata,
+      connectTimeout: connectTimeoutMs,
+    });
     return new Client({ connection, namespace: target.namespace });
   } catch (err) {
+    const hint =
+      target.mode === 'local'
+        ? 'start it with `npm start`, or set TEMPORAL_ADDRESS to use another cluster'
+        : 'check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TLS settings';
+    const why = ((err as Error).message ?? String(err)).split('\n')[0];
     throw new Error(
-      `Cannot reach the Temporal server at ${address ?? DEFAULT_LOCAL_ADDRESS} (${(err as Error).message}). ` +
-        (target.mode === 'local'
-          ? 'Start it with `npm start`, or set TEMPORAL_ADDRESS to use another cluster.'
-          : 'Check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TLS settings.'),
+      `cannot reach the Temporal server at ${where} within ${connectTimeoutMs / 1000}s (${why}); ${hint}`,
       { cause: err },
     );
   }

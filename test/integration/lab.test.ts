@@ -17,7 +17,6 @@ import { CONTAINERS, NAMES, NETWORK } from '../../src/lab/settings.js';
 import {
   ensureLab,
   inLab,
-  mailLog,
   submit,
   token,
   waitForLog,
@@ -175,7 +174,14 @@ describe('the mail server looks like docker-mailserver', () => {
   it('logs mail to /var/log/mail/mail.log, with /var/log/mail.log linked to it', async () => {
     const link = (await inLab(lab, 'mailserver', ['readlink', '/var/log/mail.log'])).stdout.trim();
     expect(link).toBe('/var/log/mail/mail.log');
-    expect(await mailLog(lab)).toMatch(/postfix\/master\[\d+\]: daemon started/);
+    // The whole file: after other suites (floods, restarts) the start line is far from the tail.
+    const started = await inLab(lab, 'mailserver', [
+      'grep',
+      '-cE',
+      'postfix/master\\[[0-9]+\\]: daemon started',
+      '/var/log/mail/mail.log',
+    ]);
+    expect(Number(started.stdout.trim())).toBeGreaterThan(0);
   });
 
   it('wires amavis like DMS and routes lab.test through the relay map with SASL', async () => {

@@ -4,7 +4,7 @@
  * pending one), or the Update `decide` which refuses a decision for a step that is not pending.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, RunbookStatus } from './types.js';
+import type { ApprovalDecision, DecisionRecord, RunbookStatus } from './types.js';
 
 export interface DecisionInput {
   /** The step being decided; omitted means "the step now awaiting approval". */
@@ -15,6 +15,6 @@ export interface DecisionInput {
 
 export const approveSignal = defineSignal<[DecisionInput]>('approve');
 export const rejectSignal = defineSignal<[DecisionInput]>('reject');
-export const decideUpdate = defineUpdate<ApprovalDecision, [ApprovalDecision]>('decide');
+export const decideUpdate = defineUpdate<DecisionRecord, [ApprovalDecision]>('decide');
 export const alertResolvedSignal = defineSignal<[{ at?: string; fingerprint?: string }]>('alertResolved');
 export const statusQuery = defineQuery<RunbookStatus>('status');

@@ -1,0 +1,390 @@
+/**
+ * The operator CLI (src/client.ts) on a real Temporal dev server, with a worker running the engine fixture
+ * (its `repair` step awaits approval) registered as `queueBacklog`: start, list --awaiting, show (text and
+ * JSON), approve / reject through the `decide` Update, watch until the end, the final report; schedules;
+ * errors (unknown run, nothing pending, a step that is not pending, server unreachable) as one line and
+ * exit code 1. Commands run in-process through `run()` (fast); the bin is spawned for the unreachable
+ * server and one real listing.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/cli/run-state.js';
+import type { run as RunCliFn } from '../../src/client.js';
+import type { RunRow } from '../../src/cli/render.js';
+import { freePort } from '../helpers/ports.js';
+import { createTestEnv } from '../helpers/temporal.js';
+import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+
+const { world } = fixtureActivities;
+type RunCli = typeof RunCliFn;
+const taskQueue = `cli-${randomUUID()}`;
+const workflowsPath = fileURLToPath(new URL('../helpers/cli-workflows.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/mail-runbooks.js', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let run: RunCli;
+/** While set, the `look` activity waits for it: a run that is busy with no step awaiting approval. */
+let lookGate: Promise<void> | undefined;
+let openLookGate = (): void => undefined;
+
+/** One line of `watch --json`. */
+interface WatchLine {
+  event: string;
+  step?: { name: string };
+  decision?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One CLI invocation in-process, with its own captured output. */
+async function cli(...args: string[]): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+async function cliJson<T>(...args: string[]): Promise<T> {
+  const r = await cli(...args, '--json');
+  expect(r, r.stderr).toMatchObject({ code: 0 });
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A failure: exit code 1, exactly one line on stderr (and nothing on stdout unless it is watch's log). */
+function expectOneLineError(r: Result, pattern: RegExp, stdoutEmpty = true): void {
+  expect(r.code).toBe(1);
+  if (stdoutEmpty) expect(r.stdout).toBe('');
+  expect(r.stderr.endsWith('\n')).toBe(true);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr.trimEnd()).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function startRun(target = 'lab'): Promise<string> {
+  const started = await cliJson<{ workflowId: string; taskQueue: string }>(
+    'start',
+    'queueBacklog',
+    '--target',
+    target,
+  );
+  expect(started.taskQueue).toBe(taskQueue);
+  return started.workflowId;
+}
+
+const awaitingApproval = (id: string) =>
+  until(`${id} awaiting approval`, async () => {
+    const view = await cliJson<RunView>('show', id);
+    return view.status?.pending ? view : undefined;
+  });
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: 'default',
+    MRB_TASK_QUEUE: taskQueue,
+  });
+  delete process.env.MRB_CONNECT_TIMEOUT;
+  ({ run } = await import('../../src/client.js'));
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath,
+    activities: {
+      ...fixtureActivities,
+      look: async () => {
+        await lookGate;
+        return fixtureActivities.look();
+      },
+      loadTargetPlan: (target?: string) => fixtureActivities.makePlan()(target),
+    },
+  });
+  running = worker.run();
+});
+
+afterEach(() => openLookGate()); // a failed test must not leave an activity blocked (shutdown waits for it)
+
+afterAll(async () => {
+  openLookGate();
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+beforeEach(() => {
+  Object.assign(world, { broken: true, repairs: 0, lookFailures: 0, notifications: [], configError: false });
+  lookGate = undefined;
+});
+
+describe('mail-runbooks CLI', () => {
+  it('start, list --awaiting, show, approve through the Update, watch to the end, the report', async () => {
+    const id = await startRun();
+    expect(id).toMatch(/^queueBacklog\.lab\./);
+
+    // list --awaiting finds it through the search attributes (visibility is eventually consistent).
+    const rows = await until('listed as awaiting', async () => {
+      const listed = await cliJson<RunRow[]>(
+        'list',
+        '--awaiting',
+        '--target',
+        'lab',
+        '--runbook',
+        'engineFixture',
+      );
+      return listed.some((r) => r.workflowId === id) ? listed : undefined;
+    });
+    expect(rows.find((r) => r.workflowId === id)).toMatchObject({
+      runbook: 'engineFixture',
+      workflowType: 'queueBacklog',
+      status: 'RUNNING',
+      target: 'lab',
+      awaitingApproval: true,
+    });
+    expect(await cliJson<RunRow[]>('list', '--awaiting', '--target', 'elsewhere')).toEqual([]);
+    const listText = await cli('list', '--awaiting');
+    expect(listText.code).toBe(0);
+    expect(listText.stdout).toMatch(
+      new RegExp(`${id.replace(/\./g, '\\.')}\\s+engineFixture\\s+lab\\s+running.*AWAITING`),
+    );
+
+    // show: JSON for scripts, text with the steps, the evidence and how to decide.
+    const view = await awaitingApproval(id);
+    expect(view).toMatchObject({ workflowId: id, execution: 'RUNNING', taskQueue });
+    expect(view.status?.pending).toMatchObject({ step: 'repair', reason: 'the probe says broken' });
+    expect(view.status?.steps.map((s) => s.name)).toEqual(['load-target-plan', 'look']);
+    const shown = await cli('show', id);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('### Awaiting approval: `repair`');
+    expect(shown.stdout).toContain(`mail-runbooks approve ${id} --step repair`);
+    expect(shown.stdout).toMatch(
+      /### Evidence\n- `load-target-plan`: .*\n- `look`: \{"truncated":true,.*… \(\d+ chars; --json shows all\)/,
+    );
+
+    // watch follows it while someone decides.
+    const watching = cli('watch', id, '--json', '--interval', '0.2', '--timeout', '60');
+
+    // The Update validates the decision: a step that is not pending is refused, with the reason.
+    expectOneLineError(
+      await cli('approve', id, '--step', 'restart-everything', '--by', 'eve'),
+      /^mail-runbooks: refused by run .*: step restart-everything is not pending \(pending: repair\)$/m,
+    );
+    const approved = await cli('approve', id, '--by', 'alice', '--comment', 'go ahead');
+    expect(approved.stderr).toBe('');
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(
+      new RegExp(
+        `^approved repair of ${id.replace(/\./g, '\\.')}: decided by alice at .* \\(go ahead\\)\\n$`,
+      ),
+    );
+
+    const watched = await watching;
+    expect(watched.code, watched.stderr).toBe(0);
+    const events = watched.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WatchLine);
+    expect(events.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['step-ended', 'pending', 'decision', 'ended']),
+    );
+    expect(events.find((e) => e.event === 'decision')?.decision).toMatchObject({
+      by: 'alice',
+      via: 'update',
+    });
+    expect(events.filter((e) => e.event === 'step-ended').map((e) => e.step?.name)).toEqual([
+      'load-target-plan',
+      'look',
+      'repair',
+      'look-again',
+    ]);
+    expect(events.at(-1)).toMatchObject({ event: 'ended', execution: 'COMPLETED', verdict: 'fixed' });
+    expect(world.repairs).toBe(1);
+
+    // The final report.
+    const final = await cliJson<RunView>('show', id);
+    expect(final.execution).toBe('COMPLETED');
+    expect(final.report).toMatchObject({ verdict: 'fixed', cause: 'repaired', target: 'lab' });
+    expect(final.report?.decisions).toMatchObject([
+      { step: 'repair', approved: true, by: 'alice', comment: 'go ahead', via: 'update' },
+    ]);
+    const finalText = (await cli('show', id)).stdout;
+    expect(finalText).toContain('**Verdict: fixed** — repaired');
+    expect(finalText).toContain('`repair` approved by alice (update): go ahead');
+    expect(finalText).toMatch(/### Report\nverdict: fixed: repaired\ntarget: lab, 4 steps, 1 decisions/);
+
+    // Nothing is pending any more: refused before any Update is sent.
+    expectOneLineError(
+      await cli('approve', id, '--by', 'bob'),
+      /run .* has ended \(completed, verdict fixed\): nothing awaits approval/,
+    );
+    // Finished runs show up with --all, not by default.
+    const all = await until('listed as completed', async () => {
+      const listed = await cliJson<RunRow[]>('list', '--all', '--runbook', 'engineFixture');
+      return listed.find((r) => r.workflowId === id && r.status === 'COMPLETED');
+    });
+    expect(all).toMatchObject({ verdict: 'fixed', awaitingApproval: false });
+    expect((await cliJson<RunRow[]>('list')).some((r) => r.workflowId === id)).toBe(false);
+  });
+
+  it('reject: watch (text) shows the decision and the needs-human verdict; nothing is changed', async () => {
+    const id = await startRun();
+    await awaitingApproval(id);
+    const rejected = await cli(
+      'reject',
+      id,
+      '--step',
+      'repair',
+      '--by',
+      'bob',
+      '--comment',
+      'not now',
+      '--json',
+    );
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(JSON.parse(rejected.stdout)).toMatchObject({
+      workflowId: id,
+      step: 'repair',
+      approved: false,
+      by: 'bob',
+    });
+
+    const watched = await cli('watch', id, '--interval', '0.2', '--timeout', '30');
+    expect(watched.code, watched.stderr).toBe(0);
+    const lines = watched.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`watching ${id} (engineFixture on lab); Ctrl-C stops watching, not the run`);
+    expect(lines).toContain('🛑 repair rejected by bob (update): not now');
+    expect(lines.at(-1)).toBe(
+      '=> needs-human: repair was not approved (bob: not now); nothing was changed (2 steps, 1 decision)',
+    );
+    expect(world.repairs).toBe(0);
+  });
+
+  it('errors: unknown run, nothing pending, a watch that times out; one line each, exit code 1', async () => {
+    for (const args of [
+      ['show', 'no-such-run'],
+      ['watch', 'no-such-run'],
+      ['approve', 'no-such-run', '--by', 'alice'],
+      ['reject', 'no-such-run', '--by', 'alice'],
+    ])
+      expectOneLineError(await cli(...args), /^mail-runbooks: no run with id no-such-run /);
+    const json = await cli('show', 'no-such-run', '--json');
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stderr) as { error: string }).error).toMatch(/^no run with id no-such-run /);
+
+    // A run busy in a check (nothing awaits approval yet).
+    lookGate = new Promise((r) => (openLookGate = r));
+    const id = await startRun();
+    await until('look running', async () => {
+      const view = await cliJson<RunView>('show', id);
+      return view.status?.currentStep === 'look' ? view : undefined;
+    });
+    expectOneLineError(
+      await cli('approve', id, '--by', 'alice'),
+      /^mail-runbooks: run .* has no step awaiting approval \(current step: look\)$/,
+    );
+    const timedOut = await cli('watch', id, '--interval', '0.2', '--timeout', '1');
+    expectOneLineError(
+      timedOut,
+      /^mail-runbooks: run .* still running after 1s; stopped watching \(the run goes on\)$/,
+      false,
+    );
+    expect(timedOut.stdout.trimEnd().split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^✅ load-target-plan: target lab \(\d+\.\ds\)$/),
+      '▶  look (check) …',
+    ]);
+    world.broken = false;
+    openLookGate();
+    await until('healthy', async () => ((await cliJson<RunView>('show', id)).report ? true : undefined));
+    expect((await cliJson<RunView>('show', id)).report?.verdict).toBe('healthy');
+
+    expectOneLineError(
+      await cli('start', 'noSuchRunbook'),
+      /unknown runbook "noSuchRunbook"; one of: statusCheck,/,
+    );
+    expectOneLineError(await cli('list', '--target', "lab' OR true"), /target "lab' OR true" has characters/);
+  });
+
+  it('schedules ensure (idempotent), list, and trigger of an unknown schedule through the CLI', async () => {
+    const config = `${root}.lab/target.yaml`;
+    const first = await cliJson<Array<{ id: string; outcome: string }>>(
+      'schedules',
+      'ensure',
+      '--config',
+      config,
+    );
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((r) => r.outcome === 'created')).toBe(true);
+    const second = await cliJson<Array<{ id: string; outcome: string }>>(
+      'schedules',
+      'ensure',
+      '--config',
+      config,
+    );
+    expect(second.map((r) => r.outcome)).toEqual(first.map(() => 'unchanged'));
+    const listed = await until('schedules listed', async () => {
+      const rows = await cliJson<Array<{ id: string }>>('schedules', 'list');
+      return rows.length === first.length ? rows : undefined;
+    });
+    expect(listed.map((r) => r.id).sort()).toEqual(first.map((r) => r.id).sort());
+    expectOneLineError(
+      await cli('schedules', 'trigger', 'mrb.nope.lab'),
+      /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,
+    );
+    // Delete them again: their runbooks are not on this worker.
+    for (const { id } of first) await env.client.schedule.getHandle(id).delete();
+  });
+
+  it('the bin: lists against the server, and says in one line when the server is unreachable', async () => {
+    const exec = promisify(execFile);
+    const listed = await exec(process.execPath, [bin, 'list', '--all', '--json', '--limit', '2'], {
+      cwd: root,
+      env: { ...process.env },
+    });
+    expect((JSON.parse(listed.stdout) as RunRow[]).length).toBe(2);
+
+    const port = await freePort(); // nothing listens there any more
+    const started = Date.now();
+    const failed = await exec(process.execPath, [bin, 'list'], {
+      cwd: root,
+      env: { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` },
+    }).then(
+      () => undefined,
+      (err: { code?: number; stdout: string; stderr: string }) => err,
+    );
+    const elapsed = Date.now() - started;
+    expect(failed).toBeDefined();
+    expectOneLineError(
+      { code: failed!.code ?? -1, stdout: failed!.stdout, stderr: failed!.stderr },
+      new RegExp(
+        `^mail-runbooks: cannot reach the Temporal server at 127\\.0\\.0\\.1:${port} within 5s \\(.*\\); check TEMPORAL_ADDRESS`,
+      ),
+    );
+    expect(elapsed).toBeLessThan(15_000);
+  });
+});
