@@ -117,7 +117,10 @@ export interface LogTail {
   unparsed: number;
 }
 
-/** The last lines of the mail log, with counts of delivery outcomes in them. */
+/**
+ * The last lines of the mail log, with counts of delivery outcomes in them: evidence, not a verdict (a
+ * bounce to a mistyped address is no server fault; the queue and the relay checks judge health).
+ */
 export async function mailLogTail(targetName: string): Promise<StepOutcome<LogTail>> {
   const target = await targetConfig(targetName);
   const host = await mailServerHost(target);
@@ -132,7 +135,7 @@ export async function mailLogTail(targetName: string): Promise<StepOutcome<LogTa
     unparsed: log.rejectedCount,
   };
   return outcome(
-    evidence.bounced === 0,
+    true,
     `last ${evidence.lines.length} log lines: ${evidence.sent} sent, ${evidence.deferred} deferred, ${evidence.bounced} bounced`,
     evidence,
   );

@@ -181,12 +181,16 @@ export interface RelayLogs {
   errorLog: string[];
 }
 
-/** The last lines of the relay's log and error log. ok = the error log has nothing new to say (empty). */
+/**
+ * The last lines of the relay's log and error log, as evidence. An error log keeps old lines after the
+ * trouble is over, so its content alone is no verdict: ok unless a log cannot be read.
+ */
 export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLogs>> {
   const target = await targetConfig(targetName);
   const relay = target.relay;
   const host = await relayHost(target);
   const lines = target.thresholds.logTailLines;
+  const unreadable: string[] = [];
   const read = async (path: string | undefined): Promise<string[]> => {
     if (!path) return [];
     const r = await run(host, () =>
@@ -194,15 +198,15 @@ export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLo
         ? relayWindowsCommands.tailLog(path, lines)
         : relayLinuxCommands.tailLog(path, lines),
     );
-    return r.ok
-      ? r.stdout.split(/\r?\n/).filter((l) => l !== '')
-      : [`(could not read ${path}: ${tail(r.stderr, 200)})`];
+    if (r.ok) return r.stdout.split(/\r?\n/).filter((l) => l !== '');
+    unreadable.push(path);
+    return [`(could not read ${path}: ${tail(r.stderr, 200)})`];
   };
   const [log, errorLog] = await Promise.all([read(relay.logs.log), read(relay.logs.errorLog)]);
   const lastError = errorLog.at(-1);
   return outcome(
-    errorLog.length === 0,
-    `relay log: ${log.length} lines; error log: ${errorLog.length ? `${errorLog.length} lines, last: ${lastError}` : 'empty'}`,
+    unreadable.length === 0,
+    `${unreadable.length ? `cannot read ${unreadable.join(', ')}; ` : ''}relay log: ${log.length} lines; error log: ${errorLog.length ? `${errorLog.length} lines, last: ${lastError}` : 'empty'}`,
     { log, errorLog },
   );
 }

@@ -106,13 +106,19 @@ export async function submit(
   }
 }
 
-/** Polls a mailbox over IMAPS (lab CA pinned) until a message with the token arrives. */
+/**
+ * Polls a mailbox over IMAPS (lab CA pinned) until a message with the token (in TOKEN_HEADER) arrives, or
+ * one whose body contains `{ body: text }`.
+ */
 export async function waitForMail(
   lab: Lab,
   mailbox: 'dest' | 'mail',
-  tokenValue: string,
+  tokenValue: string | { body: string },
   timeoutMs = 60_000,
 ): Promise<{ subject: string; uid: number }> {
+  const query =
+    typeof tokenValue === 'string' ? { header: { [TOKEN_HEADER]: tokenValue } } : { body: tokenValue.body };
+  const what = typeof tokenValue === 'string' ? tokenValue : `with "${tokenValue.body}"`;
   const account =
     mailbox === 'dest'
       ? {
@@ -128,7 +134,7 @@ export async function waitForMail(
           servername: NAMES.mailHost,
         };
   return pollUntil(
-    `message ${tokenValue} in ${account.user}`,
+    `message ${what} in ${account.user}`,
     timeoutMs,
     async () => {
       const client = new ImapFlow({
@@ -146,7 +152,7 @@ export async function waitForMail(
       try {
         const lock = await client.getMailboxLock('INBOX');
         try {
-          const uids = await client.search({ header: { [TOKEN_HEADER]: tokenValue } }, { uid: true });
+          const uids = await client.search(query, { uid: true });
           const uid = Array.isArray(uids) ? uids[0] : undefined;
           if (uid === undefined) return undefined;
           const msg = await client.fetchOne(String(uid), { envelope: true }, { uid: true });
