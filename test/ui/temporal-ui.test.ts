@@ -1,16 +1,17 @@
 /**
  * The approval flow a person follows in the real Temporal Web UI (the one the pinned CLI's dev server
- * serves, UI 2.42): start a runbook from the UI's start-workflow form, see it wait for approval in its
- * Current Details, approve it with the `approve` Signal from the workflow page, and see it complete.
+ * serves, UI 2.42), against the lab with the real worker: with the lab's `ssh-key-perms` fault injected,
+ * start `queueBacklog` from the UI's start-workflow form with input `{}` (the default target), see it wait
+ * for approval of the key fix in its Current Details, approve it with the `approve` Signal from the
+ * workflow page, and see it complete `fixed`.
  * The client double-checks each stage. Screenshots of every stage go to test-results/ui/.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
@@ -26,13 +27,15 @@ import {
   screenshot,
   within,
 } from '../helpers/ui.js';
-import type { engineFixture } from '../workflows/engine-fixture.js';
-import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
+import { createWorker } from '../../src/worker.js';
+import { ensureLab, inLab, type Lab } from '../helpers/lab.js';
 
 const UI_WAIT = 30_000;
 const taskQueue = `ui-${randomUUID()}`;
 const workflowId = `ui-approve-${randomUUID().slice(0, 8)}`;
-const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
+const KEY = '/home/cloudrelay/.ssh/id_rsa';
+let lab: Lab;
 
 let dataDir: string | undefined;
 let server: DevServer | undefined;
@@ -47,22 +50,16 @@ let page: Page;
 
 beforeAll(async () => {
   await resetScreenshots();
-  Object.assign(fixtureActivities.world, { broken: true, repairs: 0, lookFailures: 0, notifications: [] });
+  lab = await ensureLab();
+  process.env.MRB_CONFIG = lab.up.config;
+  await injectFault(lab.ctx, findFault('ssh-key-perms'));
   dataDir = await mkdtemp(join(tmpdir(), 'mrb-ui-'));
   const [port, uiPort] = [await freePort(), await freePort()];
   server = await startDevServer({ dataDir, port, uiPort, log: () => {} });
 
   workerConnection = await NativeConnection.connect({ address: server.address });
-  worker = await Worker.create({
-    connection: workerConnection,
-    taskQueue,
-    workflowsPath: fixturePath,
-    activities: {
-      ...fixtureActivities,
-      // Nobody should race the person at the browser: an hour to decide, no reminder during the test.
-      loadTargetPlan: fixtureActivities.makePlan({ timeoutSeconds: 3600, reminderAfterSeconds: 1800 }),
-    },
-  });
+  // The real worker: the runbooks and their activities, the lab's target config (an hour to decide).
+  worker = await createWorker(workerConnection, 'default', { taskQueue });
   running = worker.run();
 
   clientConnection = await Connection.connect({ address: server.address });
@@ -79,6 +76,7 @@ afterAll(async () => {
   // Each part is torn down even if an earlier one fails to stop.
   const steps: [string, () => Promise<unknown> | undefined][] = [
     ['browser', () => browser?.close()],
+    ['lab fault', () => (lab ? healFault(lab.ctx, findFault('ssh-key-perms')) : undefined)],
     ['client', () => clientConnection?.close()],
     [
       'worker',
@@ -122,24 +120,25 @@ describe('Temporal Web UI', () => {
     await page.getByRole('heading', { name: 'Start a Workflow' }).waitFor();
     await page.getByLabel('Workflow ID', { exact: true }).fill(workflowId);
     await page.getByLabel('Task Queue', { exact: true }).fill(taskQueue);
-    await page.getByLabel('Workflow Type', { exact: true }).fill('engineFixture');
-    expect(await fillJson(page, jsonEditor(page), { target: 'lab' })).toEqual({ target: 'lab' });
+    await page.getByLabel('Workflow Type', { exact: true }).fill('queueBacklog');
+    expect(await fillJson(page, jsonEditor(page), {})).toEqual({});
     await page.getByText('Task Queue is Active').waitFor();
     await screenshot(page, '02-start-form');
     await page.getByRole('button', { name: 'Start Workflow' }).click();
     await page.getByText('Workflow started successfully').waitFor();
     await screenshot(page, '03-started');
 
-    // 3. The run exists, ran its check and now waits for approval of `repair` (asked the client too).
-    const handle = client.workflow.getHandle<typeof engineFixture>(workflowId);
+    // 3. The run exists, found the loose key and now waits for approval of its fix (asked the client too).
+    const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
-    expect(description.type).toBe('engineFixture');
+    expect(description.type).toBe('queueBacklog');
     expect(description.taskQueue).toBe(taskQueue);
     const status = await pollUntil(UI_WAIT, 'the run to await approval', async () => {
       const s = await handle.query(statusQuery);
       return s.pending ? s : undefined;
     });
-    expect(status.pending?.step).toBe('repair');
+    expect(status.pending?.step).toBe('fix-relay-key-permissions');
+    expect(status.pending?.reason).toMatch(/mode 0644 lets group or others access it/);
     expect(status.target).toBe('lab');
 
     // 4. The workflow page shows it Running; User Metadata → Current Details renders setCurrentDetails
@@ -149,8 +148,8 @@ describe('Temporal Web UI', () => {
     await page.getByText('Running', { exact: true }).filter({ visible: true }).first().waitFor();
     await page.getByRole('tab', { name: /User Metadata/ }).click();
     const details = page.getByTitle('output').contentFrame();
-    await details.getByRole('heading', { name: /Awaiting approval:\s*repair/ }).waitFor();
-    await details.getByText('Current step: look').waitFor();
+    await details.getByRole('heading', { name: /Awaiting approval:\s*fix-relay-key-permissions/ }).waitFor();
+    await details.getByText('Current step: relay-key-permissions').waitFor();
     await screenshot(page, '04-awaiting-approval');
 
     // 5. More Actions → Send a Signal → `approve` (the UI lists the workflow's signals) with the decision.
@@ -180,16 +179,16 @@ describe('Temporal Web UI', () => {
     await finalDetails.getByText(/approved by ui-test \(signal\): approved in the browser/).waitFor();
     await screenshot(page, '07-final-details');
 
-    const report: RunbookReport = await within(UI_WAIT, 'the workflow result', handle.result());
+    const report = (await within(UI_WAIT, 'the workflow result', handle.result())) as RunbookReport;
     expect(report.verdict).toBe('fixed');
     expect(report.decisions).toHaveLength(1);
     expect(report.decisions[0]).toMatchObject({
-      step: 'repair',
+      step: 'fix-relay-key-permissions',
       approved: true,
       by: 'ui-test',
       comment: 'approved in the browser',
       via: 'signal',
     });
-    expect(fixtureActivities.world.repairs).toBe(1);
+    expect((await inLab(lab, 'mailserver', ['stat', '-c', '%a', KEY])).stdout.trim()).toBe('600');
   });
 });
