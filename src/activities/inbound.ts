@@ -15,7 +15,7 @@ import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
-import { pollUntil } from './wait.js';
+import { waitForOutcome } from './wait.js';
 
 const FILTER_PORT = 10024;
 const REINJECTION_PORT = 10025;
@@ -55,20 +55,10 @@ export async function amavisListening(targetName: string): Promise<StepOutcome<A
 
 /** Waits (bounded, 2 minutes) until amavis listens again after a restart. */
 export async function waitAmavisListening(targetName: string): Promise<StepOutcome<AmavisEvidence>> {
-  const polled = await pollUntil(
-    120,
-    3_000,
-    () => amavisListening(targetName),
-    (o) => o.ok,
-  );
-  const seconds = Math.round(polled.waitedMs / 1000);
-  return polled.done
-    ? outcome(true, `amavis listens again after ${seconds} s`, polled.last.evidence)
-    : outcome(
-        false,
-        `amavis still not listening after ${seconds} s: ${polled.last.summary}`,
-        polled.last.evidence,
-      );
+  return waitForOutcome(120, 3_000, () => amavisListening(targetName), {
+    done: 'amavis listens again',
+    notDone: 'amavis still not listening',
+  });
 }
 
 export interface ReinjectionEvidence {

@@ -8,7 +8,7 @@ import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';
 import { configError, outcome } from './outcome.js';
 import { asFailure, run, runOk, tail } from './run.js';
-import { pollUntil } from './wait.js';
+import { waitForOutcome } from './wait.js';
 
 export interface ServerState {
   kind: 'dms' | 'postfix';
@@ -201,15 +201,11 @@ export async function setMailServerRunning(
  * health check says healthy (DMS ships one) or, without one, it runs; a Postfix host's unit is active.
  */
 export async function waitMailServerReady(targetName: string): Promise<StepOutcome<ServerState>> {
-  const ready = (o: StepOutcome<ServerState>): boolean =>
-    o.ok && (o.evidence.health === undefined || o.evidence.health === 'healthy');
-  const polled = await pollUntil(180, 3_000, () => mailServerState(targetName), ready);
-  const seconds = Math.round(polled.waitedMs / 1000);
-  return polled.done
-    ? outcome(true, `mail server ready after ${seconds} s: ${polled.last.summary}`, polled.last.evidence)
-    : outcome(
-        false,
-        `mail server not ready after ${seconds} s: ${polled.last.summary}`,
-        polled.last.evidence,
-      );
+  return waitForOutcome(
+    180,
+    3_000,
+    () => mailServerState(targetName),
+    { done: 'mail server ready', notDone: 'mail server not ready' },
+    (o) => o.ok && (o.evidence.health === undefined || o.evidence.health === 'healthy'),
+  );
 }

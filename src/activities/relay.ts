@@ -22,7 +22,7 @@ import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';
 import { outcome } from './outcome.js';
 import { run, runOk, tail } from './run.js';
-import { pollUntil } from './wait.js';
+import { waitForOutcome } from './wait.js';
 
 type Relay = Target['relay'];
 
@@ -61,16 +61,10 @@ export async function relayPortListening(targetName: string): Promise<StepOutcom
 
 /** Waits (bounded, 2 minutes) until the relay port listens again after a restart. */
 export async function waitRelayListening(targetName: string): Promise<StepOutcome<PortEvidence>> {
-  const polled = await pollUntil(
-    120,
-    3_000,
-    () => relayPortListening(targetName),
-    (o) => o.ok,
-  );
-  const seconds = Math.round(polled.waitedMs / 1000);
-  return polled.done
-    ? outcome(true, `relay port listens again after ${seconds} s`, polled.last.evidence)
-    : outcome(false, `relay port still not listening after ${seconds} s`, polled.last.evidence);
+  return waitForOutcome(120, 3_000, () => relayPortListening(targetName), {
+    done: 'relay port listens again',
+    notDone: 'relay port still not listening',
+  });
 }
 
 export interface WatchdogEvidence {

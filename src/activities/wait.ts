@@ -3,6 +3,8 @@
  * heartbeat timeout and the wait resumes elsewhere), stops at the deadline or on cancellation.
  */
 import { Context } from '@temporalio/activity';
+import type { StepOutcome } from '../workflows/engine/types.js';
+import { outcome } from './outcome.js';
 
 export interface PollResult<T> {
   done: boolean;
@@ -29,4 +31,23 @@ export async function pollUntil<T>(
     rounds++;
   }
   return { done: isDone(last), last, rounds, waitedMs: Date.now() - started };
+}
+
+/**
+ * Polls a check until it is ready (default: ok), bounded by `seconds`; the outcome says how long it took,
+ * with the check's last summary and evidence.
+ */
+export async function waitForOutcome<E>(
+  seconds: number,
+  intervalMs: number,
+  probe: () => Promise<StepOutcome<E>>,
+  words: { done: string; notDone: string },
+  ready: (o: StepOutcome<E>) => boolean = (o) => o.ok,
+): Promise<StepOutcome<E>> {
+  const polled = await pollUntil(seconds, intervalMs, probe, ready);
+  const waited = Math.round(polled.waitedMs / 1000);
+  const { summary, evidence } = polled.last;
+  return polled.done
+    ? outcome(true, `${words.done} after ${waited} s: ${summary}`, evidence)
+    : outcome(false, `${words.notDone} after ${waited} s: ${summary}`, evidence);
 }

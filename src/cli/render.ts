@@ -1,5 +1,5 @@
 /** Text for people: `show`, `list` and the events `watch` prints. Pure functions of plain data. */
-import { renderStatusMarkdown } from '../workflows/engine/report.js';
+import { renderStatusMarkdown, STEP_MARK } from '../workflows/engine/report.js';
 import type {
   DecisionRecord,
   PendingApproval,
@@ -8,15 +8,7 @@ import type {
 } from '../workflows/engine/types.js';
 import type { RunView } from './run-state.js';
 
-export const STEP_MARK: Record<StepRecord['verdict'], string> = {
-  ok: '✅',
-  problem: '⚠️',
-  error: '❌',
-  skipped: '⏭️',
-  rejected: '🛑',
-  approved: '👍',
-  unattended: '🤖',
-};
+export { STEP_MARK };
 
 /** Compact JSON cut to `max` characters. */
 export function evidenceText(evidence: unknown, max: number): string {

@@ -6,6 +6,7 @@
 import { verifyEndToEnd } from './end-to-end.js';
 import { actions, checks, waits } from './engine/policies.js';
 import { defineRunbook } from './engine/runbook.js';
+import { awaitDrain, lastSummary, verifiedFix } from './steps.js';
 
 export const inboundDeferred = defineRunbook('inboundDeferred', async (rb) => {
   const amavis = await rb.check('amavis-listening', () => checks.amavisListening(rb.target));
@@ -26,7 +27,7 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (rb) => {
         }
       : {
           verdict: 'needs-human',
-          cause: `inbound path looks healthy but mail does not flow: ${rb.status.steps.at(-1)?.summary ?? ''}`,
+          cause: `inbound path looks healthy but mail does not flow: ${lastSummary(rb)}`,
         };
   }
 
@@ -54,16 +55,9 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (rb) => {
     },
     (onceKey) => actions.requeueDeferred(rb.target, onceKey),
   );
-  const drained = await rb.check('queue-drains', () => waits.waitQueueDrained(rb.target), 'wait');
-  if (!drained.ok) rb.conclude('needs-human', drained.summary);
-
-  return (await verifyEndToEnd(rb))
-    ? {
-        verdict: 'fixed',
-        cause: `inbound mail was deferred (${amavis.summary}); restarted ${restart.join(', ')} and requeued`,
-      }
-    : {
-        verdict: 'failed',
-        cause: `end-to-end verification failed after the fix: ${rb.status.steps.at(-1)?.summary ?? ''}`,
-      };
+  await awaitDrain(rb);
+  return verifiedFix(
+    rb,
+    `inbound mail was deferred (${amavis.summary}); restarted ${restart.join(', ')} and requeued`,
+  );
 });

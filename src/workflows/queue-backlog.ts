@@ -6,10 +6,9 @@
  */
 import { CREDENTIALS_REFUSED } from '../parsers/delay-reason.js';
 import { verifyEndToEnd } from './end-to-end.js';
-import { actions, checks, waits } from './engine/policies.js';
-import { defineRunbook, type Runbook } from './engine/runbook.js';
-
-const lastSummary = (rb: Runbook): string => rb.status.steps.at(-1)?.summary ?? '';
+import { actions, checks } from './engine/policies.js';
+import { defineRunbook } from './engine/runbook.js';
+import { awaitDrain, lastSummary, verifiedFix } from './steps.js';
 
 export const queueBacklog = defineRunbook('queueBacklog', async (rb) => {
   const queue = await rb.check('queue-summary', () => checks.queueSummary(rb.target));
@@ -59,19 +58,11 @@ export const queueBacklog = defineRunbook('queueBacklog', async (rb) => {
       },
       (onceKey) => actions.flushQueue(rb.target, onceKey),
     );
-    const drained = await rb.check('queue-drains', () => waits.waitQueueDrained(rb.target), 'wait');
-    if (!drained.ok) rb.conclude('needs-human', drained.summary);
+    await awaitDrain(rb);
   }
 
-  return (await verifyEndToEnd(rb))
-    ? {
-        verdict: 'fixed',
-        cause: key.ok
-          ? `backlog cleared: ${queue.summary}`
-          : `relay key permissions repaired: ${key.summary}`,
-      }
-    : {
-        verdict: 'failed',
-        cause: `end-to-end verification failed after the fix: ${rb.status.steps.at(-1)?.summary ?? ''}`,
-      };
+  return verifiedFix(
+    rb,
+    key.ok ? `backlog cleared: ${queue.summary}` : `relay key permissions repaired: ${key.summary}`,
+  );
 });

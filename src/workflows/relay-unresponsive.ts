@@ -6,6 +6,7 @@
 import { verifyEndToEnd } from './end-to-end.js';
 import { actions, checks, waits } from './engine/policies.js';
 import { defineRunbook } from './engine/runbook.js';
+import { awaitDrain, lastSummary, verifiedFix } from './steps.js';
 
 export const relayUnresponsive = defineRunbook('relayUnresponsive', async (rb) => {
   const watchdog = await rb.check('relay-watchdog-alive', () => checks.relayWatchdogState(rb.target));
@@ -19,7 +20,7 @@ export const relayUnresponsive = defineRunbook('relayUnresponsive', async (rb) =
       ? { verdict: 'healthy', cause: 'the relay is up, answers SMTP and mail flows' }
       : {
           verdict: 'needs-human',
-          cause: `the relay looks healthy but mail does not flow: ${rb.status.steps.at(-1)?.summary ?? ''}`,
+          cause: `the relay looks healthy but mail does not flow: ${lastSummary(rb)}`,
         };
   }
 
@@ -56,16 +57,6 @@ export const relayUnresponsive = defineRunbook('relayUnresponsive', async (rb) =
     },
     (onceKey) => actions.flushQueue(rb.target, onceKey),
   );
-  const drained = await rb.check('queue-drains', () => waits.waitQueueDrained(rb.target), 'wait');
-  if (!drained.ok) rb.conclude('needs-human', drained.summary);
-
-  return (await verifyEndToEnd(rb))
-    ? {
-        verdict: 'fixed',
-        cause: `relay was unresponsive (${cause}); watchdog restarted, queue flushed, mail flows`,
-      }
-    : {
-        verdict: 'failed',
-        cause: `end-to-end verification failed after restarting the relay: ${rb.status.steps.at(-1)?.summary ?? ''}`,
-      };
+  await awaitDrain(rb);
+  return verifiedFix(rb, `relay was unresponsive (${cause}); watchdog restarted, queue flushed, mail flows`);
 });

@@ -3,7 +3,10 @@
  * cause -> approve by Signal -> the fix is applied -> end-to-end verification passes -> verdict `fixed`.
  * And the reject path (nothing changed, `needs-human`) and a healthy lab (`healthy`).
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { FAULTS, findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { ensureLab, healAndFlush, inLab, type Lab } from '../helpers/lab.js';
 import {
@@ -57,6 +60,33 @@ describe('runbooks on the lab', () => {
     expect(e2e.verdict, stepsOf(e2e)).toBe('healthy');
     const delivered = e2e.steps.find((s) => s.name === 'canary-delivered');
     expect(delivered?.summary).toMatch(/sent through relay\.lab\.test .* in canary@dest\.test's INBOX/);
+  });
+
+  it('end-to-end verification over 465 (implicit TLS) too, with the latency of each leg', async () => {
+    const config = parse(await readFile(lab.up.config, 'utf8')) as {
+      targets: Array<{ canary: { submission: { port: number; tls: string } } }>;
+    };
+    const submission = config.targets[0]!.canary.submission;
+    Object.assign(submission, { port: lab.ports.submissions, tls: 'implicit' });
+    const path = join(lab.ctx.paths.dir, 'implicit-tls.yaml');
+    await writeFile(path, stringify(config), { mode: 0o600 });
+    process.env.MRB_CONFIG = path; // the in-process worker reads the config file on each activity
+    try {
+      const r = await report(await h.start('endToEndVerification'));
+      expect(r.verdict, stepsOf(r)).toBe('healthy');
+      const accepted = r.steps.find((s) => s.name === 'canary-accepted');
+      expect(accepted?.summary).toMatch(
+        new RegExp(`127\\.0\\.0\\.1:${lab.ports.submissions} \\(implicit\\) as \\w+ in \\d+ ms`),
+      );
+      const delivered = r.steps.find((s) => s.name === 'canary-delivered')?.evidence as {
+        relayLegMs: number;
+        imap: { arrived: boolean; arrivalLegMs: number };
+      };
+      expect(delivered.relayLegMs).toBeGreaterThanOrEqual(0);
+      expect(delivered.imap).toMatchObject({ arrived: true });
+    } finally {
+      process.env.MRB_CONFIG = lab.up.config;
+    }
   });
 
   it('relay-down: relayUnresponsive finds the port closed, restarts the watchdog, flushes, verifies: fixed', async () => {

@@ -1,7 +1,8 @@
 /** Renders a run's state as markdown: the final report, and the live "current details" the Web UI shows. */
 import type { RunbookStatus, StepRecord } from './types.js';
 
-const ICON: Record<StepRecord['verdict'], string> = {
+/** One mark per step verdict, shared by the Web UI's details and the CLI. */
+export const STEP_MARK: Record<StepRecord['verdict'], string> = {
   ok: '✅',
   problem: '⚠️',
   error: '❌',
@@ -12,7 +13,7 @@ const ICON: Record<StepRecord['verdict'], string> = {
 };
 
 function stepLine(step: StepRecord): string {
-  return `| ${ICON[step.verdict]} | \`${step.name}\` | ${step.kind} | ${step.summary.replace(/\|/g, '\\|')} |`;
+  return `| ${STEP_MARK[step.verdict]} | \`${step.name}\` | ${step.kind} | ${step.summary.replace(/\|/g, '\\|')} |`;
 }
 
 export function renderStatusMarkdown(status: RunbookStatus, workflowId?: string): string {
