@@ -11,18 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { checkConfig } from '../../src/config/check.js';
-import { labUp } from '../../src/lab/lab.js';
+import { labDown, labUp } from '../../src/lab/lab.js';
 import { sshFingerprint } from '../../src/lab/material.js';
-import { CONTAINERS, NAMES, NETWORK } from '../../src/lab/settings.js';
-import {
-  ensureLab,
-  inLab,
-  submit,
-  token,
-  waitForLog,
-  waitForMail,
-  type Lab,
-} from '../helpers/lab.js';
+import { CONTAINERS, LAB_LABEL, NAMES, NETWORK } from '../../src/lab/settings.js';
+import { ensureLab, inLab, submit, token, waitForLog, waitForMail, type Lab } from '../helpers/lab.js';
 
 let lab: Lab;
 
@@ -268,4 +260,16 @@ describe('the relay host', () => {
     expect(out).not.toMatch(/^250-AUTH/m); // AUTH is offered only after STARTTLS
     expect(out).toMatch(/^554 5\.7\.1 .*Access denied|^554 5\.7\.1 .*Relay access denied/m);
   });
+
+  it('down leaves no container and no network; up brings it back from the cached images', async () => {
+    const down = await labDown(lab.ctx);
+    expect(down.removedContainers.sort()).toEqual(Object.values(CONTAINERS).sort());
+    const left = await lab.ctx.docker.listContainers({ all: true, filters: { label: [`${LAB_LABEL}=1`] } });
+    expect(left).toEqual([]);
+    await expect(lab.ctx.docker.getNetwork(NETWORK).inspect()).rejects.toThrow();
+    const started = Date.now();
+    const up = await labUp(lab.ctx);
+    expect(up.built).toEqual([]); // images came from the cache
+    console.log(`lab up after down (images cached): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 300_000);
 });
