@@ -37,7 +37,10 @@ async function main(): Promise<void> {
 
     const env = new MockActivityEnvironment();
     t = performance.now();
-    const result = (await env.run(queueSummary, 'lab')) as Awaited<ReturnType<typeof queueSummary>>;
+    const result = await env.run<[string], Awaited<ReturnType<typeof queueSummary>>, typeof queueSummary>(
+      queueSummary,
+      'lab',
+    );
     const seconds = (performance.now() - t) / 1000;
     const resultBytes = Buffer.byteLength(JSON.stringify(result));
     const s = result.evidence;
