@@ -331,7 +331,8 @@ describe('mail-runbooks CLI', () => {
   });
 
   it('schedules ensure (idempotent), list, and trigger of an unknown schedule through the CLI', async () => {
-    const config = `${root}.lab/target.yaml`;
+    // The shipped example (not .lab/target.yaml: on a fresh clone the lab may not be up yet).
+    const config = `${root}docs/config.example.yaml`;
     const first = await cliJson<Array<{ id: string; outcome: string }>>(
       'schedules',
       'ensure',
