@@ -107,6 +107,7 @@ describe('notifications', () => {
   });
 
   it('a channel that keeps failing is retried and logged; the run is not affected', async () => {
+    await healFault(lab.ctx, findFault('relay-down'));
     await h.teardown('notifications');
     h = await runbookHarness(
       await configWith(
@@ -115,7 +116,7 @@ describe('notifications', () => {
       ),
     );
     const r = await report(await h.start('statusCheck'));
-    expect(['healthy', 'needs-human']).toContain(r.verdict);
+    expect(r.verdict, stepsOf(r)).toBe('healthy');
     expect(failing).toBeGreaterThan(1);
   });
 });
