@@ -1,4 +1,11 @@
 /** Every activity the worker registers. Workflows import this module's types only. */
+export {
+  mailServerNetworking,
+  openRelayProbe,
+  relayRestrictions,
+  submissionAuth,
+  trustedNetworks,
+} from './audit.js';
 export { sendCanary } from './canary.js';
 export { waitCanaryDelivered } from './delivery.js';
 export { amavisListening, reinjectionService, waitAmavisListening } from './inbound.js';
@@ -24,3 +31,4 @@ export {
   waitRelayListening,
 } from './relay.js';
 export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay-client.js';
+export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';

@@ -5,7 +5,7 @@ import { parseMailLog, parseSupervisorStatus, type SupervisorProgram } from '../
 import type { StepOutcome } from '../workflows/engine/types.js';
 import { mailServerEngine, mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
-import { once } from './once.js';
+import { commandOnce, once } from './once.js';
 import { configError, outcome } from './outcome.js';
 import { asFailure, run, runOk, tail } from './run.js';
 import { waitForOutcome } from './wait.js';
@@ -155,13 +155,12 @@ export async function restartProgram(
   } catch (err) {
     throw asFailure(err, 'restart');
   }
-  const host = await mailServerHost(target);
-  return once(onceKey, async () => {
-    const r = await runOk(host, () => dmsCommands.supervisorRestart(program));
-    return outcome(true, `restarted ${program}: ${r.stdout.trim().split('\n').join('; ')}`, {
-      output: tail(r.stdout),
-    });
-  });
+  return commandOnce(
+    onceKey,
+    await mailServerHost(target),
+    () => dmsCommands.supervisorRestart(program),
+    (output) => `restarted ${program}: ${output.split('\n').join('; ')}`,
+  );
 }
 
 /** Starts or stops the mail server: the container through the engine API, or the Postfix unit. */

@@ -4,7 +4,10 @@
  * change, and returns that outcome instead of restarting or flushing a second time.
  */
 import { Context } from '@temporalio/activity';
+import type { CatalogueCommand } from '../commands/index.js';
+import type { HostTransport } from '../transports/index.js';
 import type { StepOutcome } from '../workflows/engine/types.js';
+import { runOk, tail } from './run.js';
 
 interface Applied<E> {
   onceKey: string;
@@ -27,4 +30,21 @@ export async function once<E>(
   const outcome = await apply();
   ctx.heartbeat({ onceKey, outcome } satisfies Applied<E>);
   return outcome;
+}
+
+/**
+ * One state-changing catalogue command on a host, applied once per run and step; the summary is made
+ * from its output (stdout and stderr, trimmed).
+ */
+export async function commandOnce(
+  onceKey: string,
+  host: HostTransport,
+  build: () => CatalogueCommand,
+  summary: (output: string) => string,
+): Promise<StepOutcome<{ output: string }>> {
+  return once(onceKey, async () => {
+    const r = await runOk(host, build);
+    const output = tail(`${r.stdout}${r.stderr}`);
+    return { ok: true, summary: summary(output), evidence: { output } };
+  });
 }

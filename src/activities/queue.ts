@@ -4,7 +4,7 @@ import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js'
 import type { StepOutcome } from '../workflows/engine/types.js';
 import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
-import { once } from './once.js';
+import { commandOnce } from './once.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { pollUntil } from './wait.js';
@@ -53,13 +53,12 @@ export async function flushQueue(
   onceKey: string,
 ): Promise<StepOutcome<{ output: string }>> {
   const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  return once(onceKey, async () => {
-    const r = await runOk(host, () => mailCommands(target).flushQueue());
-    return outcome(true, 'asked Postfix to retry all queued mail now (postqueue -f)', {
-      output: r.stdout.trim(),
-    });
-  });
+  return commandOnce(
+    onceKey,
+    await mailServerHost(target),
+    () => mailCommands(target).flushQueue(),
+    () => 'asked Postfix to retry all queued mail now (postqueue -f)',
+  );
 }
 
 /** `postsuper -r ALL deferred`: requeue so deferred mail goes through cleanup (and the content filter) again. */
@@ -68,18 +67,12 @@ export async function requeueDeferred(
   onceKey: string,
 ): Promise<StepOutcome<{ output: string }>> {
   const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  return once(onceKey, async () => {
-    const r = await runOk(host, () =>
-      mailCommands(target).postsuper('requeue', { all: true, queue: 'deferred' }),
-    );
-    const combined = `${r.stdout}${r.stderr}`.trim();
-    return outcome(
-      true,
-      `requeued deferred mail (postsuper -r ALL deferred)${combined ? `: ${combined}` : ''}`,
-      { output: combined },
-    );
-  });
+  return commandOnce(
+    onceKey,
+    await mailServerHost(target),
+    () => mailCommands(target).postsuper('requeue', { all: true, queue: 'deferred' }),
+    (output) => `requeued deferred mail (postsuper -r ALL deferred)${output ? `: ${output}` : ''}`,
+  );
 }
 
 export interface DrainEvidence {

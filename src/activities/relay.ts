@@ -19,7 +19,7 @@ import {
 import type { StepOutcome } from '../workflows/engine/types.js';
 import { mailServerHost, relayHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
-import { once } from './once.js';
+import { commandOnce } from './once.js';
 import { outcome } from './outcome.js';
 import { run, runOk, tail } from './run.js';
 import { waitForOutcome } from './wait.js';
@@ -131,17 +131,17 @@ export async function restartRelayWatchdog(
 ): Promise<StepOutcome<{ output: string }>> {
   const target = await targetConfig(targetName);
   const relay = target.relay;
-  const host = await relayHost(target);
-  return once(onceKey, async () => {
-    const r = await runOk(host, () =>
+  return commandOnce(
+    onceKey,
+    await relayHost(target),
+    () =>
       relay.flavour === 'windows'
         ? relayWindowsCommands.restartScheduledTask(relay.service.name)
         : relay.service.manager === 'supervisor'
           ? relayLinuxCommands.supervisorRestart(relay.service.name)
           : relayLinuxCommands.systemdRestart(relay.service.name),
-    );
-    return outcome(true, `restarted the relay watchdog ${relay.service.name}`, { output: tail(r.stdout) });
-  });
+    () => `restarted the relay watchdog ${relay.service.name}`,
+  );
 }
 
 /** Starts or stops the relay service (the start/stop runbook). */
@@ -152,9 +152,10 @@ export async function setRelayRunning(
 ): Promise<StepOutcome<{ output: string }>> {
   const target = await targetConfig(targetName);
   const relay = target.relay;
-  const host = await relayHost(target);
-  return once(onceKey, async () => {
-    const r = await runOk(host, () => {
+  return commandOnce(
+    onceKey,
+    await relayHost(target),
+    () => {
       if (relay.flavour === 'windows') {
         return running
           ? relayWindowsCommands.startScheduledTask(relay.service.name)
@@ -163,11 +164,9 @@ export async function setRelayRunning(
       return relay.service.manager === 'supervisor'
         ? relayLinuxCommands.supervisorSet(relay.service.name, running)
         : relayLinuxCommands.systemdSet(relay.service.name, running);
-    });
-    return outcome(true, `relay ${relay.service.name} ${running ? 'started' : 'stopped'}`, {
-      output: tail(r.stdout),
-    });
-  });
+    },
+    () => `relay ${relay.service.name} ${running ? 'started' : 'stopped'}`,
+  );
 }
 
 export interface RelayLogs {
