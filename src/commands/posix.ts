@@ -19,8 +19,8 @@ export function listeningTcp(withProcesses: boolean): CatalogueCommand {
  */
 export const STAT_FORMAT = '%a %u %g %U %G %F';
 
-export function fileStat(path: string): CatalogueCommand {
-  const p = absolutePath(path, 'key path');
+export function fileStat(path: string, field = 'key path'): CatalogueCommand {
+  const p = absolutePath(path, field);
   return command({
     argv: ['stat', '-c', STAT_FORMAT, '--', p],
     timeoutMs: 10 * SECOND,

@@ -3,7 +3,7 @@
  * where they run: docker exec or SSH). Read-only unless marked stateChanging.
  */
 import { command, CommandInputError, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
-import { postconfParameter, queueId, queueName, type QueueName } from './validate.js';
+import { postconfParameter, postfixMap, postmapKey, queueId, queueName, type QueueName } from './validate.js';
 
 /** At most this many ids in one postsuper call; larger selections are split by the caller. */
 export const MAX_IDS_PER_POSTSUPER = 500;
@@ -136,6 +136,24 @@ export function postconfValues(parameters: readonly string[]): CatalogueCommand 
     maxOutputBytes: 256 * KIB,
     stateChanging: false,
     description: `Show the effective value of ${names.join(', ')} (postconf -h)`,
+  });
+}
+
+/**
+ * Looks one key up in one lookup table, as Postfix would (`postmap -q KEY type:/path`). Read only. Exit 1
+ * means "not found" unless stderr says "fatal:" (parsers/postfix-maps.ts). The value is printed on stdout:
+ * callers that query a password map (smtp_sasl_password_maps) must keep it out of evidence and errors.
+ */
+export function postmapQuery(key: string, map: string): CatalogueCommand {
+  const k = postmapKey(key);
+  const m = postfixMap(map);
+  return command({
+    argv: ['postmap', '-q', k, m],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: false,
+    description: `Look up ${k} in ${m} (postmap -q)`,
+    okExitCodes: [0, 1],
   });
 }
 

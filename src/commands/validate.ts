@@ -114,6 +114,44 @@ export function smtpHost(value: string, field = 'host'): string {
   return value;
 }
 
+/** Map types `postmap -q` may read: local files only (no proxy:, SQL, LDAP, sockets or inline: maps). */
+export const POSTMAP_TYPES = ['hash', 'lmdb', 'btree', 'cdb', 'texthash', 'regexp', 'pcre', 'cidr'] as const;
+export type PostmapType = (typeof POSTMAP_TYPES)[number];
+
+/** A Postfix lookup table reference "type:/absolute/path" of a type in POSTMAP_TYPES. */
+export function postfixMap(value: string, field = 'map'): string {
+  const colon = value.indexOf(':');
+  const type = colon > 0 ? value.slice(0, colon) : '';
+  if (!POSTMAP_TYPES.some((t) => t === type)) {
+    throw new CommandInputError(
+      field,
+      `'${printable(value)}' must be type:/absolute/path with type one of ${POSTMAP_TYPES.join(', ')}`,
+    );
+  }
+  absolutePath(value.slice(colon + 1), field);
+  return value;
+}
+
+const DOMAIN = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*';
+const LOCAL_PART = "[A-Za-z0-9_!#$%&'*+/=?^`{|}~][A-Za-z0-9_!#$%&'*+/=?^`{|}~.-]{0,63}";
+const POSTMAP_KEY = new RegExp(
+  `^(?:${LOCAL_PART}@${DOMAIN}|@${DOMAIN}|${DOMAIN}(?::[0-9]{1,5})?|\\[(?:${DOMAIN}|[0-9A-Fa-f:.]{2,45})\\](?::[0-9]{1,5})?)$`,
+);
+
+/**
+ * A lookup key for `postmap -q`: an address (user@domain), "@domain", a domain or host (optionally
+ * ":port"), or a next hop "[host]" / "[host]:port". Nothing else: no spaces, no leading '-', max 320.
+ */
+export function postmapKey(value: string, field = 'lookup key'): string {
+  if (value.length > 320 || !POSTMAP_KEY.test(value)) {
+    throw new CommandInputError(
+      field,
+      `'${printable(value)}' must be an address, @domain, a domain or [host]:port`,
+    );
+  }
+  return value;
+}
+
 /** Shows a rejected value safely in an error: control characters escaped, length capped. */
 export function printable(value: string): string {
   const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);

@@ -88,6 +88,14 @@ const relayClientSchema = strict({
   'how the mail server reaches the relay over SSH (checked by queueBacklog); omit when it does not',
 );
 
+const relayMapFiles = z
+  .array(posixPath)
+  .max(20, { error: 'at most 20 files' })
+  .optional()
+  .describe(
+    'files that hold sender-dependent relay routes (docker-mailserver writes /etc/postfix/relayhost_map); relayRoutingCheck flags one that exists but no relay parameter references',
+  );
+
 const dmsServerSchema = strict({
   kind: z.literal('dms').describe('docker-mailserver in a container'),
   docker: strict({
@@ -96,6 +104,7 @@ const dmsServerSchema = strict({
   }).describe('Docker engine and container'),
   mailLog: posixPath.default('/var/log/mail/mail.log').describe('mail log inside the container'),
   relayClient: relayClientSchema.optional(),
+  relayMapFiles,
 });
 
 const postfixServerSchema = strict({
@@ -103,6 +112,7 @@ const postfixServerSchema = strict({
   ssh: sshEndpointSchema.describe('SSH access to the Postfix host'),
   mailLog: posixPath.default('/var/log/mail.log').describe('mail log on the host'),
   relayClient: relayClientSchema.optional(),
+  relayMapFiles,
 });
 
 export const mailServerSchema = z
@@ -205,6 +215,24 @@ const approvalSchema = strict({
   })
   .describe('human approval before state-changing steps');
 
+const auditSchema = strict({
+  smtpHost: host
+    .optional()
+    .describe(
+      "host of the mail server's public SMTP port as the worker reaches it; default canary.submission.host",
+    ),
+  smtpPort: port
+    .optional()
+    .describe(
+      "the mail server's public SMTP port (25, or where it is published) as the worker reaches it: openRelayAudit connects there unauthenticated and tries MAIL FROM/RCPT TO canary.to (no DATA is sent); omit to skip that live probe",
+    ),
+})
+  .refine((a) => a.smtpHost === undefined || a.smtpPort !== undefined, {
+    error: 'smtpHost needs smtpPort',
+    path: ['smtpPort'],
+  })
+  .describe('settings of the read-only audits');
+
 export const targetSchema = strict({
   name: targetName.describe('target name, used by alerts, schedules, the CLI and workflow input'),
   mailServer: mailServerSchema,
@@ -212,6 +240,7 @@ export const targetSchema = strict({
   canary: canarySchema,
   thresholds: thresholdsSchema.prefault({}),
   approval: approvalSchema.prefault({}),
+  audit: auditSchema.optional(),
 }).describe('one mail server with its relay');
 
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|::1)$/;

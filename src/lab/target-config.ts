@@ -34,6 +34,8 @@ export function targetConfig(
             sshConfig: '/home/cloudrelay/.ssh/config',
             hostAlias: 'cloudrelay',
           },
+          // The map relayRoutingCheck checks is in effect (the relaymap-ineffective fault unhooks it).
+          relayMapFiles: ['/etc/postfix/relayhost_map'],
         },
         relay: {
           flavour: 'linux',
@@ -79,6 +81,8 @@ export function targetConfig(
           logTailLines: 50,
         },
         approval: { timeoutSeconds: 3600, reminderAfterSeconds: 900, onTimeout: 'abort', unattended: [] },
+        // openRelayAudit's live probe: unauthenticated MAIL FROM/RCPT TO on the published port 25, no DATA.
+        audit: { smtpPort: settings.ports.smtp },
       },
     ],
     // The receiver `npm start` runs; routes match the example rules in monitoring/prometheus-rules.yml.

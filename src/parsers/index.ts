@@ -16,3 +16,7 @@ export * from './get-process.js';
 export * from './qshape.js';
 export * from './stat.js';
 export * from './smtp-probe.js';
+export * from './networks.js';
+export * from './relay-policy.js';
+export * from './postfix-maps.js';
+export * from './smtp-reply.js';

@@ -1,7 +1,9 @@
 /** Every runbook workflow the worker serves. The export name is the workflow type (start it by that name). */
 export { endToEndVerification } from './end-to-end.js';
 export { inboundDeferred } from './inbound-deferred.js';
+export { openRelayAudit } from './open-relay-audit.js';
 export { queueBacklog } from './queue-backlog.js';
+export { relayRoutingCheck } from './relay-routing-check.js';
 export { relayUnresponsive } from './relay-unresponsive.js';
 export { startStop } from './start-stop.js';
 export { statusCheck } from './status-check.js';

@@ -10,6 +10,9 @@ export const RUNBOOKS = {
   inboundDeferred: 'inbound mail deferred: amavis, re-injection, restart, requeue, verify',
   endToEndVerification: 'send a canary and follow it to delivery',
   startStop: 'start or stop the mail server or the relay (params: component, action)',
+  openRelayAudit: 'read-only audit: mynetworks, relay restrictions, submission AUTH, live relay probe',
+  relayRoutingCheck:
+    'read-only: which relay the canary sender domain uses, unused relay maps, SASL credentials',
 } as const;
 
 export type RunbookName = keyof typeof RUNBOOKS;

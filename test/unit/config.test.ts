@@ -52,6 +52,8 @@ describe('a valid config', () => {
       'inboundDeferred',
       'endToEndVerification',
       'startStop',
+      'openRelayAudit',
+      'relayRoutingCheck',
     ]);
   });
 
@@ -347,6 +349,20 @@ describe('each mistake is reported at its path with a precise message', () => {
       'smtp.example.org',
       'notifications.email.smtp.tls',
       'tls none is allowed only for a loopback host',
+    ],
+    [
+      'audit host without a port',
+      'targets.0.audit',
+      { smtpHost: 'mail.example.org' },
+      'targets.lab.audit.smtpPort',
+      'smtpHost needs smtpPort',
+    ],
+    [
+      'relative relay map file',
+      'targets.0.mailServer.relayMapFiles',
+      ['relayhost_map'],
+      'targets.lab.mailServer.relayMapFiles[0]',
+      'must be an absolute path',
     ],
     ['wrong version', 'version', 2, 'version', 'must be 1'],
     [
