@@ -20,6 +20,7 @@ export {
 export { notify } from './notify.js';
 export { loadTargetPlan } from './plan.js';
 export { flushQueue, queueSummary, requeueDeferred, waitQueueDrained } from './queue.js';
+export { applyQueueSurgery, selectQueuedMessages } from './queue-surgery.js';
 export {
   outboundDeferrals,
   relayAnswersSmtp,

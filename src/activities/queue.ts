@@ -1,5 +1,6 @@
 /** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
 import { Context } from '@temporalio/activity';
+import type { Target } from '../config/schema.js';
 import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
 import type { StepOutcome } from '../workflows/engine/types.js';
 import { mailServerHost, targetConfig } from './context.js';
@@ -11,19 +12,23 @@ import { pollUntil } from './wait.js';
 
 const TOP_ENTRIES = 10;
 
-/** Streams `postqueue -j` through the accumulator: memory and result stay bounded whatever the queue size. */
-async function summarise(targetName: string): Promise<{ summary: QueueSummary; threshold: number }> {
-  const target = await targetConfig(targetName);
+/** Streams `postqueue -j` line by line, so memory stays bounded whatever the queue size. */
+export async function streamQueueJson(target: Target, onLine: (line: string) => void): Promise<void> {
   const host = await mailServerHost(target);
-  const acc = new QueueSummaryAccumulator({ now: Math.floor(Date.now() / 1000), topK: TOP_ENTRIES });
   let lines = 0;
   await runOk(host, () => mailCommands(target).queueJson(), {
     onStdoutLine: (line) => {
-      acc.addLine(line);
+      onLine(line);
       // Big queues take a while to list: show the worker is alive.
       if (++lines % 20_000 === 0) Context.current().heartbeat({ lines });
     },
   });
+}
+
+async function summarise(targetName: string): Promise<{ summary: QueueSummary; threshold: number }> {
+  const target = await targetConfig(targetName);
+  const acc = new QueueSummaryAccumulator({ now: Math.floor(Date.now() / 1000), topK: TOP_ENTRIES });
+  await streamQueueJson(target, (line) => acc.addLine(line));
   return { summary: acc.result(), threshold: target.thresholds.queueDrainBelow };
 }
 

@@ -20,3 +20,5 @@ export * from './networks.js';
 export * from './relay-policy.js';
 export * from './postfix-maps.js';
 export * from './smtp-reply.js';
+export * from './queue-selection.js';
+export * from './postsuper.js';

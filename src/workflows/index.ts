@@ -3,6 +3,7 @@ export { endToEndVerification } from './end-to-end.js';
 export { inboundDeferred } from './inbound-deferred.js';
 export { openRelayAudit } from './open-relay-audit.js';
 export { queueBacklog } from './queue-backlog.js';
+export { queueSurgery } from './queue-surgery.js';
 export { relayRoutingCheck } from './relay-routing-check.js';
 export { relayUnresponsive } from './relay-unresponsive.js';
 export { startStop } from './start-stop.js';

@@ -11,6 +11,8 @@ export const RUNBOOKS = {
   endToEndVerification: 'send a canary and follow it to delivery',
   startStop: 'start or stop the mail server or the relay (params: component, action)',
   openRelayAudit: 'read-only audit: mynetworks, relay restrictions, submission AUTH, live relay probe',
+  queueSurgery:
+    'select queued mail by sender, recipient, domain, age or reason; hold (default), release or delete it',
   relayRoutingCheck:
     'read-only: which relay the canary sender domain uses, unused relay maps, SASL credentials',
 } as const;

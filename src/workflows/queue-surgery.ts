@@ -1,0 +1,52 @@
+/**
+ * Runbook 7, queue surgery (qmail-remove's idea, seed 001): select queued messages by sender, recipient,
+ * domain, age or deferral reason -> show what matches (a dry run ends here) -> [approval] hold them (the
+ * default, reversible: postsuper -h), or release (-H) or delete (-d) -> check that nothing selected is
+ * left. Input: {"params": {"sender": "spam@example.com", "action": "hold", "dryRun": false, ...}}.
+ * The action reaches only mail the approver was shown: the same criteria, and nothing that arrived later.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { parseSurgeryRequest, SurgeryRequestError, type SurgeryRequest } from '../parsers/queue-selection.js';
+import { actions, checks } from './engine/policies.js';
+import { defineRunbook } from './engine/runbook.js';
+
+function request(params: unknown): SurgeryRequest {
+  try {
+    return parseSurgeryRequest(params);
+  } catch (err) {
+    if (err instanceof SurgeryRequestError)
+      throw ApplicationFailure.nonRetryable(err.message, 'ValidationError');
+    throw err;
+  }
+}
+
+const UNDO: Record<SurgeryRequest['action'], string> = {
+  hold: 'reversible: release them with action=release',
+  release: 'they return to the deferred queue and are retried',
+  delete: 'NOT reversible: the messages are gone for good; hold them instead if unsure',
+};
+
+export const queueSurgery = defineRunbook('queueSurgery', async (rb) => {
+  const wanted = request(rb.input.params);
+
+  const selected = await rb.check('select-messages', () => checks.selectQueuedMessages(rb.target, wanted));
+  const { matched, selectedAt } = selected.evidence;
+  if (matched === 0) return { verdict: 'healthy', cause: `${selected.summary}: nothing to do` };
+  if (wanted.dryRun) return { verdict: 'healthy', cause: `dry run: ${selected.summary}; nothing changed` };
+
+  const spec = { ...wanted, selectedAt };
+  const applied = await rb.act(
+    `${wanted.action}-messages`,
+    {
+      reason: `${wanted.action} ${matched} messages: ${selected.summary}. ${UNDO[wanted.action]}.`,
+      evidence: selected.evidence,
+    },
+    (onceKey) => actions.applyQueueSurgery(rb.target, spec, matched, onceKey),
+  );
+  if (!applied.ok) return { verdict: 'needs-human', cause: applied.summary };
+
+  const left = await rb.check('selection-left', () => checks.selectQueuedMessages(rb.target, spec));
+  return left.evidence.matched === 0
+    ? { verdict: 'fixed', cause: `${applied.summary}; none of the selection is left` }
+    : { verdict: 'failed', cause: `${applied.summary}, but ${left.summary}` };
+});
