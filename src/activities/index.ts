@@ -7,6 +7,7 @@ export {
   trustedNetworks,
 } from './audit.js';
 export { sendCanary } from './canary.js';
+export { dnsRecords, submissionLayer } from './diagnosis.js';
 export { waitCanaryDelivered } from './delivery.js';
 export { amavisListening, reinjectionService, waitAmavisListening } from './inbound.js';
 export {

@@ -110,6 +110,12 @@ export const hostAlias = matching(
   'is not a valid SSH host alias: use letters, digits, . _ -',
   'SSH host alias (letters, digits, . _ -)',
 );
+export const dkimSelector = matching(
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+  'is not a DKIM selector: DNS labels of letters, digits and -',
+  'DKIM selector (DNS labels)',
+);
+
 export const stepName = matching(
   /^[a-z0-9][a-z0-9-]{0,62}$/,
   'is not a valid step name: use a-z 0-9 - (kebab-case, as in flush-queue)',

@@ -8,10 +8,12 @@ import {
   containerName,
   count,
   cron,
+  dkimSelector,
   email,
   fingerprint,
   host,
   hostAlias,
+  isHost,
   httpUrl,
   labelName,
   port,
@@ -233,6 +235,39 @@ const auditSchema = strict({
   })
   .describe('settings of the read-only audits');
 
+const dnsServer = z
+  .string()
+  .refine(
+    (v) => {
+      const m = /^(.+?)(?::(\d{1,5}))?$/.exec(v);
+      return !!m && /^[\d.]+$/.test(m[1]!) && isHost(m[1]!) && (!m[2] || (+m[2] >= 1 && +m[2] <= 65535));
+    },
+    {
+      error: (iss) => `${show(iss.input)} is not an IPv4 address with an optional :port, like 192.0.2.53:53`,
+    },
+  )
+  .meta({ format: 'IPv4 address[:port]' });
+
+const diagnosisSchema = strict({
+  dnsServers: z
+    .array(dnsServer)
+    .min(1)
+    .optional()
+    .describe("DNS servers to ask (IPv4[:port]); default: the worker's system resolver"),
+  domain: host
+    .optional()
+    .describe(
+      'mail domain whose MX, SPF, DMARC and DKIM records are checked; default the domain of canary.from',
+    ),
+  dkimSelectors: z
+    .array(dkimSelector)
+    .min(1)
+    .default(['mail'])
+    .describe(
+      "DKIM selectors to look up (<selector>._domainkey.<domain>); docker-mailserver's default is mail",
+    ),
+}).describe('settings of smtpPathDiagnosis (the DNS layer)');
+
 export const targetSchema = strict({
   name: targetName.describe('target name, used by alerts, schedules, the CLI and workflow input'),
   mailServer: mailServerSchema,
@@ -241,6 +276,7 @@ export const targetSchema = strict({
   thresholds: thresholdsSchema.prefault({}),
   approval: approvalSchema.prefault({}),
   audit: auditSchema.optional(),
+  diagnosis: diagnosisSchema.optional(),
 }).describe('one mail server with its relay');
 
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|::1)$/;

@@ -42,7 +42,7 @@ program
       `  submission:  127.0.0.1:${p.submission} (STARTTLS), 127.0.0.1:${p.submissions} (TLS), smtp 127.0.0.1:${p.smtp}`,
     );
     console.log(
-      `  imaps:       mail 127.0.0.1:${p.imaps}, dest 127.0.0.1:${p.destImaps}; relay ssh 127.0.0.1:${p.relaySsh}`,
+      `  imaps:       mail 127.0.0.1:${p.imaps}, dest 127.0.0.1:${p.destImaps}; relay ssh 127.0.0.1:${p.relaySsh}; dns 127.0.0.1:${p.dns} (udp+tcp)`,
     );
   });
 

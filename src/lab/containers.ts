@@ -24,14 +24,16 @@ export interface ContainerSpec {
 
 const SECOND = 1_000_000_000;
 
-function ports(map: Record<number, number>): Pick<Docker.ContainerCreateOptions, 'ExposedPorts'> & {
+/** Container port -> host port, on 127.0.0.1 only; a key like "53/udp" names the protocol (default tcp). */
+function ports(map: Record<string, number>): Pick<Docker.ContainerCreateOptions, 'ExposedPorts'> & {
   PortBindings: Docker.PortMap;
 } {
   const exposed: Record<string, object> = {};
   const bindings: Docker.PortMap = {};
   for (const [inside, host] of Object.entries(map)) {
-    exposed[`${inside}/tcp`] = {};
-    bindings[`${inside}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: String(host) }];
+    const key = inside.includes('/') ? inside : `${inside}/tcp`;
+    exposed[key] = {};
+    bindings[key] = [{ HostIp: '127.0.0.1', HostPort: String(host) }];
   }
   return { ExposedPorts: exposed, PortBindings: bindings };
 }
@@ -54,7 +56,7 @@ function base(
   image: string,
   hostname: string,
   env: string[],
-  published: Record<number, number>,
+  published: Record<string, number>,
   healthTest: string[],
 ): Docker.ContainerCreateOptions {
   const [short, ...domain] = hostname.split('.');
@@ -224,7 +226,7 @@ export function containerSpecs(
       images.mail,
       NAMES.destHost,
       ['LAB_ROLE=dest', `OVERRIDE_HOSTNAME=${NAMES.destHost}`, `LAB_DISCARD=${NAMES.floodRecipient}`],
-      { 993: p.destImaps },
+      { 993: p.destImaps, '53/tcp': p.dns, '53/udp': p.dns },
       labHealth,
     ),
     files: [

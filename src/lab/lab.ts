@@ -13,7 +13,7 @@ import {
   specHash,
   type ContainerSpec,
 } from './containers.js';
-import { dexec, inspectContainer, pollUntil } from './docker.js';
+import { dexec, dexecOk, inspectContainer, pollUntil } from './docker.js';
 import { ensureImages, IMAGES, type ImageName } from './images.js';
 import { ensureMaterial } from './material.js';
 import {
@@ -21,6 +21,7 @@ import {
   LAB_LABEL,
   labPaths,
   loadSettings,
+  NAMES,
   NETWORK,
   ROLES,
   saveSettings,
@@ -190,6 +191,28 @@ export async function waitHealthy(
   );
 }
 
+const HOST_NAMES: Record<Role, string> = {
+  mailserver: NAMES.mailHost,
+  relay: NAMES.relayHost,
+  dest: NAMES.destHost,
+};
+
+/**
+ * Gives the lab's DNS (dnsmasq in the destination container) the containers' addresses, for A and PTR
+ * records: known only once every container runs. dnsmasq notices the rewritten file by itself.
+ */
+async function publishAddresses(ctx: LabContext): Promise<void> {
+  const lines: string[] = [];
+  for (const role of ROLES) {
+    const info = await inspectContainer(ctx.docker, CONTAINERS[role]);
+    const ip = info?.NetworkSettings.Networks[NETWORK]?.IPAddress;
+    if (ip) lines.push(`${ip} ${HOST_NAMES[role]}`);
+  }
+  await dexecOk(ctx.docker, CONTAINERS.dest, ['tee', '/etc/lab/dns/hosts.d/lab'], {
+    stdin: `${lines.join('\n')}\n`,
+  });
+}
+
 export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
   const saved = await loadSettings(ctx.paths);
@@ -226,6 +249,7 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
     ctx.log(`lab: waiting for ${created.map((r) => CONTAINERS[r]).join(', ')} to become healthy`);
   const timeout = options.healthTimeoutMs ?? (dmsImage ? 300_000 : 120_000);
   await Promise.all(specs.map((s) => waitHealthy(ctx, s.role, s.kind, timeout)));
+  await publishAddresses(ctx);
   const config = await writeTargetConfig(ctx.paths, settings, material);
   const seconds = {
     total: (Date.now() - t0) / 1000,

@@ -47,6 +47,8 @@ export interface LabPorts {
   relaySsh: number;
   /** destination IMAPS (canary@dest.test) */
   destImaps: number;
+  /** the lab's DNS (lab.test and dest.test records), UDP and TCP */
+  dns: number;
 }
 
 export const DEFAULT_PORTS: LabPorts = {
@@ -56,6 +58,7 @@ export const DEFAULT_PORTS: LabPorts = {
   imaps: 10993,
   relaySsh: 10022,
   destImaps: 11993,
+  dns: 10053,
 };
 
 export interface LabSettings {

@@ -83,6 +83,8 @@ export function targetConfig(
         approval: { timeoutSeconds: 3600, reminderAfterSeconds: 900, onTimeout: 'abort', unattended: [] },
         // openRelayAudit's live probe: unauthenticated MAIL FROM/RCPT TO on the published port 25, no DATA.
         audit: { smtpPort: settings.ports.smtp },
+        // smtpPathDiagnosis asks the lab's own DNS (dnsmasq in the destination container, on 127.0.0.1).
+        diagnosis: { dnsServers: [`127.0.0.1:${settings.ports.dns}`], dkimSelectors: ['mail'] },
       },
     ],
     // The receiver `npm start` runs; routes match the example rules in monitoring/prometheus-rules.yml.

@@ -5,8 +5,8 @@
  * purpose (port 25 without STARTTLS is what a spammer would use). Bounded: one deadline for the session and
  * a cap on buffered server output.
  */
-import { Socket } from 'node:net';
-import { formatReply, takeSmtpReply, type SmtpReply } from '../parsers/smtp-reply.js';
+import type { SmtpReply } from '../parsers/smtp-reply.js';
+import { ehloName, SmtpSession } from './smtp-session.js';
 
 export interface RelayProbeSettings {
   host: string;
@@ -39,91 +39,31 @@ export class RelayProbeError extends Error {
   }
 }
 
-const MAX_BUFFER = 64 * 1024;
-
 export async function probeRelay(settings: RelayProbeSettings): Promise<RelayProbeResult> {
-  const timeoutMs = settings.timeoutMs ?? 20_000;
+  let session: SmtpSession | undefined;
   const transcript: string[] = [];
-  const socket = new Socket();
-  let buffer = '';
-  let waiter: ((r: SmtpReply) => void) | undefined;
-  let failer: ((e: Error) => void) | undefined;
-  let failure: Error | undefined;
-
-  const fail = (err: Error): void => {
-    failure ??= err;
-    failer?.(err);
-  };
-  const pump = (): void => {
-    if (!waiter) return;
-    try {
-      const next = takeSmtpReply(buffer);
-      if (!next) return;
-      buffer = next.rest;
-      transcript.push(`< ${formatReply(next.reply)}`);
-      const w = waiter;
-      waiter = undefined;
-      w(next.reply);
-    } catch (err) {
-      fail(err as Error);
-    }
-  };
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    if (buffer.length > MAX_BUFFER) fail(new Error(`server sent more than ${MAX_BUFFER} bytes`));
-    else pump();
-  });
-  socket.on('error', (err) => fail(err));
-  socket.on('close', () => fail(new Error('connection closed by the server')));
-  const deadline = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-
-  const reply = (): Promise<SmtpReply> =>
-    new Promise<SmtpReply>((resolve, reject) => {
-      if (failure) return reject(failure);
-      waiter = resolve;
-      failer = reject;
-      pump();
-    });
-  const send = (line: string): Promise<SmtpReply> => {
-    transcript.push(`> ${line}`);
-    socket.write(`${line}\r\n`);
-    return reply();
-  };
-
   try {
-    await new Promise<void>((resolve, reject) => {
-      failer = reject;
-      socket.connect({ host: settings.host, port: settings.port }, () => resolve());
-    });
-    transcript.push(`connected to ${settings.host}:${settings.port} from ${socket.localAddress ?? '?'}`);
-    const result: RelayProbeResult = { transcript };
-    if (socket.localAddress) result.localAddress = socket.localAddress;
-    result.greeting = await reply();
+    session = await SmtpSession.connect(settings.host, settings.port, settings.timeoutMs ?? 20_000);
+    const result: RelayProbeResult = { transcript: session.transcript };
+    if (session.localAddress) result.localAddress = session.localAddress;
+    result.greeting = await session.reply();
     if (result.greeting.code !== 220) return result;
-    // An address literal of our own end: valid EHLO syntax without naming any host.
-    const local = (socket.localAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
-    const helo = local.includes(':') ? `[IPv6:${local}]` : `[${local}]`;
-    const ehlo = await send(`EHLO ${helo}`);
-    if (ehlo.code !== 250) await send(`HELO ${helo}`);
-    result.mail = await send(`MAIL FROM:<${settings.from}>`);
+    const helo = ehloName(session.localAddress);
+    const ehlo = await session.send(`EHLO ${helo}`);
+    if (ehlo.code !== 250) await session.send(`HELO ${helo}`);
+    result.mail = await session.send(`MAIL FROM:<${settings.from}>`);
     if (result.mail.code >= 200 && result.mail.code < 300) {
-      result.rcpt = await send(`RCPT TO:<${settings.to}>`);
-      await send('RSET').catch(() => undefined);
+      result.rcpt = await session.send(`RCPT TO:<${settings.to}>`);
+      await session.send('RSET').catch(() => undefined);
     }
-    transcript.push('> QUIT');
-    socket.write('QUIT\r\n');
+    session.close(true);
     return result;
   } catch (err) {
     throw new RelayProbeError(
       `SMTP session with ${settings.host}:${settings.port} failed: ${(err as Error).message}`,
-      transcript,
+      session?.transcript ?? transcript,
     );
   } finally {
-    clearTimeout(deadline);
-    socket.removeAllListeners('close');
-    socket.on('error', () => undefined);
-    socket.end();
-    socket.destroy();
+    session?.close();
   }
 }

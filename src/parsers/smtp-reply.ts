@@ -10,6 +10,8 @@ export interface SmtpReply {
   readonly enhanced?: string;
   /** The text of every line, joined by a space, without codes. */
   readonly text: string;
+  /** The text of each line without its code (EHLO lists one extension per line). */
+  readonly lines: readonly string[];
 }
 
 const LINE = /^(\d{3})([ -])(.*)$/;
@@ -43,7 +45,7 @@ export function takeSmtpReply(buffer: string): { reply: SmtpReply; rest: string 
     .join(' ')
     .trim();
   return {
-    reply: { code: Number(code), ...(enhanced !== undefined && { enhanced }), text },
+    reply: { code: Number(code), ...(enhanced !== undefined && { enhanced }), text, lines: texts },
     rest: buffer.slice(offset),
   };
 }

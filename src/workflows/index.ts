@@ -6,5 +6,6 @@ export { queueBacklog } from './queue-backlog.js';
 export { queueSurgery } from './queue-surgery.js';
 export { relayRoutingCheck } from './relay-routing-check.js';
 export { relayUnresponsive } from './relay-unresponsive.js';
+export { smtpPathDiagnosis } from './smtp-path-diagnosis.js';
 export { startStop } from './start-stop.js';
 export { statusCheck } from './status-check.js';

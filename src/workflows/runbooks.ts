@@ -15,6 +15,8 @@ export const RUNBOOKS = {
     'select queued mail by sender, recipient, domain, age or reason; hold (default), release or delete it',
   relayRoutingCheck:
     'read-only: which relay the canary sender domain uses, unused relay maps, SASL credentials',
+  smtpPathDiagnosis:
+    'read-only, layer by layer: DNS, TCP, TLS, EHLO, AUTH, submission, delivery; stops at the first broken one',
 } as const;
 
 export type RunbookName = keyof typeof RUNBOOKS;

@@ -53,7 +53,9 @@ describe('a valid config', () => {
       'endToEndVerification',
       'startStop',
       'openRelayAudit',
+      'queueSurgery',
       'relayRoutingCheck',
+      'smtpPathDiagnosis',
     ]);
   });
 

@@ -381,22 +381,29 @@ describe('SMTP replies and the relay probe', () => {
     expect(replies.map((r) => r.code)).toEqual([220, 250, 250, 454, 250, 221]);
     expect(replies[1]?.text).toMatch(/^mail\.lab\.test PIPELINING .* CHUNKING$/);
     const rcpt = replies[3];
-    expect(rcpt).toEqual({ code: 454, enhanced: '4.7.1', text: '<canary@dest.test>: Relay access denied' });
+    expect(rcpt).toEqual({
+      code: 454,
+      enhanced: '4.7.1',
+      text: '<canary@dest.test>: Relay access denied',
+      lines: ['4.7.1 <canary@dest.test>: Relay access denied'],
+    });
     if (rcpt) expect(relayAnswer(rcpt)).toBe('relay-denied');
   });
 
   it('tells relayed from denied from refused otherwise', () => {
-    expect(relayAnswer({ code: 250, enhanced: '2.1.5', text: 'Ok' })).toBe('relayed');
-    expect(relayAnswer({ code: 554, enhanced: '5.7.1', text: '<x@y>: Relay access denied' })).toBe(
+    expect(relayAnswer({ code: 250, enhanced: '2.1.5', text: 'Ok', lines: [] })).toBe('relayed');
+    expect(relayAnswer({ code: 554, enhanced: '5.7.1', text: '<x@y>: Relay access denied', lines: [] })).toBe(
       'relay-denied',
     );
-    expect(relayAnswer({ code: 450, enhanced: '4.2.0', text: 'Greylisted' })).toBe('refused-otherwise');
+    expect(relayAnswer({ code: 450, enhanced: '4.2.0', text: 'Greylisted', lines: [] })).toBe(
+      'refused-otherwise',
+    );
   });
 
   it('waits for a whole reply and refuses garbage', () => {
     expect(takeSmtpReply('250-a\r\n250-b\r\n')).toBeUndefined();
     expect(takeSmtpReply('250-a\r\n250 b\r\nrest')).toEqual({
-      reply: { code: 250, text: 'a b' },
+      reply: { code: 250, text: 'a b', lines: ['a', 'b'] },
       rest: 'rest',
     });
     expect(() => takeSmtpReply('HTTP/1.1 400 Bad Request\r\n')).toThrow(ParseError);

@@ -118,6 +118,7 @@ fi
 # --- start the services ----------------------------------------------------------------------------
 programs="cron dovecot postfix"
 [ "$role" = mailserver ] && programs="cron dovecot amavis postfix"
+[ "$role" = dest ] && programs="cron dovecot postfix dnsmasq"
 for p in $programs; do supervisorctl start "$p" >/dev/null || die "could not start $p"; done
 touch /var/lib/lab/ready
 log "$fqdn is up and running"
