@@ -366,6 +366,27 @@ describe('each mistake is reported at its path with a precise message', () => {
       'targets.lab.mailServer.relayMapFiles[0]',
       'must be an absolute path',
     ],
+    [
+      'DNS server given as a name',
+      'targets.0.diagnosis',
+      { dnsServers: ['dns.example.org:53'] },
+      'targets.lab.diagnosis.dnsServers[0]',
+      'is not an IPv4 address with an optional :port',
+    ],
+    [
+      'DNS server port out of range',
+      'targets.0.diagnosis',
+      { dnsServers: ['192.0.2.53:70000'] },
+      'targets.lab.diagnosis.dnsServers[0]',
+      'is not an IPv4 address with an optional :port',
+    ],
+    [
+      'DKIM selector with a space',
+      'targets.0.diagnosis',
+      { dkimSelectors: ['my selector'] },
+      'targets.lab.diagnosis.dkimSelectors[0]',
+      'is not a DKIM selector',
+    ],
     ['wrong version', 'version', 2, 'version', 'must be 1'],
     [
       'list where a mapping goes',
