@@ -118,7 +118,11 @@ fi
 # --- start the services ----------------------------------------------------------------------------
 programs="cron dovecot postfix"
 [ "$role" = mailserver ] && programs="cron dovecot amavis postfix"
-[ "$role" = dest ] && programs="cron dovecot postfix dnsmasq"
+if [ "$role" = dest ]; then
+  ln -sf /etc/lab/dns/supervisor.conf /etc/supervisor/conf.d/lab-dns.conf
+  supervisorctl reread >/dev/null && supervisorctl add dnsmasq >/dev/null || die "could not add dnsmasq"
+  programs="cron dovecot postfix dnsmasq"
+fi
 for p in $programs; do supervisorctl start "$p" >/dev/null || die "could not start $p"; done
 touch /var/lib/lab/ready
 log "$fqdn is up and running"
