@@ -5,8 +5,8 @@
  *   baseline: what an administrator types in the container, one pipeline
  *             `postqueue -j | grep <sender> | sed <queue id> | postsuper -h -`;
  *   ours:     the queueSurgery activities, selectQueuedMessages (postqueue -j streamed through docker exec
- *             into the matcher, evidence for the approver) + applyQueueSurgery (postsuper -h in batches of
- *             500 ids, each a docker exec, with progress heartbeats).
+ *             into the matcher, evidence for the approver) + applyQueueSurgery (postsuper -h - with up to
+ *             5,000 ids a call on its standard input, each call a docker exec, with progress heartbeats).
  * Between the two, everything held is released again (not timed). Heals both faults at the end.
  *
  *   npx tsx bench/queue-surgery-lab.ts            (BENCH_QUEUE=100000; needs the lab: npm run lab -- up)

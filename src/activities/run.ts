@@ -53,6 +53,7 @@ export async function run(
       argv: cmd.argv,
       timeoutMs: cmd.timeoutMs,
       maxOutputBytes: cmd.maxOutputBytes,
+      ...(cmd.stdin !== undefined && { stdin: cmd.stdin }),
       ...(options.onStdoutLine && { onStdoutLine: options.onStdoutLine }),
     });
     return { ...result, ok: result.exitCode !== null && cmd.okExitCodes.includes(result.exitCode) };

@@ -6,7 +6,9 @@ import { command, CommandInputError, KIB, MIB, SECOND, type CatalogueCommand } f
 import { postconfParameter, postfixMap, postmapKey, queueId, queueName, type QueueName } from './validate.js';
 
 /** At most this many ids in one postsuper call; larger selections are split by the caller. */
-export const MAX_IDS_PER_POSTSUPER = 500;
+export const MAX_IDS_PER_POSTSUPER = 5_000;
+/** Up to this many ids go in argv (readable in evidence); more go to postsuper's standard input ("-"). */
+const MAX_IDS_IN_ARGV = 10;
 
 export type PostsuperAction = 'hold' | 'release' | 'requeue' | 'delete';
 
@@ -74,6 +76,7 @@ export function postsuper(action: PostsuperAction, selection: PostsuperSelection
   const flag = POSTSUPER_FLAG[action];
   let args: string[];
   let what: string;
+  let stdin: string | undefined;
   if ('all' in selection) {
     if (!ALL_ALLOWED[action]) {
       throw new CommandInputError(
@@ -93,13 +96,20 @@ export function postsuper(action: PostsuperAction, selection: PostsuperSelection
         `at most ${MAX_IDS_PER_POSTSUPER} ids per call (got ${ids.length})`,
       );
     }
-    args = ids.flatMap((id, i) => [flag, queueId(id, `queue ids[${i}]`)]);
+    const valid = ids.map((id, i) => queueId(id, `queue ids[${i}]`));
+    if (valid.length <= MAX_IDS_IN_ARGV) args = valid.flatMap((id) => [flag, id]);
+    else {
+      args = [flag, '-'];
+      stdin = `${valid.join('\n')}\n`;
+    }
     what = ids.length === 1 ? `message ${ids[0]}` : `${ids.length} messages`;
   }
   return command({
     argv: ['postsuper', ...args],
-    timeoutMs: 60 * SECOND,
-    maxOutputBytes: 256 * KIB,
+    ...(stdin !== undefined && { stdin }),
+    timeoutMs: 120 * SECOND,
+    // postsuper reports each message on stderr, then the totals: room for a full batch.
+    maxOutputBytes: 1 * MIB,
     stateChanging: true,
     description: `${action[0]?.toUpperCase()}${action.slice(1)} ${what} (postsuper ${flag})`,
   });

@@ -19,6 +19,8 @@ export interface CatalogueCommand {
    * exits 3 when a program is not RUNNING and `systemctl is-active` exits 3 for an inactive unit.
    */
   readonly okExitCodes: readonly number[];
+  /** Data for the program's standard input (validated values only, e.g. queue ids one per line). */
+  readonly stdin?: string;
 }
 
 /** A caller passed a value the catalogue refuses (bad queue id, path, count, name...). Not retryable. */
@@ -43,6 +45,7 @@ interface CommandSpec {
   stateChanging: boolean;
   description: string;
   okExitCodes?: readonly number[];
+  stdin?: string;
 }
 
 /** Freezes a command so a consumer cannot append to argv after validation. */
@@ -54,5 +57,6 @@ export function command(spec: CommandSpec): CatalogueCommand {
     stateChanging: spec.stateChanging,
     description: spec.description,
     okExitCodes: Object.freeze([...(spec.okExitCodes ?? [0])]),
+    ...(spec.stdin !== undefined && { stdin: spec.stdin }),
   });
 }

@@ -93,6 +93,18 @@ describe('DMS catalogue', () => {
       (0xa00000 + i).toString(16).toUpperCase(),
     );
     expect(() => dmsCommands.postsuper('hold', { ids: many })).toThrow(/at most/);
+    // A bad id deep in a long list is still refused, naming its position.
+    const withBad = [...many.slice(0, 100), 'ALL'];
+    expect(() => dmsCommands.postsuper('delete', { ids: withBad })).toThrow(/queue ids\[100\]/);
+  });
+
+  it('passes long id lists on standard input ("-"), one validated id per line', () => {
+    const ids = Array.from({ length: 11 }, (_, i) => (0xb00000 + i).toString(16).toUpperCase());
+    const c = dmsCommands.postsuper('delete', { ids });
+    expect(c.argv).toEqual(['postsuper', '-d', '-']);
+    expect(c.stdin).toBe(`${ids.join('\n')}\n`);
+    expect(c.description).toBe('Delete 11 messages (postsuper -d)');
+    expect(dmsCommands.postsuper('hold', { ids: ids.slice(0, 10) }).stdin).toBeUndefined();
     // @ts-expect-error an unknown queue name is refused at run time too
     expect(() => dmsCommands.postsuper('requeue', { all: true, queue: 'deferred; rm' })).toThrow(
       /not one of/,
