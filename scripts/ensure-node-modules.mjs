@@ -29,7 +29,8 @@ const run = (args) =>
   spawnSync(npm, args, { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
 
 say(`node_modules missing or not from this package-lock.json: installing (npm ci)`);
-let result = run(['ci', '--no-audit', '--no-fund']);
+// --loglevel: under `npm run -s` npm ci would inherit "silent" and not say why it refused.
+let result = run(['ci', '--no-audit', '--no-fund', '--loglevel=error']);
 if (result.status !== 0) {
   const why = (result.stderr ?? '')
     .split('\n')
