@@ -6,21 +6,12 @@
  */
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { SmtpReply } from '../parsers/smtp-reply.js';
-import { ehloName, SmtpSession } from './smtp-session.js';
+import { ehloName, SmtpSession, type SmtpServerSettings } from './smtp-session.js';
 
 export const PATH_LAYERS = ['tcp', 'tls', 'ehlo', 'auth'] as const;
 export type PathLayer = (typeof PATH_LAYERS)[number];
 
-export interface PathProbeSettings {
-  host: string;
-  port: number;
-  tls: 'starttls' | 'implicit' | 'none';
-  /** PEM CA to trust instead of the system store. */
-  ca?: string;
-  /** Name the certificate must carry (default: host). */
-  servername?: string;
-  user?: string;
-  password?: string;
+export interface PathProbeSettings extends SmtpServerSettings {
   timeoutMs?: number;
 }
 

@@ -11,6 +11,19 @@ import { formatReply, takeSmtpReply, type SmtpReply } from '../parsers/smtp-repl
 
 const MAX_BUFFER = 64 * 1024;
 
+/** Where and how to reach an SMTP server: the shape the probes and the email channel share. */
+export interface SmtpServerSettings {
+  host: string;
+  port: number;
+  tls: 'starttls' | 'implicit' | 'none';
+  /** PEM CA to trust instead of the system store. */
+  ca?: string;
+  /** Name the certificate must carry (default: host). */
+  servername?: string;
+  user?: string;
+  password?: string;
+}
+
 export class SmtpSession {
   readonly transcript: string[] = [];
   private socket: Socket;

@@ -4,6 +4,7 @@
  * number of times; a failure is reported, never thrown, so it cannot fail a runbook.
  */
 import nodemailer from 'nodemailer';
+import type { SmtpServerSettings } from '../mail/smtp-session.js';
 import type { RenderedNotification } from './message.js';
 
 export interface WebhookChannel {
@@ -11,15 +12,8 @@ export interface WebhookChannel {
   url: string;
 }
 
-export interface EmailChannel {
+export interface EmailChannel extends SmtpServerSettings {
   kind: 'email';
-  host: string;
-  port: number;
-  tls: 'starttls' | 'implicit' | 'none';
-  ca?: string;
-  servername?: string;
-  user?: string;
-  password?: string;
   from: string;
   to: string[];
 }
