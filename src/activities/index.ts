@@ -33,4 +33,5 @@ export {
   waitRelayListening,
 } from './relay.js';
 export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay-client.js';
+export { relayCredentialsInSync, syncRelayCredentials } from './relay-credentials.js';
 export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';

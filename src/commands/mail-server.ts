@@ -4,7 +4,17 @@
  * and log path.
  */
 import * as postfix from './postfix.js';
-import { fileStat, listeningTcp, restrictKeyMode, setOwner, smtpProbe, sshEcho } from './posix.js';
+import {
+  fileStat,
+  listeningTcp,
+  readSecretFile,
+  replaceFile,
+  restrictKeyMode,
+  setOwner,
+  smtpProbe,
+  sshEcho,
+  writeNewFile,
+} from './posix.js';
 import type { CatalogueCommand } from './types.js';
 
 export const mailServerCommands = {
@@ -17,6 +27,11 @@ export const mailServerCommands = {
   postconfMaster: postfix.postconfMaster,
   postconfValues: postfix.postconfValues,
   postmapQuery: postfix.postmapQuery,
+  postmapBuild: postfix.postmapBuild,
+  postfixReload: postfix.postfixReload,
+  readSecretFile,
+  writeNewFile,
+  replaceFile,
   qshape: postfix.qshape,
   listeningSockets: (): CatalogueCommand => listeningTcp(true),
   keyFileStat: fileStat,

@@ -141,3 +141,55 @@ export function smtpProbe(host: string, port: number, timeoutSeconds = 10): Cata
     okExitCodes: [0, 1],
   });
 }
+
+/**
+ * Reads a small file that holds secrets (a SASL password map). Read only; its output must stay in the
+ * activity: never in evidence, logs or errors.
+ */
+export function readSecretFile(path: string): CatalogueCommand {
+  const p = absolutePath(path, 'file');
+  return command({
+    argv: ['cat', '--', p],
+    timeoutMs: 10 * SECOND,
+    maxOutputBytes: 256 * KIB,
+    stateChanging: false,
+    description: `Read ${p} (kept out of evidence)`,
+  });
+}
+
+/**
+ * Writes standard input to a new file next to `path` ("<path>.mrb-new"), which replaceFile then moves into
+ * place: a reader never sees half a file. dd writes nothing to stdout, so the content stays out of output.
+ */
+export function writeNewFile(path: string, content: string): CatalogueCommand {
+  const p = absolutePath(path, 'file');
+  return command({
+    argv: ['dd', `of=${p}.mrb-new`, 'status=none'],
+    stdin: content,
+    timeoutMs: 10 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: true,
+    description: `Write the new ${p} beside it (${p}.mrb-new)`,
+  });
+}
+
+/** Moves "<path>.mrb-new" (from writeNewFile) over `path`, after restricting it to its owner. */
+export function replaceFile(path: string): CatalogueCommand[] {
+  const p = absolutePath(path, 'file');
+  return [
+    command({
+      argv: ['chmod', '0600', '--', `${p}.mrb-new`],
+      timeoutMs: 10 * SECOND,
+      maxOutputBytes: 4 * KIB,
+      stateChanging: true,
+      description: `Restrict ${p}.mrb-new to its owner (chmod 0600)`,
+    }),
+    command({
+      argv: ['mv', '-f', '--', `${p}.mrb-new`, p],
+      timeoutMs: 10 * SECOND,
+      maxOutputBytes: 4 * KIB,
+      stateChanging: true,
+      description: `Put the new ${p} in place (mv)`,
+    }),
+  ];
+}

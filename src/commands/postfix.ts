@@ -186,3 +186,26 @@ export function qshape(options: QshapeOptions = {}): CatalogueCommand {
     })`,
   });
 }
+
+/** Rebuilds an indexed lookup table from its source file (`postmap hash:/etc/postfix/sasl_passwd`). */
+export function postmapBuild(map: string): CatalogueCommand {
+  const m = postfixMap(map);
+  return command({
+    argv: ['postmap', m],
+    timeoutMs: 30 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: true,
+    description: `Rebuild the lookup table ${m} (postmap)`,
+  });
+}
+
+/** Makes the running Postfix re-read its configuration and tables (`postfix reload`). */
+export function postfixReload(): CatalogueCommand {
+  return command({
+    argv: ['postfix', 'reload'],
+    timeoutMs: 30 * SECOND,
+    maxOutputBytes: 16 * KIB,
+    stateChanging: true,
+    description: 'Reload Postfix (postfix reload)',
+  });
+}

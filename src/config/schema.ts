@@ -124,6 +124,14 @@ export const mailServerSchema = z
 const relayCommon = {
   ssh: sshEndpointSchema.describe('SSH access to the relay host (administration, logs)'),
   port: port.default(2526).describe('TCP port the relay listens on for mail'),
+  sasl: strict({
+    user: text.describe("the mail server's SASL login at the relay"),
+    password: secretRef.describe(
+      "its current password, from your secret store: queueBacklog compares it with the mail server's SASL password table and, after approval, writes it there when the relay refuses the old one",
+    ),
+  })
+    .optional()
+    .describe("the mail server's credentials at the relay; omit and a refused login is handed to a person"),
 };
 
 const linuxRelaySchema = strict({

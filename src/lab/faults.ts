@@ -5,9 +5,13 @@
  * it changed, which is what `lab status` lists. The scripts below are fixed text; arguments reach them
  * only as validated environment values, never spliced into the script.
  */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { dexec, pollUntil } from './docker.js';
 import type { LabContext } from './lab.js';
 import { labNetwork } from './lab.js';
+import { MATERIAL_FILES, writeSecret } from './material.js';
 import { CONTAINERS, NAMES, type Role } from './settings.js';
 
 export interface Fault {
@@ -130,31 +134,54 @@ const relayHung: Fault = {
   },
 };
 
+const SASL_TABLES = ['/etc/postfix/sasl_passwd', '/tmp/docker-mailserver/postfix-sasl-password.cf'];
+
+/**
+ * A password rotation the mail server has not caught up with: the relay's password for the mail server's
+ * SASL user changes, and so does the lab's secret store (relay.sasl.password in the target config), but the
+ * mail server still sends the old one. Heal puts everything back, the mail server's tables included (a
+ * runbook may have rewritten them). Each rotated password is also kept in .lab/secrets/ so the histories
+ * test scans for it.
+ */
 const relayAuth: Fault = {
   name: 'relay-auth',
-  summary: "relay rejects the mail server's SASL credentials (its password for the relay user changed)",
+  summary:
+    "relay rejects the mail server's SASL credentials (its password was rotated; the mail server still sends the old one)",
   role: 'relay',
   async inject(ctx) {
     if (await marker(ctx, 'relay', 'relay-auth')) return 'already active';
+    const rotated = randomBytes(18).toString('base64url');
+    await sh(
+      ctx,
+      'mailserver',
+      SASL_TABLES.map((f, i) => `[ -f ${f} ] && cp -p ${f} /var/lib/lab/sasl-table-${i}.orig || true`).join(
+        '\n',
+      ),
+    );
     await sh(
       ctx,
       'relay',
       [
         'cp -p /etc/dovecot/relay-users /var/lib/lab/relay-users.orig',
-        // same user, another (random, unknown) password
-        'hash=$(doveadm pw -s SSHA512 -p "$(head -c 18 /dev/urandom | base64)")',
+        'hash=$(doveadm pw -s SSHA512 -p "$ROTATED")',
         'awk -F: -v h="$hash" -v OFS=: \'{ $2 = h; print }\' /var/lib/lab/relay-users.orig > /etc/dovecot/relay-users.new',
         'chown root:dovecot /etc/dovecot/relay-users.new && chmod 0640 /etc/dovecot/relay-users.new',
         'mv /etc/dovecot/relay-users.new /etc/dovecot/relay-users',
       ].join('\n'),
+      { ROTATED: rotated },
+    );
+    await writeSecret(join(ctx.paths.dir, MATERIAL_FILES.relaySaslVault), `${rotated}\n`);
+    await writeSecret(
+      join(ctx.paths.dir, `${MATERIAL_FILES.relaySaslVault}.rotated-${Date.now()}`),
+      `${rotated}\n`,
     );
     await mark(
       ctx,
       'relay',
       'relay-auth',
-      `password of SASL user ${NAMES.relaySaslUser} changed on the relay`,
+      `password of SASL user ${NAMES.relaySaslUser} rotated on the relay and in the secret store`,
     );
-    return `relay now rejects ${NAMES.relaySaslUser}'s password (535 5.7.8)`;
+    return `relay now rejects ${NAMES.relaySaslUser}'s old password (535 5.7.8); the secret store has the new one`;
   },
   async heal(ctx) {
     await sh(
@@ -162,8 +189,22 @@ const relayAuth: Fault = {
       'relay',
       '[ ! -f /var/lib/lab/relay-users.orig ] || mv /var/lib/lab/relay-users.orig /etc/dovecot/relay-users',
     );
+    await sh(
+      ctx,
+      'mailserver',
+      [
+        'restored=0',
+        ...SASL_TABLES.map(
+          (f, i) =>
+            `if [ -f /var/lib/lab/sasl-table-${i}.orig ]; then mv /var/lib/lab/sasl-table-${i}.orig ${f}; restored=1; fi`,
+        ),
+        '[ "$restored" = 0 ] || postfix reload >/dev/null 2>&1',
+      ].join('\n'),
+    );
+    const original = await readFile(join(ctx.paths.dir, MATERIAL_FILES.relaySaslPassword), 'utf8');
+    await writeSecret(join(ctx.paths.dir, MATERIAL_FILES.relaySaslVault), original);
     await unmark(ctx, 'relay', 'relay-auth');
-    return 'relay credentials restored';
+    return 'relay credentials restored (relay, mail server tables, secret store)';
   },
 };
 

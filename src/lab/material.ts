@@ -40,6 +40,11 @@ export const MATERIAL_FILES = {
   canaryPassword: 'secrets/canary_password',
   destPassword: 'secrets/dest_password',
   relaySaslPassword: 'secrets/relay_sasl_password',
+  /**
+   * The lab's secret store entry for that login (the target config's relay.sasl.password): the password
+   * the relay expects. The relay-auth fault rotates it; not part of the containers' digest.
+   */
+  relaySaslVault: 'secrets/relay_sasl_vault',
   relayAdminKey: 'secrets/relay_admin_ed25519',
   cloudrelayKey: 'secrets/cloudrelay_id_rsa',
   relayHostKey: 'secrets/relay_host_ed25519',
@@ -58,7 +63,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function writeSecret(path: string, content: string): Promise<void> {
+export async function writeSecret(path: string, content: string): Promise<void> {
   await writeFile(path, content, { mode: 0o600 });
   await chmod(path, 0o600);
 }

@@ -2,9 +2,10 @@
  * Writes .lab/target.yaml: a config (src/config/schema.ts) with the default target `lab` pointing at the
  * running lab. Secrets are `{ file: ... }` references relative to .lab/ (the config file's folder).
  */
-import { writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ensurePassword, MATERIAL_FILES, type LabMaterial } from './material.js';
+import { ensurePassword, MATERIAL_FILES, writeSecret, type LabMaterial } from './material.js';
 import { CONTAINERS, NAMES, type LabPaths, type LabSettings } from './settings.js';
 
 export const RELAY_LOG = '/var/log/smtp-relay/relay.log';
@@ -47,6 +48,8 @@ export function targetConfig(
             hostKey: material.relayHostKeyFingerprint,
           },
           port: NAMES.relayPort,
+          // The mail server's login at the relay, as the secret store has it (queueBacklog re-syncs it).
+          sasl: { user: NAMES.relaySaslUser, password: { file: MATERIAL_FILES.relaySaslVault } },
           service: { manager: 'supervisor', name: 'smtp-relay' },
           logs: { log: RELAY_LOG, errorLog: RELAY_ERROR_LOG },
         },
@@ -125,6 +128,15 @@ export async function writeTargetConfig(
   material: Pick<LabMaterial, 'relayHostKeyFingerprint'>,
 ): Promise<string> {
   await ensurePassword(paths.dir, MATERIAL_FILES.receiverToken);
+  // The secret store starts in step with the mail server (the relay-auth fault rotates it).
+  const vault = join(paths.dir, MATERIAL_FILES.relaySaslVault);
+  if (
+    !(await access(vault).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await writeSecret(vault, await readFile(join(paths.dir, MATERIAL_FILES.relaySaslPassword), 'utf8'));
   const header = [
     '# Written by `npm run lab -- up` for the local mail lab; regenerated on every up (do not edit).',
     '# Secret references are relative to this folder (.lab/); the files are mode 0600.',

@@ -22,3 +22,4 @@ export * from './postfix-maps.js';
 export * from './smtp-reply.js';
 export * from './queue-selection.js';
 export * from './postsuper.js';
+export * from './sasl-passwd.js';

@@ -1,8 +1,9 @@
 /**
  * Runbook 2, queue backlog / send failures (seed runbook "发送失败 / 队列积压"):
  * relay port listening? -> the container's relay key present with safe permissions? -> SSH from the
- * container to the relay works? -> [approval] force a retry (postqueue -f) -> wait for the queue to drain
- * below the threshold -> end-to-end verification.
+ * container to the relay works? -> the mail server's SASL password for the relay is the one in the secret
+ * store (relay.sasl)? if not, [approval] write it there -> [approval] force a retry (postqueue -f) -> wait
+ * for the queue to drain below the threshold -> end-to-end verification.
  */
 import { CREDENTIALS_REFUSED } from '../parsers/delay-reason.js';
 import { verifyEndToEnd } from './end-to-end.js';
@@ -34,21 +35,36 @@ export const queueBacklog = defineRunbook('queueBacklog', async (rb) => {
   const ssh = await rb.check('ssh-to-relay', () => checks.sshToRelay(rb.target));
   if (!ssh.ok) rb.conclude('needs-human', `${ssh.summary}: fix SSH from the container to the relay first`);
 
-  const refused = queue.evidence.deferralReasons.top.find((r) => CREDENTIALS_REFUSED.test(r.key));
-  if (refused) {
-    rb.conclude(
-      'needs-human',
-      `the relay refuses the mail server's SASL credentials (${refused.key}, ${refused.count} recipients): fix the relay password (sasl_passwd / the relay's user); a flush would not help`,
+  // A relay that refuses the login after a password rotation: the secret store has the new password.
+  const creds = await rb.check('relay-credentials', () => checks.relayCredentialsInSync(rb.target));
+  const credsStale = creds.evidence.files.some((f) => f.differing.length > 0);
+  if (credsStale) {
+    await rb.act(
+      'sync-relay-credentials',
+      {
+        reason: `${creds.summary}: a rotation the mail server has not caught up with. Write the configured password into the mail server's SASL table(s) and reload Postfix.`,
+        evidence: creds.evidence,
+        recheck: async () => !(await checks.relayCredentialsInSync(rb.target)).ok,
+      },
+      (onceKey) => actions.syncRelayCredentials(rb.target, onceKey),
     );
   }
 
-  if (queue.ok && key.ok) {
+  const refused = queue.evidence.deferralReasons.top.find((r) => CREDENTIALS_REFUSED.test(r.key));
+  if (refused && !credsStale) {
+    rb.conclude(
+      'needs-human',
+      `the relay refuses the mail server's SASL credentials (${refused.key}, ${refused.count} recipients) and ${creds.summary}: fix the relay password (sasl_passwd / the relay's user); a flush would not help`,
+    );
+  }
+
+  if (queue.ok && key.ok && !credsStale) {
     return (await verifyEndToEnd(rb))
       ? { verdict: 'healthy', cause: `no backlog: ${queue.summary}` }
       : { verdict: 'needs-human', cause: `queue is small but mail does not flow: ${lastSummary(rb)}` };
   }
 
-  if (!queue.ok) {
+  if (!queue.ok || refused) {
     await rb.act(
       'flush-queue',
       {
@@ -58,11 +74,15 @@ export const queueBacklog = defineRunbook('queueBacklog', async (rb) => {
       },
       (onceKey) => actions.flushQueue(rb.target, onceKey),
     );
-    await awaitDrain(rb);
+    if (!queue.ok) await awaitDrain(rb);
   }
 
   return verifiedFix(
     rb,
-    key.ok ? `backlog cleared: ${queue.summary}` : `relay key permissions repaired: ${key.summary}`,
+    credsStale
+      ? `relay credentials re-synced from the secret store: ${creds.summary}`
+      : key.ok
+        ? `backlog cleared: ${queue.summary}`
+        : `relay key permissions repaired: ${key.summary}`,
   );
 });

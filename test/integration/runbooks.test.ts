@@ -150,12 +150,28 @@ describe('runbooks on the lab', () => {
     expect(mode.stdout.trim()).toBe('600');
   });
 
-  it('relay-auth: the relay rejects our credentials; the runbook names the cause and hands over', async () => {
+  it('relay-auth: a rotated relay password; rejected, nothing changes; approved, the mail server gets the stored one: fixed', async () => {
     await inject('relay-auth');
     try {
-      const r = await report(await h.start('queueBacklog'));
-      expect(r.verdict, stepsOf(r)).toBe('needs-human');
-      expect(r.cause).toMatch(/535|authentication/i);
+      const first = await h.start('queueBacklog');
+      const pending = await reject(first, 'sync-relay-credentials');
+      expect(pending.pending?.reason).toMatch(
+        /another password for lab-mailserver than relay\.sasl\.password holds/,
+      );
+      const rejected = await report(first);
+      expect(rejected.verdict, stepsOf(rejected)).toBe('needs-human');
+
+      // Nothing was written: the next run finds the same stale entries and asks again.
+      const second = await h.start('queueBacklog');
+      await approve(second, 'sync-relay-credentials');
+      const r = await report(second);
+      expect(r.verdict, stepsOf(r)).toBe('fixed');
+      expect(r.cause).toMatch(/relay credentials re-synced from the secret store/);
+      const synced = r.steps.find((s) => s.name === 'sync-relay-credentials');
+      expect(synced?.summary).toMatch(
+        /wrote the configured password for lab-mailserver into \/etc\/postfix\/sasl_passwd .*reloaded Postfix/,
+      );
+      expect(r.steps.some((s) => s.name === 'canary-delivered' && s.verdict === 'ok')).toBe(true);
     } finally {
       await healAndFlush(lab, 'relay-auth');
     }

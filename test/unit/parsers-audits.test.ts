@@ -30,6 +30,8 @@ import {
   requiresSasl,
   submissionServices,
   takeSmtpReply,
+  checkSaslCredentials,
+  withSaslPassword,
   ParseError,
 } from '../../src/parsers/index.js';
 import { fixtureHeader, readFixture } from '../fixtures/read-fixture.js';
@@ -483,5 +485,38 @@ describe('SMTP replies and the relay probe', () => {
       ).rejects.toThrow(/no answer within 500 ms/);
       expect(Date.now() - started).toBeLessThan(3_000);
     });
+  });
+});
+
+describe('SASL password tables', () => {
+  // Shaped like the lab's /etc/postfix/sasl_passwd (DMS: postfix-sasl-password.cf); made-up passwords.
+  const table = [
+    '# relay credentials',
+    '[relay.lab.test]:2526 lab-mailserver:old-password',
+    '@lab.test lab-mailserver:old-password',
+    '@other.test someone-else:other-password',
+    '',
+  ].join('\n');
+
+  it('finds the entries for a user and those with another password than the stored one', () => {
+    expect(checkSaslCredentials(table, 'lab-mailserver', 'new-password')).toEqual({
+      keys: ['[relay.lab.test]:2526', '@lab.test'],
+      differing: ['[relay.lab.test]:2526', '@lab.test'],
+    });
+    expect(checkSaslCredentials(table, 'lab-mailserver', 'old-password').differing).toEqual([]);
+    expect(checkSaslCredentials(table, 'nobody', 'x').keys).toEqual([]);
+  });
+
+  it('rewrites only that user, keeping comments, other users and colons in passwords', () => {
+    const out = withSaslPassword(table, 'lab-mailserver', 'new:pass word');
+    expect(out.split('\n')).toEqual([
+      '# relay credentials',
+      '[relay.lab.test]:2526 lab-mailserver:new:pass word',
+      '@lab.test lab-mailserver:new:pass word',
+      '@other.test someone-else:other-password',
+      '',
+    ]);
+    expect(checkSaslCredentials(out, 'lab-mailserver', 'new:pass word').differing).toEqual([]);
+    expect(() => withSaslPassword(table, 'lab-mailserver', 'a\nb')).toThrow(/line break/);
   });
 });
