@@ -7,17 +7,16 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Target } from '../config/schema.js';
 import { checkDns, DnsUnavailableError, type DnsFindings } from '../mail/dns-check.js';
 import { probeSubmissionPath, type PathLayer, type PathProbeResult } from '../mail/path-probe.js';
+import { recipientDomain } from '../parsers/index.js';
 import type { StepOutcome } from '../workflows/engine/types.js';
 import { secret, targetConfig } from './context.js';
 import { outcome } from './outcome.js';
-
-const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1);
 
 function dnsSettings(target: Target) {
   const d = target.diagnosis;
   return {
     servers: d?.dnsServers ?? [],
-    domain: d?.domain ?? domainOf(target.canary.from),
+    domain: d?.domain ?? recipientDomain(target.canary.from),
     dkimSelectors: d?.dkimSelectors ?? ['mail'],
     submissionHost: target.canary.submission.host,
   };

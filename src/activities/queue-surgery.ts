@@ -135,12 +135,11 @@ export interface SurgeryResult {
   batches: number;
 }
 
-const PAST: Record<SurgeryAction, string> = { hold: 'held', release: 'released', delete: 'deleted' };
-const COUNTED: Record<SurgeryAction, 'held' | 'released' | 'deleted'> = {
-  hold: 'held',
-  release: 'released',
-  delete: 'deleted',
-};
+/** What each action did, as postsuper's totals name it (parsePostsuperTotals). */
+const PAST = { hold: 'held', release: 'released', delete: 'deleted' } as const satisfies Record<
+  SurgeryAction,
+  string
+>;
 
 /**
  * Applies the approved action to the selection (criteria + the moment it was shown). Deleting more than
@@ -173,7 +172,7 @@ export async function applyQueueSurgery(
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_POSTSUPER) {
       const batch = ids.slice(i, i + MAX_IDS_PER_POSTSUPER);
       const r = await runOk(host, () => mailCommands(target).postsuper(spec.action, { ids: batch }));
-      result.changed += parsePostsuperTotals(`${r.stdout}\n${r.stderr}`)[COUNTED[spec.action]];
+      result.changed += parsePostsuperTotals(`${r.stdout}\n${r.stderr}`)[PAST[spec.action]];
       result.batches++;
       Context.current().heartbeat({ progress: { done: i + batch.length, of: ids.length } });
     }

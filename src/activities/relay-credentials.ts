@@ -10,7 +10,6 @@ import {
   parseMapList,
   parsePostconfValues,
   withSaslPassword,
-  type MapRef,
 } from '../parsers/index.js';
 import type { HostTransport } from '../transports/types.js';
 import type { StepOutcome } from '../workflows/engine/types.js';
@@ -62,7 +61,7 @@ async function tableFiles(ctx: Context): Promise<Array<{ path: string; rebuild?:
   const out = await runOk(ctx.host, () => cmds.postconfValues(['smtp_sasl_password_maps']));
   const value = parsePostconfValues(out.stdout, ['smtp_sasl_password_maps']).smtp_sasl_password_maps ?? '';
   const files = parseMapList(value)
-    .filter((m: MapRef) => FILE_MAP_TYPES.has(m.type) && m.name.startsWith('/'))
+    .filter((m) => FILE_MAP_TYPES.has(m.type) && m.name.startsWith('/'))
     .map((m) => ({ path: m.name, ...(m.type !== 'texthash' && { rebuild: m.text }) }));
   if (ctx.target.mailServer.kind === 'dms') {
     const present = await run(ctx.host, () => cmds.fileStat(DMS_SASL_SOURCE, 'file'));

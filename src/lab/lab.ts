@@ -249,7 +249,8 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
     ctx.log(`lab: waiting for ${created.map((r) => CONTAINERS[r]).join(', ')} to become healthy`);
   const timeout = options.healthTimeoutMs ?? (dmsImage ? 300_000 : 120_000);
   await Promise.all(specs.map((s) => waitHealthy(ctx, s.role, s.kind, timeout)));
-  await publishAddresses(ctx);
+  // New containers may have new addresses; reused ones keep theirs and dest keeps the file.
+  if (created.length > 0) await publishAddresses(ctx);
   const config = await writeTargetConfig(ctx.paths, settings, material);
   const seconds = {
     total: (Date.now() - t0) / 1000,

@@ -126,13 +126,23 @@ export function selectionMatcher(spec: SurgerySpec): (m: QueuedMessage) => boole
   const reason = spec.reason?.toLowerCase();
   const oldestArrival =
     spec.olderThanMinutes === undefined ? undefined : spec.selectedAt - spec.olderThanMinutes * 60;
+  // A big queue repeats a handful of reasons: normalise each distinct one once (bounded).
+  const shapes = new Map<string, string>();
+  const shapeOf = (raw: string): string => {
+    let shape = shapes.get(raw);
+    if (shape === undefined) {
+      if (shapes.size >= 10_000) shapes.clear();
+      shape = normaliseDelayReason(raw).toLowerCase();
+      shapes.set(raw, shape);
+    }
+    return shape;
+  };
   const recipientMatches = (r: QueuedMessage['recipients'][number]): boolean =>
     (spec.recipient === undefined || r.address.toLowerCase() === spec.recipient) &&
     (spec.domain === undefined || inDomain(domainOf(r.address), spec.domain)) &&
     (reason === undefined ||
       (r.delayReason !== undefined &&
-        (r.delayReason.toLowerCase().includes(reason) ||
-          normaliseDelayReason(r.delayReason).toLowerCase().includes(reason))));
+        (r.delayReason.toLowerCase().includes(reason) || shapeOf(r.delayReason).includes(reason))));
   const perRecipient = spec.recipient !== undefined || spec.domain !== undefined || reason !== undefined;
 
   return (m) => {
