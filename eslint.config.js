@@ -76,6 +76,58 @@ export default tseslint.config(
     },
   },
   {
+    // The workflow layer is a leaf: everything else shares the contract through src/shared/, never by
+    // reaching into workflow code (which would drag the deterministic sandbox's rules everywhere).
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['src/workflows/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/**'],
+              message:
+                'Only src/workflows/ imports workflow code; shared types and messages live in src/shared/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Parsers and the command catalogue are pure: text in, data out; data in, argument vectors out.
+    files: ['src/parsers/**/*.ts', 'src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioLibraries].map((name) => ({
+            name,
+            message: 'src/parsers/ and src/commands/ are pure: no Node built-ins or I/O libraries.',
+          })),
+          patterns: [
+            {
+              group: [
+                '**/activities/**',
+                '**/transports/**',
+                '**/lab/**',
+                '**/alerts/**',
+                '**/mail/**',
+                '**/cli/**',
+                '**/temporal/**',
+                '**/notify/**',
+                '**/workflows/**',
+              ],
+              allowTypeImports: true,
+              message: 'src/parsers/ and src/commands/ are pure: they may import only types from I/O layers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

@@ -28,7 +28,7 @@ import {
   type RelayRestrictionAudit,
   type SubmissionAudit,
 } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerEngine, mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';

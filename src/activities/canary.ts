@@ -1,6 +1,6 @@
 /** End-to-end canary, leg 1: authenticated submission; acceptance is the queue id in the 250 reply. */
 import { submitCanary } from '../mail/submission.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { secret, targetConfig } from './context.js';
 import { outcome } from './outcome.js';
 

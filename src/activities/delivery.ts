@@ -6,7 +6,7 @@
 import { MAX_TAIL_LINES } from '../commands/index.js';
 import { mailboxHasToken } from '../mail/imap.js';
 import { CREDENTIALS_REFUSED, parseMailLog, parseRelay, type MailLogEntry } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, secret, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';

@@ -8,7 +8,7 @@ import type { Target } from '../config/schema.js';
 import { checkDns, DnsUnavailableError, type DnsFindings } from '../mail/dns-check.js';
 import { probeSubmissionPath, type PathLayer, type PathProbeResult } from '../mail/path-probe.js';
 import { recipientDomain } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { secret, targetConfig } from './context.js';
 import { outcome } from './outcome.js';
 

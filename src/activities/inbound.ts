@@ -10,7 +10,7 @@ import {
   parseSs,
   type SsSocket,
 } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';

@@ -2,13 +2,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { dmsCommands, dmsProgram, postfixHostCommands } from '../commands/index.js';
 import { parseMailLog, parseSupervisorStatus, type SupervisorProgram } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerEngine, mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { commandOnce, once } from './once.js';
 import { configError, outcome } from './outcome.js';
 import { asFailure, run, runOk, tail } from './run.js';
 import { waitForOutcome } from './wait.js';
+import { ERROR_TYPE } from '../shared/errors.js';
 
 export interface ServerState {
   kind: 'dms' | 'postfix';
@@ -40,7 +41,7 @@ async function containerState(targetName: string): Promise<ServerState> {
     if ((err as { statusCode?: number }).statusCode === 404) {
       throw ApplicationFailure.nonRetryable(
         `container ${name} does not exist on ${engine.description}`,
-        'NotFoundError',
+        ERROR_TYPE.notFound,
       );
     }
     throw asFailure(err, `docker inspect ${name}`);

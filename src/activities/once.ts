@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { CatalogueCommand } from '../commands/index.js';
 import type { HostTransport } from '../transports/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { runOk, tail } from './run.js';
 
 interface Applied<E> {

@@ -1,6 +1,7 @@
 /** Helpers for activities: outcomes and the error types the engine's retry policies recognise. */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
+import { ERROR_TYPE } from '../shared/errors.js';
 
 export function outcome<E>(ok: boolean, summary: string, evidence: E): StepOutcome<E> {
   return { ok, summary, evidence };
@@ -8,5 +9,5 @@ export function outcome<E>(ok: boolean, summary: string, evidence: E): StepOutco
 
 /** A mistake in the config file or input: retrying cannot help. */
 export function configError(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'ConfigError');
+  return ApplicationFailure.nonRetryable(message, ERROR_TYPE.config);
 }

@@ -1,5 +1,5 @@
 /** Loads the non-secret settings of a target that a run needs (thresholds, approval policy, flavours). */
-import type { TargetPlan } from '../workflows/engine/types.js';
+import type { TargetPlan } from '../shared/types.js';
 import { targetConfig } from './context.js';
 
 export async function loadTargetPlan(target?: string): Promise<TargetPlan> {

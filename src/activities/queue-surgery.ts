@@ -18,7 +18,7 @@ import {
   type SurgeryAction,
   type SurgerySpec,
 } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';

@@ -2,7 +2,7 @@
 import { Context } from '@temporalio/activity';
 import type { Target } from '../config/schema.js';
 import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { commandOnce } from './once.js';

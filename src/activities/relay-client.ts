@@ -4,7 +4,7 @@
  */
 import type { Target } from '../config/schema.js';
 import { parseStat, privateKeyProblems, type FileStat } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';

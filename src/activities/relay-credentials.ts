@@ -12,7 +12,7 @@ import {
   withSaslPassword,
 } from '../parsers/index.js';
 import type { HostTransport } from '../transports/types.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, secret, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';

@@ -20,7 +20,7 @@ import {
   type PostmapResult,
 } from '../parsers/index.js';
 import type { HostTransport } from '../transports/types.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';

@@ -16,7 +16,7 @@ import {
   type ListeningEndpoint,
   type SmtpProbe,
 } from '../parsers/index.js';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, relayHost, targetConfig } from './context.js';
 import { mailCommands } from './mail-commands.js';
 import { commandOnce } from './once.js';

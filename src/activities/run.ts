@@ -7,14 +7,15 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { CommandInputError, type CatalogueCommand } from '../commands/index.js';
 import { ParseError } from '../parsers/index.js';
 import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
+import { ERROR_TYPE, type ErrorType } from '../shared/errors.js';
 
-const ERROR_TYPES: Record<TransportError['kind'], string> = {
-  timeout: 'TransportTimeout',
-  unreachable: 'Unreachable',
-  auth: 'AuthError',
-  'host-key': 'HostKeyError',
-  'not-found': 'NotFoundError',
-  config: 'ConfigError',
+const ERROR_TYPES: Record<TransportError['kind'], ErrorType> = {
+  timeout: ERROR_TYPE.transportTimeout,
+  unreachable: ERROR_TYPE.unreachable,
+  auth: ERROR_TYPE.auth,
+  'host-key': ERROR_TYPE.hostKey,
+  'not-found': ERROR_TYPE.notFound,
+  config: ERROR_TYPE.config,
 };
 
 export interface CommandRun extends ExecResult {
@@ -32,11 +33,11 @@ export function asFailure(err: unknown, where: string): unknown {
       : ApplicationFailure.nonRetryable(message, ERROR_TYPES[err.kind]);
   }
   if (err instanceof CommandInputError) {
-    return ApplicationFailure.nonRetryable(`${where}: ${err.message}`, 'ConfigError');
+    return ApplicationFailure.nonRetryable(`${where}: ${err.message}`, ERROR_TYPE.config);
   }
   if (err instanceof ParseError) {
     // Output we do not understand will not change on a retry a second later.
-    return ApplicationFailure.nonRetryable(`${where}: ${err.message}`, 'ParseError');
+    return ApplicationFailure.nonRetryable(`${where}: ${err.message}`, ERROR_TYPE.parse);
   }
   return err;
 }

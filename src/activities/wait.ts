@@ -3,7 +3,7 @@
  * heartbeat timeout and the wait resumes elsewhere), stops at the deadline or on cancellation.
  */
 import { Context } from '@temporalio/activity';
-import type { StepOutcome } from '../workflows/engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
 import { outcome } from './outcome.js';
 
 export interface PollResult<T> {

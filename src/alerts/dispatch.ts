@@ -1,8 +1,8 @@
 /** Dispatches routed alerts to Temporal: one running workflow per (runbook, target). */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TASK_QUEUE } from '../temporal/connection.js';
-import { alertResolvedSignal } from '../workflows/engine/messages.js';
-import type { RunbookInput } from '../workflows/engine/types.js';
+import { alertResolvedSignal } from '../shared/messages.js';
+import type { RunbookInput } from '../shared/types.js';
 import type { Dispatcher } from './receiver.js';
 import { runWorkflowId } from './routing.js';
 

@@ -1,11 +1,11 @@
 /** Text for people: `show`, `list` and the events `watch` prints. Pure functions of plain data. */
-import { renderStatusMarkdown, STEP_MARK } from '../workflows/engine/report.js';
+import { renderStatusMarkdown, STEP_MARK } from '../shared/report.js';
 import type {
   DecisionRecord,
   PendingApproval,
   RunbookStatus,
   StepRecord,
-} from '../workflows/engine/types.js';
+} from '../shared/types.js';
 import type { RunView } from './run-state.js';
 
 export { STEP_MARK };

@@ -8,8 +8,8 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { statusQuery } from '../workflows/engine/messages.js';
-import type { RunbookReport, RunbookStatus } from '../workflows/engine/types.js';
+import { statusQuery } from '../shared/messages.js';
+import type { RunbookReport, RunbookStatus } from '../shared/types.js';
 import { CliError, errorLine } from './output.js';
 
 export interface RunView {

@@ -9,10 +9,10 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { Command } from 'commander';
-import { decideUpdate } from '../workflows/engine/messages.js';
-import type { RunbookInput } from '../workflows/engine/types.js';
-import { RUNBOOKS, isRunbookName } from '../workflows/runbooks.js';
-import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../workflows/search-attributes.js';
+import { decideUpdate } from '../shared/messages.js';
+import type { RunbookInput } from '../shared/types.js';
+import { RUNBOOKS, isRunbookName } from '../shared/runbooks.js';
+import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../shared/search-attributes.js';
 import { taskQueue, withClient } from './connect.js';
 import { CliError, errorLine, output, seconds, setExitCode, type OutputOptions } from './output.js';
 import { renderList, renderShow, type RunRow } from './render.js';

@@ -4,7 +4,7 @@
  * Bounded: it polls every --interval seconds and gives up after --timeout seconds (the run goes on).
  */
 import type { Client } from '@temporalio/client';
-import type { RunbookStatus } from '../workflows/engine/types.js';
+import type { RunbookStatus } from '../shared/types.js';
 import { CliError, context, output, type OutputOptions } from './output.js';
 import { progressLine, renderEvent, statusEvents } from './render.js';
 import { fetchRun, type RunView } from './run-state.js';

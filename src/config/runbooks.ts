@@ -1,2 +1,2 @@
 /** The runbook names config may refer to (alert routes, schedules): the workflows' own list. */
-export { RUNBOOK_NAMES, type RunbookName as ConfigRunbookName } from '../workflows/runbooks.js';
+export { RUNBOOK_NAMES, type RunbookName as ConfigRunbookName } from '../shared/runbooks.js';

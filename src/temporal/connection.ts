@@ -7,7 +7,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 
 export const DEFAULT_LOCAL_ADDRESS = '127.0.0.1:7233';
 export const TASK_QUEUE = process.env.MRB_TASK_QUEUE ?? 'mail-runbooks';

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { ensureTemporalBinary } from './binary.js';
 
 const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));

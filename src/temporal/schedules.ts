@@ -9,7 +9,7 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import type { RunbookInput } from '../workflows/engine/types.js';
+import type { RunbookInput } from '../shared/types.js';
 import { TASK_QUEUE } from './connection.js';
 
 export interface ScheduleSpec {

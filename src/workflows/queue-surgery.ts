@@ -9,13 +9,14 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { parseSurgeryRequest, SurgeryRequestError, type SurgeryRequest } from '../parsers/queue-selection.js';
 import { actions, checks } from './engine/policies.js';
 import { defineRunbook } from './engine/runbook.js';
+import { ERROR_TYPE } from '../shared/errors.js';
 
 function request(params: unknown): SurgeryRequest {
   try {
     return parseSurgeryRequest(params);
   } catch (err) {
     if (err instanceof SurgeryRequestError)
-      throw ApplicationFailure.nonRetryable(err.message, 'ValidationError');
+      throw ApplicationFailure.nonRetryable(err.message, ERROR_TYPE.validation);
     throw err;
   }
 }

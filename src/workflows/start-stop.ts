@@ -7,7 +7,8 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { verifyEndToEnd } from './end-to-end.js';
 import { actions, checks, waits } from './engine/policies.js';
 import { defineRunbook } from './engine/runbook.js';
-import type { StepOutcome } from './engine/types.js';
+import type { StepOutcome } from '../shared/types.js';
+import { ERROR_TYPE } from '../shared/errors.js';
 
 const COMPONENTS = ['mail-server', 'relay'] as const;
 const ACTIONS = ['start', 'stop'] as const;
@@ -16,7 +17,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: st
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw ApplicationFailure.nonRetryable(
     `params.${what} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`,
-    'ValidationError',
+    ERROR_TYPE.validation,
   );
 }
 

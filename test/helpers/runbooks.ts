@@ -8,8 +8,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker.js';
-import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/engine/messages.js';
-import type { RunbookInput, RunbookReport, RunbookStatus } from '../../src/workflows/engine/types.js';
+import { approveSignal, rejectSignal, statusQuery } from '../../src/shared/messages.js';
+import type { RunbookInput, RunbookReport, RunbookStatus } from '../../src/shared/types.js';
 import { saveHistories } from './histories.js';
 import { createTestEnv } from './temporal.js';
 

@@ -4,7 +4,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureTemporalBinary } from '../../src/temporal/binary.js';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   const binary = await ensureTemporalBinary();

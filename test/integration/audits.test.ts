@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { MATERIAL_FILES } from '../../src/lab/material.js';
-import type { RunbookReport } from '../../src/workflows/engine/types.js';
+import type { RunbookReport } from '../../src/shared/types.js';
 import { ensureLab, type Lab } from '../helpers/lab.js';
 import { report, runbookHarness, stepsOf, type RunbookHarness } from '../helpers/runbooks.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import { freePort } from '../helpers/ports.js';
 
 let server: DevServer | undefined;

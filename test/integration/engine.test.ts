@@ -15,9 +15,9 @@ import {
   decideUpdate,
   rejectSignal,
   statusQuery,
-} from '../../src/workflows/engine/messages.js';
-import type { RunbookReport } from '../../src/workflows/engine/types.js';
-import { AWAITING_APPROVAL } from '../../src/workflows/search-attributes.js';
+} from '../../src/shared/messages.js';
+import type { RunbookReport } from '../../src/shared/types.js';
+import { AWAITING_APPROVAL } from '../../src/shared/search-attributes.js';
 import { saveHistories } from '../helpers/histories.js';
 import { createTestEnv } from '../helpers/temporal.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';

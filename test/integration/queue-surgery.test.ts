@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { NAMES } from '../../src/lab/settings.js';
-import type { RunbookReport } from '../../src/workflows/engine/types.js';
+import type { RunbookReport } from '../../src/shared/types.js';
 import { ensureLab, healAndFlush, inLab, type Lab } from '../helpers/lab.js';
 import {
   approve,

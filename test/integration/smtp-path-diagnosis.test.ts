@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
-import type { RunbookReport } from '../../src/workflows/engine/types.js';
+import type { RunbookReport } from '../../src/shared/types.js';
 import { ensureLab, healAndFlush, type Lab } from '../helpers/lab.js';
 import { report, runbookHarness, stepsOf, type RunbookHarness } from '../helpers/runbooks.js';
 

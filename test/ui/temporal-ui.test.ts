@@ -15,8 +15,8 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { statusQuery } from '../../src/workflows/engine/messages.js';
-import type { RunbookReport } from '../../src/workflows/engine/types.js';
+import { statusQuery } from '../../src/shared/messages.js';
+import type { RunbookReport } from '../../src/shared/types.js';
 import { freePort } from '../helpers/ports.js';
 import {
   fillJson,

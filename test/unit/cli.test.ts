@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errorLine } from '../../src/cli/output.js';
 import { evidenceText, renderEvent, renderList, statusEvents } from '../../src/cli/render.js';
 import { listQuery } from '../../src/cli/runs.js';
-import type { RunbookStatus } from '../../src/workflows/engine/types.js';
+import type { RunbookStatus } from '../../src/shared/types.js';
 
 const base: RunbookStatus = {
   runbook: 'queueBacklog',

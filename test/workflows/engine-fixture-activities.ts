@@ -1,6 +1,6 @@
 /** In-memory activities for the engine fixture: a "system" that is broken until repaired. */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { StepOutcome, TargetPlan } from '../../src/workflows/engine/types.js';
+import type { StepOutcome, TargetPlan } from '../../src/shared/types.js';
 
 export const world = {
   broken: true,

@@ -5,10 +5,11 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../../activities/index.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors.js';
 
 type Activities = typeof activities;
 
-const NON_RETRYABLE = ['ConfigError', 'AuthError', 'HostKeyError', 'NotFoundError', 'ValidationError'];
+const NON_RETRYABLE = NON_RETRYABLE_ERROR_TYPES;
 
 /** Read-only checks: quick, retried a few times with backoff. */
 export const checks = proxyActivities<Activities>({

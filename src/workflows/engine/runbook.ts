@@ -14,8 +14,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../search-attributes.js';
-import { boundEvidence } from './evidence.js';
+import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../../shared/search-attributes.js';
+import { boundEvidence } from '../../shared/evidence.js';
 import {
   alertResolvedSignal,
   approveSignal,
@@ -23,9 +23,9 @@ import {
   rejectSignal,
   statusQuery,
   type DecisionInput,
-} from './messages.js';
+} from '../../shared/messages.js';
 import { checks, notifications } from './policies.js';
-import { renderStatusMarkdown } from './report.js';
+import { renderStatusMarkdown } from '../../shared/report.js';
 import type {
   ApprovalDecision,
   DecisionRecord,
@@ -37,7 +37,8 @@ import type {
   StepRecord,
   TargetPlan,
   Verdict,
-} from './types.js';
+} from '../../shared/types.js';
+import { ERROR_TYPE } from '../../shared/errors.js';
 
 export interface Conclusion {
   verdict: Verdict;
@@ -320,7 +321,7 @@ export function defineRunbook(
     if (input === null || typeof input !== 'object') {
       throw ApplicationFailure.nonRetryable(
         'input must be an object such as {} or {"target": "name"}',
-        'ValidationError',
+        ERROR_TYPE.validation,
       );
     }
     // Handlers first, so the status query and early signals work while the plan loads.
