@@ -1,11 +1,6 @@
 /** Text for people: `show`, `list` and the events `watch` prints. Pure functions of plain data. */
 import { renderStatusMarkdown, STEP_MARK } from '../shared/report.js';
-import type {
-  DecisionRecord,
-  PendingApproval,
-  RunbookStatus,
-  StepRecord,
-} from '../shared/types.js';
+import type { DecisionRecord, PendingApproval, RunbookStatus, StepRecord } from '../shared/types.js';
 import type { RunView } from './run-state.js';
 
 export { STEP_MARK };
