@@ -3,6 +3,7 @@ import { submitCanary } from '../mail/submission.js';
 import type { StepOutcome } from '../shared/types.js';
 import { secret, targetConfig } from './context.js';
 import { outcome } from './outcome.js';
+import { heartbeating } from './wait.js';
 
 export interface CanaryAcceptance {
   queueId: string;
@@ -16,17 +17,22 @@ export async function sendCanary(targetName: string, token: string): Promise<Ste
   const { submission, from, to } = target.canary;
   const where = `${submission.host}:${submission.port} (${submission.tls})`;
   try {
-    const accepted = await submitCanary(
-      {
-        host: submission.host,
-        port: submission.port,
-        tls: submission.tls,
-        ca: submission.ca && (await secret(submission.ca)),
-        servername: submission.servername,
-        user: submission.user,
-        password: await secret(submission.password),
-      },
-      { from, to, token },
+    const ca = submission.ca && (await secret(submission.ca));
+    const password = await secret(submission.password);
+    // Runs as a verification step, whose policy has a heartbeat timeout shorter than SMTP's own timeouts.
+    const accepted = await heartbeating(() =>
+      submitCanary(
+        {
+          host: submission.host,
+          port: submission.port,
+          tls: submission.tls,
+          ca,
+          servername: submission.servername,
+          user: submission.user,
+          password,
+        },
+        { from, to, token },
+      ),
     );
     return outcome(
       true,

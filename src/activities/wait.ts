@@ -51,3 +51,18 @@ export async function waitForOutcome<E>(
     ? outcome(true, `${words.done} after ${waited} s: ${summary}`, evidence)
     : outcome(false, `${words.notDone} after ${waited} s: ${summary}`, evidence);
 }
+
+/**
+ * Runs one piece of work that may outlast the heartbeat timeout (an SMTP session with 30 s timeouts),
+ * heartbeating every `everyMs` meanwhile so the server sees the worker is alive.
+ */
+export async function heartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,7 +1,9 @@
 /**
- * The runbook names (workflow types) and what each does: the one list the CLI, the config (alert routes,
- * schedules) and the worker agree on. Pure data, so workflow and config code may both import it.
- * Adding a runbook: its file in src/workflows/, its export in index.ts, and a line here.
+ * The runbook registry: each runbook's name (its workflow type) and one-line description, declared once.
+ * The CLI's help, config validation (alert routes, schedules), the worker, the docs and the tests read it
+ * from here; each workflow file passes its name to `defineRunbook`, so the compiler rejects a name that is
+ * not registered, and test/unit/registry.test.ts fails when a registered runbook has no workflow.
+ * Pure data, so workflow code and everything else may import it.
  */
 export const RUNBOOKS = {
   statusCheck: 'read-only status of the mail server, queue, logs and relay',

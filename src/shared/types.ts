@@ -50,26 +50,15 @@ export interface RunbookInput {
   params?: Record<string, unknown>;
 }
 
-/** The non-secret settings a run needs, loaded from config by an activity on the worker. */
+/** The non-secret settings the workflow itself needs, loaded from config by an activity on the worker. */
 export interface TargetPlan {
   target: string;
-  mailServerKind: 'dms' | 'postfix';
-  relayFlavour: 'linux' | 'windows';
-  relayPort: number;
-  thresholds: {
-    queueDrainBelow: number;
-    drainTimeoutSeconds: number;
-    deliveryTimeoutSeconds: number;
-    logTailLines: number;
-  };
   approval: {
     timeoutSeconds: number;
     reminderAfterSeconds: number;
     onTimeout: 'abort';
     unattended: string[];
   };
-  canaryConfigured: boolean;
-  imapConfigured: boolean;
 }
 
 export interface RunbookStatus {

@@ -1,21 +1,23 @@
 /**
- * Runbook 8, open-relay audit (seed 004), read only: unauthenticated relaying must be refused.
- * trusted networks (mynetworks: no whole private range wider than /24, no public range) -> relay
- * restrictions (reject_unauth_destination or defer_unauth_destination in effect) -> submission ports
- * (587/465) turn AUTH on and require it -> the container does not use host networking -> a live
- * unauthenticated relay attempt from the worker's side, when the config names the server's public SMTP
- * port (audit.smtpPort; otherwise skipped, and the evidence says so). Changes nothing: no approvals.
+ * Open-relay audit, read only: unauthenticated relaying must be refused.
+ * 1. Trusted networks: mynetworks trusts no public range and no private range wider than /24
+ *    (docker-mailserver's PERMIT_DOCKER=host or network trusts a whole range).
+ * 2. Relay restrictions: reject_unauth_destination or defer_unauth_destination in effect.
+ * 3. Submission ports (587/465) turn AUTH on and require it.
+ * 4. The container does not use host networking.
+ * 5. A live unauthenticated relay attempt from the worker's side, when the config names the server's
+ *    public SMTP port (audit.smtpPort; otherwise skipped, and the evidence says so).
+ * No approvals: nothing changes.
  */
-import { checks } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
+import { defineRunbook } from './engine/define.js';
 
-export const openRelayAudit = defineRunbook('openRelayAudit', async (rb) => {
+export const openRelayAudit = defineRunbook('openRelayAudit', async (run) => {
   const findings = [
-    await rb.check('trusted-networks', () => checks.trustedNetworks(rb.target)),
-    await rb.check('relay-restrictions', () => checks.relayRestrictions(rb.target)),
-    await rb.check('submission-auth', () => checks.submissionAuth(rb.target)),
-    await rb.check('container-networking', () => checks.mailServerNetworking(rb.target)),
-    await rb.check('relay-probe', () => checks.openRelayProbe(rb.target)),
+    await run.check('trusted-networks', (a) => a.trustedNetworks(run.target)),
+    await run.check('relay-restrictions', (a) => a.relayRestrictions(run.target)),
+    await run.check('submission-auth', (a) => a.submissionAuth(run.target)),
+    await run.check('container-networking', (a) => a.mailServerNetworking(run.target)),
+    await run.check('relay-probe', (a) => a.openRelayProbe(run.target)),
   ];
   const problems = findings.filter((f) => !f.ok).map((f) => f.summary);
   return problems.length

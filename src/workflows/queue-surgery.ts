@@ -1,15 +1,16 @@
 /**
- * Runbook 7, queue surgery (qmail-remove's idea, seed 001): select queued messages by sender, recipient,
- * domain, age or deferral reason -> show what matches (a dry run ends here) -> [approval] hold them (the
- * default, reversible: postsuper -h), or release (-H) or delete (-d) -> check that nothing selected is
- * left. Input: {"params": {"sender": "spam@example.com", "action": "hold", "dryRun": false, ...}}.
+ * Queue surgery, qmail-remove's idea for Postfix:
+ * 1. Select queued messages by sender, recipient, domain, age or deferral reason, and show what matches
+ *    (a dry run ends here).
+ * 2. [approval] Hold them (the default, reversible: postsuper -h), or release (-H) or delete (-d) them.
+ * 3. Check that nothing selected is left.
+ * Input: {"params": {"sender": "spam@example.com", "action": "hold", "dryRun": false, ...}}.
  * The action reaches only mail the approver was shown: the same criteria, and nothing that arrived later.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { parseSurgeryRequest, SurgeryRequestError, type SurgeryRequest } from '../parsers/queue-selection.js';
-import { actions, checks } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
 import { ERROR_TYPE } from '../shared/errors.js';
+import { defineRunbook } from './engine/define.js';
 
 function request(params: unknown): SurgeryRequest {
   try {
@@ -27,26 +28,26 @@ const UNDO: Record<SurgeryRequest['action'], string> = {
   delete: 'NOT reversible: the messages are gone for good; hold them instead if unsure',
 };
 
-export const queueSurgery = defineRunbook('queueSurgery', async (rb) => {
-  const wanted = request(rb.input.params);
+export const queueSurgery = defineRunbook('queueSurgery', async (run) => {
+  const wanted = request(run.params);
 
-  const selected = await rb.check('select-messages', () => checks.selectQueuedMessages(rb.target, wanted));
+  const selected = await run.check('select-messages', (a) => a.selectQueuedMessages(run.target, wanted));
   const { matched, selectedAt } = selected.evidence;
   if (matched === 0) return { verdict: 'healthy', cause: `${selected.summary}: nothing to do` };
   if (wanted.dryRun) return { verdict: 'healthy', cause: `dry run: ${selected.summary}; nothing changed` };
 
   const spec = { ...wanted, selectedAt };
-  const applied = await rb.act(
+  const applied = await run.act(
     `${wanted.action}-messages`,
     {
       reason: `${wanted.action} ${matched} messages: ${selected.summary}. ${UNDO[wanted.action]}.`,
       evidence: selected.evidence,
     },
-    (onceKey) => actions.applyQueueSurgery(rb.target, spec, matched, onceKey),
+    (a, onceKey) => a.applyQueueSurgery(run.target, spec, matched, onceKey),
   );
   if (!applied.ok) return { verdict: 'needs-human', cause: applied.summary };
 
-  const left = await rb.check('selection-left', () => checks.selectQueuedMessages(rb.target, spec));
+  const left = await run.check('selection-left', (a) => a.selectQueuedMessages(run.target, spec));
   return left.evidence.matched === 0
     ? { verdict: 'fixed', cause: `${applied.summary}; none of the selection is left` }
     : { verdict: 'failed', cause: `${applied.summary}, but ${left.summary}` };

@@ -1,21 +1,22 @@
 /**
- * Runbook 9, relay routing check (seed 003), read only: for the canary's sender domain, which relay will
- * Postfix use? relay route (transport_maps for the recipient, sender_dependent_relayhost_maps for the
- * sender, relayhost; each map looked up with postmap -q, as Postfix would) compared with
- * canary.expectRelay -> relay map files (mailServer.relayMapFiles) present but referenced by nothing
- * ("relay map present but not in effect") -> SASL credentials for that relay. Changes nothing.
+ * Relay routing check, read only: which relay will Postfix use for the canary's sender domain, and is every
+ * relay map in effect?
+ * 1. Relay route: transport_maps for the recipient, sender_dependent_relayhost_maps for the sender, then
+ *    relayhost; each map looked up with `postmap -q`, as Postfix would. Compared with canary.expectRelay.
+ * 2. Relay map files (mailServer.relayMapFiles) present but referenced by nothing: "relay map present but
+ *    not in effect", as docker-mailserver v13 produced when RELAY_HOST was unset.
+ * 3. SASL credentials for that relay.
  */
-import { checks } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
+import { defineRunbook } from './engine/define.js';
 
-export const relayRoutingCheck = defineRunbook('relayRoutingCheck', async (rb) => {
-  const route = await rb.check('relay-route', () => checks.relayRoute(rb.target));
-  const maps = await rb.check('relay-maps-in-effect', () => checks.relayMapsInEffect(rb.target));
+export const relayRoutingCheck = defineRunbook('relayRoutingCheck', async (run) => {
+  const route = await run.check('relay-route', (a) => a.relayRoute(run.target));
+  const maps = await run.check('relay-maps-in-effect', (a) => a.relayMapsInEffect(run.target));
   const nexthop = route.evidence.route.nexthop;
   const credentials =
     nexthop === undefined
       ? undefined
-      : await rb.check('relay-credentials', () => checks.relayCredentials(rb.target, nexthop));
+      : await run.check('relay-credentials', (a) => a.relayCredentials(run.target, nexthop));
 
   const problems = [route, maps, credentials].flatMap((f) => (f && !f.ok ? [f.summary] : []));
   if (problems.length === 0) {

@@ -1,34 +1,34 @@
 /**
- * Runbook 3, relay unresponsive (seed runbook "Cloud relay 无响应"): is the watchdog alive? -> read the
- * relay's error log -> [approval] restart the watchdog -> wait until the relay port listens ->
- * [approval] flush the queue -> end-to-end verification.
+ * Relay unresponsive, as the written runbook has it:
+ * 1. Is the relay's watchdog alive, its port listening, does it answer SMTP, is outbound mail deferred?
+ * 2. Read the relay's error log (evidence for the approver).
+ * 3. [approval] Restart the watchdog, then wait until the relay port listens again.
+ * 4. [approval] Flush the queue, then wait for it to drain.
+ * 5. End-to-end verification.
  */
-import { verifyEndToEnd } from './end-to-end.js';
-import { actions, checks, waits } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
-import { awaitDrain, lastSummary, verifiedFix } from './steps.js';
+import { defineRunbook } from './engine/define.js';
+import { awaitDrain, healthyIfMailFlows, verifiedFix } from './steps.js';
 
-export const relayUnresponsive = defineRunbook('relayUnresponsive', async (rb) => {
-  const watchdog = await rb.check('relay-watchdog-alive', () => checks.relayWatchdogState(rb.target));
-  const port = await rb.check('relay-port-listening', () => checks.relayPortListening(rb.target));
-  const answers = await rb.check('relay-answers-smtp', () => checks.relayAnswersSmtp(rb.target));
-  const logs = await rb.check('relay-logs', () => checks.relayLogs(rb.target));
-  const delivery = await rb.check('outbound-deferrals', () => checks.outboundDeferrals(rb.target));
+export const relayUnresponsive = defineRunbook('relayUnresponsive', async (run) => {
+  const watchdog = await run.check('relay-watchdog-alive', (a) => a.relayWatchdogState(run.target));
+  const port = await run.check('relay-port-listening', (a) => a.relayPortListening(run.target));
+  const answers = await run.check('relay-answers-smtp', (a) => a.relayAnswersSmtp(run.target));
+  const logs = await run.check('relay-logs', (a) => a.relayLogs(run.target));
+  const delivery = await run.check('outbound-deferrals', (a) => a.outboundDeferrals(run.target));
 
   if (watchdog.ok && port.ok && answers.ok && delivery.ok) {
-    return (await verifyEndToEnd(rb))
-      ? { verdict: 'healthy', cause: 'the relay is up, answers SMTP and mail flows' }
-      : {
-          verdict: 'needs-human',
-          cause: `the relay looks healthy but mail does not flow: ${lastSummary(rb)}`,
-        };
+    return healthyIfMailFlows(
+      run,
+      'the relay is up, answers SMTP and mail flows',
+      'the relay looks healthy but mail does not flow',
+    );
   }
 
   const cause = [watchdog, port, answers, delivery]
     .filter((o) => !o.ok)
     .map((o) => o.summary)
     .join('; ');
-  await rb.act(
+  await run.act(
     'restart-relay-watchdog',
     {
       reason: `${cause}. Restart the relay's watchdog service.`,
@@ -38,25 +38,21 @@ export const relayUnresponsive = defineRunbook('relayUnresponsive', async (rb) =
         answers: answers.evidence,
         logs: logs.evidence,
       },
-      recheck: async () => !(await checks.relayAnswersSmtp(rb.target)).ok,
+      recheck: async (a) => !(await a.relayAnswersSmtp(run.target)).ok,
     },
-    (onceKey) => actions.restartRelayWatchdog(rb.target, onceKey),
+    (a, onceKey) => a.restartRelayWatchdog(run.target, onceKey),
   );
-  const listening = await rb.check(
-    'relay-port-listens-again',
-    () => waits.waitRelayListening(rb.target),
-    'wait',
-  );
-  if (!listening.ok) rb.conclude('needs-human', `restarted the watchdog but ${listening.summary}`);
+  const listening = await run.wait('relay-port-listens-again', (a) => a.waitRelayListening(run.target));
+  if (!listening.ok) run.conclude('needs-human', `restarted the watchdog but ${listening.summary}`);
 
-  await rb.act(
+  await run.act(
     'flush-queue',
     {
       reason:
         'The relay is back: retry the deferred mail now (postqueue -f) instead of waiting for the queue run.',
     },
-    (onceKey) => actions.flushQueue(rb.target, onceKey),
+    (a, onceKey) => a.flushQueue(run.target, onceKey),
   );
-  await awaitDrain(rb);
-  return verifiedFix(rb, `relay was unresponsive (${cause}); watchdog restarted, queue flushed, mail flows`);
+  await awaitDrain(run);
+  return verifiedFix(run, `relay was unresponsive (${cause}); watchdog restarted, queue flushed, mail flows`);
 });

@@ -1,30 +1,26 @@
 /**
- * Runbook 10, SMTP path diagnosis (seed 002: "debug one layer at a time"), from where a mail client
- * stands: DNS (MX with forward-confirmed PTR, SPF, DMARC, DKIM; the submission host resolves) -> TCP ->
- * TLS handshake and certificate -> EHLO capabilities -> AUTH -> submission of a canary -> its delivery.
- * Stops at the first layer that breaks, with a plain verdict naming it. Changes nothing; the canary goes
- * to the approved canary mailbox, as in every end-to-end verification.
+ * SMTP path diagnosis, one layer at a time from where a mail client stands, stopping at the first that
+ * breaks with a plain verdict naming it:
+ * 1. DNS: MX with forward-confirmed PTR, SPF, DMARC, DKIM; the submission host resolves.
+ * 2. TCP, 3. TLS handshake and certificate, 4. EHLO capabilities, 5. AUTH.
+ * 6. Submission of a canary, 7. its delivery (acceptance is not delivery).
+ * Changes nothing; the canary goes to the approved canary mailbox, as in every end-to-end verification.
  */
-import { verifyEndToEnd } from './end-to-end.js';
-import { checks } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
-import { lastSummary } from './steps.js';
+import { defineRunbook } from './engine/define.js';
+import { verifyEndToEnd } from './steps.js';
 
 const LAYERS = ['tcp', 'tls', 'ehlo', 'auth'] as const;
 
-export const smtpPathDiagnosis = defineRunbook('smtpPathDiagnosis', async (rb) => {
-  const dns = await rb.check('dns', () => checks.dnsRecords(rb.target));
-  if (!dns.ok) rb.conclude('needs-human', `DNS layer: ${dns.summary}`);
+export const smtpPathDiagnosis = defineRunbook('smtpPathDiagnosis', async (run) => {
+  const dns = await run.check('dns', (a) => a.dnsRecords(run.target));
+  if (!dns.ok) run.conclude('needs-human', `DNS layer: ${dns.summary}`);
 
   for (const layer of LAYERS) {
-    const probe = await rb.check(layer, () => checks.submissionLayer(rb.target, layer));
-    if (!probe.ok) rb.conclude('needs-human', `${layer.toUpperCase()} layer: ${probe.summary}`);
+    const probe = await run.check(layer, (a) => a.submissionLayer(run.target, layer));
+    if (!probe.ok) run.conclude('needs-human', `${layer.toUpperCase()} layer: ${probe.summary}`);
   }
 
-  // Acceptance is not delivery: the canary must reach the mailbox through the expected relay.
-  if (!(await verifyEndToEnd(rb))) {
-    const leg = rb.status.steps.at(-1)?.name === 'canary-accepted' ? 'submission' : 'delivery';
-    rb.conclude('needs-human', `${leg} layer: ${lastSummary(rb)}`);
-  }
+  const e2e = await verifyEndToEnd(run);
+  if (!e2e.ok) run.conclude('needs-human', `${e2e.leg} layer: ${e2e.summary}`);
   return { verdict: 'healthy', cause: 'every layer works: DNS, TCP, TLS, EHLO, AUTH, submission, delivery' };
 });

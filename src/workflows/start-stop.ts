@@ -1,14 +1,17 @@
 /**
- * Runbook 6, start or stop the mail server container or the relay, with approval. Input:
- * {"target": "lab", "params": {"component": "mail-server" | "relay", "action": "start" | "stop"}}.
- * A start ends with an end-to-end verification.
+ * Start or stop the mail server container or the relay:
+ * 1. Read its state; if it already is as asked, nothing to do.
+ * 2. [approval] Start or stop it.
+ * 3. After a start, wait until it is ready (takes mail, or the relay port listens).
+ * 4. Read its state again; after a start, end-to-end verification.
+ * Input: {"target": "lab", "params": {"component": "mail-server" | "relay", "action": "start" | "stop"}}.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import { verifyEndToEnd } from './end-to-end.js';
-import { actions, checks, waits } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
-import type { StepOutcome } from '../shared/types.js';
 import { ERROR_TYPE } from '../shared/errors.js';
+import type { StepOutcome } from '../shared/types.js';
+import type { Activities } from './engine/context.js';
+import { defineRunbook } from './engine/define.js';
+import { verifyEndToEnd } from './steps.js';
 
 const COMPONENTS = ['mail-server', 'relay'] as const;
 const ACTIONS = ['start', 'stop'] as const;
@@ -21,45 +24,60 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: st
   );
 }
 
-export const startStop = defineRunbook('startStop', async (rb) => {
-  const component = oneOf(rb.input.params?.component, COMPONENTS, 'component');
-  const action = oneOf(rb.input.params?.action, ACTIONS, 'action');
-  const wantRunning = action === 'start';
-  const state = (): Promise<StepOutcome<unknown>> =>
-    component === 'mail-server' ? checks.mailServerState(rb.target) : checks.relayWatchdogState(rb.target);
+/** The activities for each component: its state, how to set it, how to wait until it is ready. */
+const COMPONENT: Record<
+  (typeof COMPONENTS)[number],
+  {
+    state: (a: Activities, target: string) => Promise<StepOutcome<unknown>>;
+    setRunning: (
+      a: Activities,
+      target: string,
+      running: boolean,
+      onceKey: string,
+    ) => Promise<StepOutcome<unknown>>;
+    ready: (a: Activities, target: string) => Promise<StepOutcome<unknown>>;
+  }
+> = {
+  'mail-server': {
+    state: (a, target) => a.mailServerState(target),
+    setRunning: (a, target, running, onceKey) => a.setMailServerRunning(target, running, onceKey),
+    ready: (a, target) => a.waitMailServerReady(target),
+  },
+  relay: {
+    state: (a, target) => a.relayWatchdogState(target),
+    setRunning: (a, target, running, onceKey) => a.setRelayRunning(target, running, onceKey),
+    ready: (a, target) => a.waitRelayListening(target),
+  },
+};
 
-  const before = await rb.check(`${component}-state`, state);
+export const startStop = defineRunbook('startStop', async (run) => {
+  const component = oneOf(run.params.component, COMPONENTS, 'component');
+  const action = oneOf(run.params.action, ACTIONS, 'action');
+  const wantRunning = action === 'start';
+  const { state, setRunning, ready } = COMPONENT[component];
+
+  const before = await run.check(`${component}-state`, (a) => state(a, run.target));
   if (before.ok === wantRunning) {
     return {
       verdict: 'healthy',
       cause: `${component} is already ${wantRunning ? 'running' : 'stopped'}: nothing to do`,
     };
   }
-  await rb.act(
+  await run.act(
     `${action}-${component}`,
     { reason: `${action} the ${component} (now: ${before.summary})`, evidence: before.evidence },
-    (onceKey): Promise<StepOutcome<unknown>> =>
-      component === 'mail-server'
-        ? actions.setMailServerRunning(rb.target, wantRunning, onceKey)
-        : actions.setRelayRunning(rb.target, wantRunning, onceKey),
+    (a, onceKey) => setRunning(a, run.target, wantRunning, onceKey),
   );
   if (wantRunning) {
     // A started service needs a moment before it takes mail: wait for it rather than fail the canary.
-    const ready = await rb.check(
-      `${component}-ready`,
-      (): Promise<StepOutcome<unknown>> =>
-        component === 'mail-server'
-          ? waits.waitMailServerReady(rb.target)
-          : waits.waitRelayListening(rb.target),
-      'wait',
-    );
-    if (!ready.ok) return { verdict: 'failed', cause: `${component} started but ${ready.summary}` };
+    const isReady = await run.wait(`${component}-ready`, (a) => ready(a, run.target));
+    if (!isReady.ok) return { verdict: 'failed', cause: `${component} started but ${isReady.summary}` };
   }
-  const after = await rb.check(`${component}-state-after`, state);
+  const after = await run.check(`${component}-state-after`, (a) => state(a, run.target));
   if (after.ok !== wantRunning)
     return { verdict: 'failed', cause: `${component} did not ${action}: ${after.summary}` };
   if (!wantRunning) return { verdict: 'fixed', cause: `${component} stopped as requested` };
-  return (await verifyEndToEnd(rb))
+  return (await verifyEndToEnd(run)).ok
     ? { verdict: 'fixed', cause: `${component} started and mail flows` }
     : { verdict: 'failed', cause: `${component} started but end-to-end verification failed` };
 });

@@ -1,18 +1,17 @@
 /**
- * Runbook 1, status check (read only): the mail server container and its supervisord programs, the queue,
- * the mail log, the relay's port and its logs. Changes nothing.
+ * Status check, read only: the mail server container and its supervisord programs, the queue, the mail
+ * log, the relay's port and its logs. Changes nothing.
  */
-import { checks } from './engine/policies.js';
-import { defineRunbook } from './engine/runbook.js';
+import { defineRunbook } from './engine/define.js';
 
-export const statusCheck = defineRunbook('statusCheck', async (rb) => {
+export const statusCheck = defineRunbook('statusCheck', async (run) => {
   const findings = [
-    await rb.check('mail-server-state', () => checks.mailServerState(rb.target)),
-    await rb.check('supervisor-programs', () => checks.supervisorPrograms(rb.target)),
-    await rb.check('queue-summary', () => checks.queueSummary(rb.target)),
-    await rb.check('mail-log-tail', () => checks.mailLogTail(rb.target)),
-    await rb.check('relay-port-listening', () => checks.relayPortListening(rb.target)),
-    await rb.check('relay-logs', () => checks.relayLogs(rb.target)),
+    await run.check('mail-server-state', (a) => a.mailServerState(run.target)),
+    await run.check('supervisor-programs', (a) => a.supervisorPrograms(run.target)),
+    await run.check('queue-summary', (a) => a.queueSummary(run.target)),
+    await run.check('mail-log-tail', (a) => a.mailLogTail(run.target)),
+    await run.check('relay-port-listening', (a) => a.relayPortListening(run.target)),
+    await run.check('relay-logs', (a) => a.relayLogs(run.target)),
   ];
   const problems = findings.filter((f) => !f.ok).map((f) => f.summary);
   return problems.length

@@ -36,10 +36,6 @@ export async function repair(): Promise<StepOutcome> {
 export function makePlan(overrides: Partial<TargetPlan['approval']> = {}) {
   return async (target?: string): Promise<TargetPlan> => ({
     target: target ?? 'default-target',
-    mailServerKind: 'dms',
-    relayFlavour: 'linux',
-    relayPort: 2526,
-    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 60, deliveryTimeoutSeconds: 60, logTailLines: 20 },
     approval: {
       timeoutSeconds: 30,
       reminderAfterSeconds: 10,
@@ -47,8 +43,6 @@ export function makePlan(overrides: Partial<TargetPlan['approval']> = {}) {
       unattended: [],
       ...overrides,
     },
-    canaryConfigured: false,
-    imapConfigured: false,
   });
 }
 

@@ -1,6 +1,6 @@
 /** A tiny runbook that exercises every engine feature, for the engine tests. */
 import { proxyActivities } from '@temporalio/workflow';
-import { defineRunbook } from '../../src/workflows/engine/runbook.js';
+import { defineRunbook } from '../../src/workflows/engine/define.js';
 import type * as fixtureActivities from './engine-fixture-activities.js';
 
 const probe = proxyActivities<typeof fixtureActivities>({
@@ -8,15 +8,16 @@ const probe = proxyActivities<typeof fixtureActivities>({
   retry: { initialInterval: '100ms', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
 });
 
-export const engineFixture = defineRunbook('engineFixture', async (rb) => {
-  const health = await rb.check('look', () => probe.look());
+// The engine hands each step the runbooks' activity proxy; this fixture calls its own activities instead.
+export const engineFixture = defineRunbook({ unregistered: 'engineFixture' }, async (run) => {
+  const health = await run.check('look', () => probe.look());
   if (health.ok) return { verdict: 'healthy', cause: 'nothing to do' };
-  await rb.act(
+  await run.act(
     'repair',
     { reason: 'the probe says broken', evidence: health.evidence, recheck: () => probe.stillBroken() },
     () => probe.repair(),
   );
-  const after = await rb.check('look-again', () => probe.look());
+  const after = await run.check('look-again', () => probe.look());
   return after.ok
     ? { verdict: 'fixed', cause: 'repaired' }
     : { verdict: 'failed', cause: 'still broken after repair' };

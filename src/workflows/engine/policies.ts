@@ -1,30 +1,30 @@
 /**
- * Activity proxies with explicit timeouts and retries, one per kind of step. Runbooks take their activities
- * from here, so a new activity needs no engine change. Configuration errors are raised by activities as
- * non-retryable ApplicationFailures; transport trouble (unreachable, timeout) is retried with backoff.
+ * Activity proxies, one per kind of step, with explicit timeouts and retries. Only the engine imports this
+ * file: a runbook says which kind of step it runs (check, act, wait, verify) and gets the matching proxy,
+ * so the step kind and its retry policy always go together. Configuration errors are raised by activities
+ * as non-retryable ApplicationFailures; transport trouble (unreachable, timeout) is retried with backoff.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors.js';
+import type { StepKind } from '../../shared/types.js';
 
-type Activities = typeof activities;
-
-const NON_RETRYABLE = NON_RETRYABLE_ERROR_TYPES;
+export type Activities = typeof activities;
 
 /** Read-only checks: quick, retried a few times with backoff. */
-export const checks = proxyActivities<Activities>({
+const checks = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 4,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 
-/** State-changing actions: each is idempotent per run (a once-marker on the host), so a retry is safe. */
-export const actions = proxyActivities<Activities>({
+/** State-changing actions: each is applied at most once per run and step (the once-key), so a retry is safe. */
+const actions = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -32,21 +32,23 @@ export const actions = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 
-/** Long waits (queue drain, delivery): the activity polls with a bounded deadline and heartbeats. */
-export const waits = proxyActivities<Activities>({
+/**
+ * Long waits (queue drain, relay back, delivery) and the end-to-end verification: the activity polls with a
+ * bounded deadline and heartbeats at least every 5 s, so a dead worker's wait resumes elsewhere within 30 s.
+ */
+const waits = proxyActivities<Activities>({
   startToCloseTimeout: '45 minutes',
-  // The waits heartbeat every poll (<= 5 s): a dead worker's wait resumes elsewhere within 30 s.
   heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '5s',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 
@@ -55,3 +57,11 @@ export const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
 });
+
+/** The proxy each kind of step runs its activities through. */
+export const ACTIVITIES_FOR: Record<StepKind, Activities> = {
+  check: checks,
+  action: actions,
+  wait: waits,
+  verify: waits,
+};

@@ -1,0 +1,149 @@
+/**
+ * Turns a runbook body into a workflow function: `export const statusCheck = defineRunbook('statusCheck',
+ * async (run) => ...)`. Wires the run record, the approval gate and the step methods the body sees, loads
+ * the target's plan first and returns the final report.
+ */
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ERROR_TYPE } from '../../shared/errors.js';
+import type { RunbookName } from '../../shared/runbooks.js';
+import type { RunbookInput, RunbookReport, StepKind, StepOutcome, TargetPlan } from '../../shared/types.js';
+import { RunbookStop, failureMessage, type Conclusion } from './conclusion.js';
+import type { ActOptions, Activities, RunContext, RunbookBody, StepCall } from './context.js';
+import { ApprovalGate } from './gate.js';
+import { notify, type RunIdentity } from './notify.js';
+import { ACTIVITIES_FOR } from './policies.js';
+import { now, RunRecord } from './record.js';
+
+class Run implements RunContext {
+  readonly params: Readonly<Record<string, unknown>>;
+  private plan: TargetPlan | undefined;
+
+  constructor(
+    private readonly record: RunRecord,
+    private readonly gate: ApprovalGate,
+    input: RunbookInput,
+  ) {
+    this.params = input.params ?? {};
+  }
+
+  get target(): string {
+    if (!this.plan) throw new Error('target plan not loaded yet');
+    return this.plan.target;
+  }
+
+  async load(targetName: string | undefined): Promise<void> {
+    const loaded = await this.step('load-target-plan', 'check', async (activities) => {
+      const plan = await activities.loadTargetPlan(targetName);
+      return { ok: true, summary: `target ${plan.target}`, evidence: plan };
+    });
+    this.plan = loaded.evidence;
+    this.record.setTarget(this.plan.target);
+  }
+
+  check<E>(name: string, call: StepCall<E>): Promise<StepOutcome<E>> {
+    return this.step(name, 'check', call);
+  }
+
+  wait<E>(name: string, call: StepCall<E>): Promise<StepOutcome<E>> {
+    return this.step(name, 'wait', call);
+  }
+
+  verify<E>(name: string, call: StepCall<E>): Promise<StepOutcome<E>> {
+    return this.step(name, 'verify', call);
+  }
+
+  async act<E>(
+    name: string,
+    options: ActOptions,
+    call: (activities: Activities, onceKey: string) => Promise<StepOutcome<E>>,
+  ): Promise<StepOutcome<E>> {
+    if (!this.plan) throw new Error('target plan not loaded yet');
+    const decision = await this.gate.decide({ step: name, ...options }, this.plan.approval);
+    if (!decision.approved) {
+      this.conclude(
+        'needs-human',
+        `${name} was not approved (${decision.by}${decision.comment ? `: ${decision.comment}` : ''}); nothing was changed`,
+      );
+    }
+    if (
+      this.record.status.alertResolved &&
+      options.recheck &&
+      !(await options.recheck(ACTIVITIES_FOR.check))
+    ) {
+      this.record.skipped(name, 'alert resolved and the re-check found nothing to fix');
+      this.conclude(
+        'healthy',
+        `the alert resolved before ${name}; the re-check found the target healthy, so nothing was changed`,
+      );
+    }
+    const { workflowId, runId } = workflowInfo();
+    return this.step(name, 'action', (activities) => call(activities, `${workflowId}.${runId}.${name}`));
+  }
+
+  conclude(verdict: Conclusion['verdict'], cause: string): never {
+    throw new RunbookStop({ verdict, cause });
+  }
+
+  lastSummary(): string {
+    return this.record.lastSummary();
+  }
+
+  /** Runs one step through its kind's policy and records its outcome; a thrown error ends the run `failed`. */
+  private async step<E>(name: string, kind: StepKind, call: StepCall<E>): Promise<StepOutcome<E>> {
+    const record = this.record.begin(name, kind);
+    try {
+      const outcome = await call(ACTIVITIES_FOR[kind]);
+      this.record.end(record, outcome.ok ? 'ok' : 'problem', outcome.summary, outcome.evidence);
+      return outcome;
+    } catch (err) {
+      this.record.end(record, 'error', `could not run: ${failureMessage(err)}`);
+      this.conclude('failed', `step ${name} could not run: ${failureMessage(err)}`);
+    }
+  }
+}
+
+/**
+ * The workflow for one registered runbook (src/shared/runbooks.ts holds the names and descriptions). Test
+ * fixtures pass `{ unregistered: name }` for workflows that exist only in tests.
+ */
+export function defineRunbook(
+  registered: RunbookName | { unregistered: string },
+  body: RunbookBody,
+): (input?: RunbookInput) => Promise<RunbookReport> {
+  const name = typeof registered === 'string' ? registered : registered.unregistered;
+  const workflow = async (input: RunbookInput = {}): Promise<RunbookReport> => {
+    const startedAt = now();
+    if (input === null || typeof input !== 'object') {
+      throw ApplicationFailure.nonRetryable(
+        'input must be an object such as {} or {"target": "name"}',
+        ERROR_TYPE.validation,
+      );
+    }
+    const record = new RunRecord(name, input.target);
+    const identity: RunIdentity = { runbook: name, target: () => record.status.target ?? '(unknown)' };
+    const gate = new ApprovalGate(record, identity);
+    gate.installHandlers();
+    const run = new Run(record, gate, input);
+    let conclusion: Conclusion;
+    try {
+      await run.load(input.target);
+      conclusion = await body(run);
+    } catch (err) {
+      if (!(err instanceof RunbookStop)) throw err;
+      conclusion = err.conclusion;
+    }
+    record.finish(conclusion);
+    await notify(identity, 'finished', `${conclusion.verdict}: ${conclusion.cause}`);
+    return {
+      ...record.status,
+      target: record.status.target ?? input.target ?? '(unknown)',
+      verdict: conclusion.verdict,
+      cause: conclusion.cause,
+      startedAt,
+      finishedAt: now(),
+      markdown: record.markdown(),
+    };
+  };
+  Object.defineProperty(workflow, 'name', { value: name });
+  return workflow;
+}
