@@ -4,36 +4,35 @@
  * so the step kind and its retry policy always go together. Configuration errors are raised by activities
  * as non-retryable ApplicationFailures; transport trouble (unreachable, timeout) is retried with backoff.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type * as activities from '../../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors.js';
 import type { StepKind } from '../../shared/types.js';
 
 export type Activities = typeof activities;
 
+/** Exponential backoff that gives up at once on the errors no retry can cure. */
+function backoff(initialInterval: string, maximumInterval: string, maximumAttempts: number): RetryPolicy {
+  return {
+    initialInterval,
+    backoffCoefficient: 2,
+    maximumInterval,
+    maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+  };
+}
+
 /** Read-only checks: quick, retried a few times with backoff. */
 const checks = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '30s',
-    maximumAttempts: 4,
-    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-  },
+  retry: backoff('2s', '30s', 4),
 });
 
 /** State-changing actions: each is applied at most once per run and step (the once-key), so a retry is safe. */
 const actions = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '5s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-  },
+  retry: backoff('5s', '1 minute', 3),
 });
 
 /**
@@ -43,13 +42,7 @@ const actions = proxyActivities<Activities>({
 const waits = proxyActivities<Activities>({
   startToCloseTimeout: '45 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '5s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-  },
+  retry: backoff('5s', '1 minute', 3),
 });
 
 /** Notifications: best effort. The engine catches their failure; it never fails a runbook. */
