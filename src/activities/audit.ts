@@ -7,6 +7,7 @@
  * An SMTP session from inside the container would prove nothing: mynetworks trusts 127.0.0.0/8.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { probeRelay, RelayProbeError } from '../mail/relay-probe.js';
 import {
@@ -29,10 +30,10 @@ import {
   type SubmissionAudit,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerEngine, mailServerHost, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
+import { mailServerHost, targetConfig } from './context.js';
 import { outcome } from './outcome.js';
-import { asFailure, runOk } from './run.js';
+import { runOk } from './run.js';
+import { mailServerRuntime, type NetworkingEvidence } from './server-runtime.js';
 
 const MAIN_PARAMETERS = [
   'mynetworks',
@@ -51,7 +52,7 @@ interface SmtpdPolicy {
 /** main.cf values the audit needs (plus any `$name` a relevant override refers to) and the master.cf services. */
 async function smtpdPolicy(target: Target): Promise<SmtpdPolicy> {
   const host = await mailServerHost(target);
-  const commands = mailCommands(target);
+  const commands = mailServerCommandsFor(target.mailServer);
   const [values, master] = await Promise.all([
     runOk(host, () => commands.postconfValues(MAIN_PARAMETERS)),
     runOk(host, () => commands.postconfMaster()),
@@ -153,33 +154,11 @@ export async function submissionAuth(targetName: string): Promise<StepOutcome<Su
   );
 }
 
-export interface NetworkingEvidence {
-  kind: 'dms' | 'postfix';
-  networkMode?: string;
-}
+export type { NetworkingEvidence } from './server-runtime.js';
 
-/** A DMS container on the host's network exposes every port it listens on (seed 004). */
+/** A DMS container on the host's network exposes every port it listens on. */
 export async function mailServerNetworking(targetName: string): Promise<StepOutcome<NetworkingEvidence>> {
-  const target = await targetConfig(targetName);
-  if (target.mailServer.kind !== 'dms') {
-    return outcome(true, 'plain Postfix host: no container networking to audit', { kind: 'postfix' });
-  }
-  const engine = await mailServerEngine(target);
-  const name = target.mailServer.docker.container;
-  let networkMode: string;
-  try {
-    networkMode = (await engine.docker.getContainer(name).inspect()).HostConfig.NetworkMode ?? '';
-  } catch (err) {
-    throw asFailure(err, `docker inspect ${name}`);
-  }
-  const host = networkMode === 'host';
-  return outcome(
-    !host,
-    host
-      ? `container ${name} uses host networking: every port it listens on is exposed, and PERMIT_DOCKER trusts the host's networks`
-      : `container ${name} network mode ${networkMode || 'default'}`,
-    { kind: 'dms', networkMode },
-  );
+  return mailServerRuntime(await targetConfig(targetName)).networking();
 }
 
 export interface RelayProbeEvidence {

@@ -5,11 +5,17 @@
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { relayCommandsFor } from '../commands/index.js';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config, SecretRef, SshEndpoint, Target } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import { connectEngine, type DockerEngine } from '../transports/docker-engine.js';
-import { createTransport, type DockerEngineSpec, type TransportSpec } from '../transports/index.js';
+import {
+  createTransport,
+  type DockerEngineSpec,
+  type RemoteShell,
+  type TransportSpec,
+} from '../transports/index.js';
 import type { HostTransport } from '../transports/types.js';
 import { configError } from './outcome.js';
 
@@ -78,7 +84,7 @@ export async function secret(ref: SecretRef): Promise<string> {
   }
 }
 
-async function sshSpec(endpoint: SshEndpoint, shell: 'posix' | 'powershell'): Promise<TransportSpec> {
+async function sshSpec(endpoint: SshEndpoint, shell: RemoteShell): Promise<TransportSpec> {
   return {
     kind: 'ssh',
     host: endpoint.host,
@@ -134,7 +140,7 @@ async function host(target: Target, role: 'mail' | 'relay'): Promise<HostTranspo
     transport = (
       role === 'mail'
         ? mailServerSpec(target)
-        : sshSpec(target.relay.ssh, target.relay.flavour === 'windows' ? 'powershell' : 'posix')
+        : sshSpec(target.relay.ssh, relayCommandsFor(target.relay).shell)
     ).then(createTransport);
     state.hosts.set(key, transport);
     // A failed build (bad key file, say) must not stay cached.

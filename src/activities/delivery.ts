@@ -3,12 +3,11 @@
  * hop, whose reply names the re-injected queue id) to `status=sent` through the expected relay, then,
  * when the target has a canary IMAP mailbox, wait for the message to arrive there.
  */
-import { MAX_TAIL_LINES } from '../commands/index.js';
+import { mailServerCommandsFor, MAX_TAIL_LINES } from '../commands/index.js';
 import { mailboxHasToken } from '../mail/imap.js';
 import { CREDENTIALS_REFUSED, parseMailLog, parseRelay, type MailLogEntry } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, secret, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { pollUntil } from './wait.js';
@@ -94,7 +93,7 @@ export async function waitCanaryDelivered(
     timeout,
     2_000,
     async () => {
-      const r = await runOk(host, () => mailCommands(target).tailMailLog(MAX_TAIL_LINES));
+      const r = await runOk(host, () => mailServerCommandsFor(target.mailServer).tailMailLog(MAX_TAIL_LINES));
       return traceDelivery(parseMailLog(r.stdout).entries, canary.queueId, expectRelay);
     },
     (t) => t.delivered || t.bounced || CREDENTIALS_REFUSED.test(t.lastDeferral ?? ''),

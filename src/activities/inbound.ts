@@ -2,6 +2,7 @@
  * The inbound path through amavis, wired like docker-mailserver: Postfix hands mail to amavis on
  * 127.0.0.1:10024 (content_filter) and amavis re-injects it into Postfix's smtpd on 127.0.0.1:10025.
  */
+import { mailServerCommandsFor } from '../commands/index.js';
 import {
   findService,
   isListeningOn,
@@ -12,7 +13,6 @@ import {
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { waitForOutcome } from './wait.js';
@@ -30,7 +30,7 @@ export interface AmavisEvidence {
 export async function amavisListening(targetName: string): Promise<StepOutcome<AmavisEvidence>> {
   const target = await targetConfig(targetName);
   const host = await mailServerHost(target);
-  const r = await runOk(host, () => mailCommands(target).listeningSockets());
+  const r = await runOk(host, () => mailServerCommandsFor(target.mailServer).listeningSockets());
   const sockets = parseSs(r.stdout);
   const filter = isListeningOn(sockets, FILTER_PORT, '127.0.0.1');
   const reinjection = isListeningOn(sockets, REINJECTION_PORT, '127.0.0.1');
@@ -70,7 +70,7 @@ export interface ReinjectionEvidence {
 export async function reinjectionService(targetName: string): Promise<StepOutcome<ReinjectionEvidence>> {
   const target = await targetConfig(targetName);
   const host = await mailServerHost(target);
-  const commands = mailCommands(target);
+  const commands = mailServerCommandsFor(target.mailServer);
   const [master, main] = await Promise.all([
     runOk(host, () => commands.postconfMaster()),
     runOk(host, () => commands.postconfNonDefault()),

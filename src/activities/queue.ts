@@ -1,10 +1,10 @@
 /** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
 import { Context } from '@temporalio/activity';
+import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { commandOnce } from './once.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
@@ -16,7 +16,7 @@ const TOP_ENTRIES = 10;
 export async function streamQueueJson(target: Target, onLine: (line: string) => void): Promise<void> {
   const host = await mailServerHost(target);
   let lines = 0;
-  await runOk(host, () => mailCommands(target).queueJson(), {
+  await runOk(host, () => mailServerCommandsFor(target.mailServer).queueJson(), {
     onStdoutLine: (line) => {
       onLine(line);
       // Big queues take a while to list: show the worker is alive.
@@ -61,7 +61,7 @@ export async function flushQueue(
   return commandOnce(
     onceKey,
     await mailServerHost(target),
-    () => mailCommands(target).flushQueue(),
+    () => mailServerCommandsFor(target.mailServer).flushQueue(),
     () => 'asked Postfix to retry all queued mail now (postqueue -f)',
   );
 }
@@ -75,7 +75,7 @@ export async function requeueDeferred(
   return commandOnce(
     onceKey,
     await mailServerHost(target),
-    () => mailCommands(target).postsuper('requeue', { all: true, queue: 'deferred' }),
+    () => mailServerCommandsFor(target.mailServer).postsuper('requeue', { all: true, queue: 'deferred' }),
     (output) => `requeued deferred mail (postsuper -r ALL deferred)${output ? `: ${output}` : ''}`,
   );
 }

@@ -2,11 +2,11 @@
  * How the mail server itself reaches the relay over SSH (the seed runbook's `ssh cloudrelay echo OK`):
  * its private key must exist with safe permissions, and the non-interactive SSH login must work.
  */
+import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { parseStat, privateKeyProblems, type FileStat } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';
 import { configError, outcome } from './outcome.js';
 import { run, runOk, tail } from './run.js';
@@ -36,7 +36,7 @@ export async function relayKeyPermissions(targetName: string): Promise<StepOutco
     });
   }
   const host = await mailServerHost(target);
-  const r = await run(host, () => mailCommands(target).keyFileStat(client.keyPath));
+  const r = await run(host, () => mailServerCommandsFor(target.mailServer).keyFileStat(client.keyPath));
   const base = { path: client.keyPath, expectedOwner: client.keyOwner };
   if (!r.ok) {
     const why = tail(r.stderr || r.stdout, 200);
@@ -63,8 +63,10 @@ export async function fixRelayKeyPermissions(
   if (!client) throw configError(`target ${target.name} has no relayClient`);
   const host = await mailServerHost(target);
   return once(onceKey, async () => {
-    await runOk(host, () => mailCommands(target).setKeyOwner(client.keyPath, client.keyOwner));
-    await runOk(host, () => mailCommands(target).restrictKeyMode(client.keyPath));
+    await runOk(host, () =>
+      mailServerCommandsFor(target.mailServer).setKeyOwner(client.keyPath, client.keyOwner),
+    );
+    await runOk(host, () => mailServerCommandsFor(target.mailServer).restrictKeyMode(client.keyPath));
     return outcome(true, `set ${client.keyPath} to mode 0600, owner ${client.keyOwner}`, {
       path: client.keyPath,
       owner: client.keyOwner,
@@ -87,7 +89,7 @@ export async function sshToRelay(
   }
   const host = await mailServerHost(target);
   const r = await run(host, () =>
-    mailCommands(target).sshToRelay({
+    mailServerCommandsFor(target.mailServer).sshToRelay({
       alias: client.hostAlias,
       ...(client.sshConfig !== undefined && { configPath: client.sshConfig }),
     }),

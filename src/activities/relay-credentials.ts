@@ -4,6 +4,7 @@
  * there and reload Postfix. The tables and the password stay inside these activities: evidence names
  * files and keys only, never a password.
  */
+import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import {
   checkSaslCredentials,
@@ -14,13 +15,10 @@ import {
 import type { HostTransport } from '../transports/types.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, secret, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { once } from './once.js';
 import { outcome } from './outcome.js';
 import { run, runOk } from './run.js';
 
-/** DMS rebuilds /etc/postfix/sasl_passwd from this file at start: it must change too, or a restart undoes the fix. */
-const DMS_SASL_SOURCE = '/tmp/docker-mailserver/postfix-sasl-password.cf';
 const FILE_MAP_TYPES = new Set(['texthash', 'hash', 'lmdb', 'btree', 'cdb']);
 
 export interface CredentialFile {
@@ -57,21 +55,22 @@ async function context(targetName: string): Promise<Context | undefined> {
 }
 
 async function tableFiles(ctx: Context): Promise<Array<{ path: string; rebuild?: string }>> {
-  const cmds = mailCommands(ctx.target);
+  const cmds = mailServerCommandsFor(ctx.target.mailServer);
   const out = await runOk(ctx.host, () => cmds.postconfValues(['smtp_sasl_password_maps']));
   const value = parsePostconfValues(out.stdout, ['smtp_sasl_password_maps']).smtp_sasl_password_maps ?? '';
   const files = parseMapList(value)
     .filter((m) => FILE_MAP_TYPES.has(m.type) && m.name.startsWith('/'))
     .map((m) => ({ path: m.name, ...(m.type !== 'texthash' && { rebuild: m.text }) }));
-  if (ctx.target.mailServer.kind === 'dms') {
-    const present = await run(ctx.host, () => cmds.fileStat(DMS_SASL_SOURCE, 'file'));
-    if (present.exitCode === 0) files.push({ path: DMS_SASL_SOURCE });
+  // Sources the server rebuilds its table from at start must change too, or a restart undoes the fix.
+  for (const source of cmds.saslPasswordSources) {
+    const present = await run(ctx.host, () => cmds.fileStat(source, 'file'));
+    if (present.exitCode === 0) files.push({ path: source });
   }
   return files;
 }
 
 async function inspect(ctx: Context): Promise<Array<CredentialFile & { text: string }>> {
-  const cmds = mailCommands(ctx.target);
+  const cmds = mailServerCommandsFor(ctx.target.mailServer);
   const result = [];
   for (const file of await tableFiles(ctx)) {
     const text = (await runOk(ctx.host, () => cmds.readSecretFile(file.path))).stdout;
@@ -124,7 +123,7 @@ export async function syncRelayCredentials(
   return once(onceKey, async (): Promise<StepOutcome<RelayCredentialsEvidence>> => {
     const ctx = await context(targetName);
     if (!ctx) return outcome(false, 'relay.sasl is not configured', { configured: false, files: [] });
-    const cmds = mailCommands(ctx.target);
+    const cmds = mailServerCommandsFor(ctx.target.mailServer);
     const files = await inspect(ctx);
     const changed: string[] = [];
     for (const file of files) {

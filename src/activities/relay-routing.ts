@@ -5,7 +5,7 @@
  * have SASL credentials for that relay. Every lookup is `postmap -q KEY type:/path`, as Postfix would do it.
  * Values from the SASL password maps are never kept: only whether a key was found.
  */
-import type { CatalogueCommand } from '../commands/index.js';
+import { mailServerCommandsFor, type CatalogueCommand } from '../commands/index.js';
 import { postmapKey } from '../commands/validate.js';
 import type { Target } from '../config/schema.js';
 import {
@@ -22,7 +22,6 @@ import {
 import type { HostTransport } from '../transports/types.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { outcome } from './outcome.js';
 import { run, runOk, tail } from './run.js';
 
@@ -39,7 +38,9 @@ const ROUTING_PARAMETERS = [
 type RoutingSettings = Record<(typeof ROUTING_PARAMETERS)[number], string>;
 
 async function routingSettings(target: Target, host: HostTransport): Promise<RoutingSettings> {
-  const r = await runOk(host, () => mailCommands(target).postconfValues(ROUTING_PARAMETERS));
+  const r = await runOk(host, () =>
+    mailServerCommandsFor(target.mailServer).postconfValues(ROUTING_PARAMETERS),
+  );
   return { ...parsePostconfValues(r.stdout, ROUTING_PARAMETERS) } as RoutingSettings;
 }
 
@@ -117,7 +118,7 @@ export interface RelayRouteEvidence {
 export async function relayRoute(targetName: string): Promise<StepOutcome<RelayRouteEvidence>> {
   const target = await targetConfig(targetName);
   const host = await mailServerHost(target);
-  const commands = mailCommands(target);
+  const commands = mailServerCommandsFor(target.mailServer);
   const settings = await routingSettings(target, host);
   const sender = target.canary.from;
   const senderDomain = addressDomain(sender);
@@ -242,7 +243,7 @@ export async function relayMapsInEffect(targetName: string): Promise<StepOutcome
     );
   }
   const host = await mailServerHost(target);
-  const commands = mailCommands(target);
+  const commands = mailServerCommandsFor(target.mailServer);
   const settings = await routingSettings(target, host);
   const refs = referencesOf(settings);
   const files: RelayMapFile[] = [];
@@ -311,7 +312,7 @@ export async function relayCredentials(
 ): Promise<StepOutcome<RelayCredentialsEvidence>> {
   const target = await targetConfig(targetName);
   const host = await mailServerHost(target);
-  const commands = mailCommands(target);
+  const commands = mailServerCommandsFor(target.mailServer);
   const settings = await routingSettings(target, host);
   const maps = parseMapList(settings.smtp_sasl_password_maps);
   const evidence: RelayCredentialsEvidence = {

@@ -2,39 +2,21 @@
  * The relay host, over SSH (linux: ss, supervisord or systemd, tail; windows: netstat, Get-Process, the
  * Scheduled Task, Get-Content), and the relay as the mail server sees it (an SMTP probe from there).
  */
-import { relayLinuxCommands, relayWindowsCommands, type CatalogueCommand } from '../commands/index.js';
-import type { Target } from '../config/schema.js';
+import { mailServerCommandsFor, relayCommandsFor } from '../commands/index.js';
 import {
   isListeningOn,
-  parseGetProcess,
   parseMailLog,
-  parseNetstatListening,
   parseRelay,
   parseSmtpProbe,
-  parseSs,
-  parseSupervisorStatus,
   type ListeningEndpoint,
   type SmtpProbe,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerHost, relayHost, targetConfig } from './context.js';
-import { mailCommands } from './mail-commands.js';
 import { commandOnce } from './once.js';
 import { outcome } from './outcome.js';
-import { run, runOk, tail } from './run.js';
+import { commandRunner, run, runOk, tail } from './run.js';
 import { waitForOutcome } from './wait.js';
-
-type Relay = Target['relay'];
-
-async function listeners(target: Target): Promise<ListeningEndpoint[]> {
-  const host = await relayHost(target);
-  if (target.relay.flavour === 'windows') {
-    const r = await runOk(host, () => relayWindowsCommands.listeningPorts());
-    return parseNetstatListening(r.stdout);
-  }
-  const r = await runOk(host, () => relayLinuxCommands.listeningPorts());
-  return parseSs(r.stdout);
-}
 
 export interface PortEvidence {
   port: number;
@@ -45,7 +27,8 @@ export interface PortEvidence {
 /** Is something listening on the relay port on the relay host? */
 export async function relayPortListening(targetName: string): Promise<StepOutcome<PortEvidence>> {
   const target = await targetConfig(targetName);
-  const all = await listeners(target);
+  const host = await relayHost(target);
+  const all = await relayCommandsFor(target.relay).listeningPorts(commandRunner(host));
   const port = target.relay.port;
   const listening = isListeningOn(all, port);
   return outcome(
@@ -74,53 +57,17 @@ export interface WatchdogEvidence {
   detail: string;
 }
 
-function stateCommand(relay: Relay): CatalogueCommand {
-  if (relay.flavour === 'windows') return relayWindowsCommands.scheduledTaskState(relay.service.name);
-  return relay.service.manager === 'supervisor'
-    ? relayLinuxCommands.supervisorStatus(relay.service.name)
-    : relayLinuxCommands.systemdIsActive(relay.service.name);
-}
-
 /** The relay's watchdog / service: running? (linux: supervisord or systemd; windows: task + process) */
 export async function relayWatchdogState(targetName: string): Promise<StepOutcome<WatchdogEvidence>> {
   const target = await targetConfig(targetName);
-  const relay = target.relay;
+  const { service } = target.relay;
   const host = await relayHost(target);
-  const r = await run(host, () => stateCommand(relay));
-  const base = { manager: relay.service.manager, name: relay.service.name };
-  if (relay.flavour === 'windows') {
-    const proc = await runOk(host, () => relayWindowsCommands.watchdogProcess(relay.service.process));
-    const processes = parseGetProcess(proc.stdout);
-    const state = r.ok ? r.stdout.trim() : `unknown (${tail(r.stderr, 200)})`;
-    const running = processes.length > 0;
-    return outcome(
-      running,
-      `task ${relay.service.name} is ${state}; ${processes.length} ${relay.service.process} process(es)`,
-      {
-        ...base,
-        state,
-        detail: processes.map((p) => `${p.processName} pid ${p.id}`).join(', '),
-      },
-    );
-  }
-  if (relay.service.manager === 'supervisor') {
-    if (!r.ok)
-      throw new Error(
-        `supervisorctl status failed on ${host.description}: ${tail(r.stderr || r.stdout, 300)}`,
-      );
-    const program = parseSupervisorStatus(r.stdout).find((p) => p.name === relay.service.name);
-    const state = program?.state ?? 'UNKNOWN';
-    return outcome(state === 'RUNNING', `relay program ${relay.service.name} is ${state}`, {
-      ...base,
-      state,
-      detail: program?.description ?? tail(r.stdout, 200),
-    });
-  }
-  const state = r.stdout.trim() || `exit ${r.exitCode}`;
-  return outcome(state === 'active', `relay unit ${relay.service.name} is ${state}`, {
-    ...base,
-    state,
-    detail: '',
+  const s = await relayCommandsFor(target.relay).serviceState(commandRunner(host));
+  return outcome(s.running, s.summary, {
+    manager: service.manager,
+    name: service.name,
+    state: s.state,
+    detail: s.detail,
   });
 }
 
@@ -134,12 +81,7 @@ export async function restartRelayWatchdog(
   return commandOnce(
     onceKey,
     await relayHost(target),
-    () =>
-      relay.flavour === 'windows'
-        ? relayWindowsCommands.restartScheduledTask(relay.service.name)
-        : relay.service.manager === 'supervisor'
-          ? relayLinuxCommands.supervisorRestart(relay.service.name)
-          : relayLinuxCommands.systemdRestart(relay.service.name),
+    () => relayCommandsFor(relay).restartService(),
     () => `restarted the relay watchdog ${relay.service.name}`,
   );
 }
@@ -155,16 +97,7 @@ export async function setRelayRunning(
   return commandOnce(
     onceKey,
     await relayHost(target),
-    () => {
-      if (relay.flavour === 'windows') {
-        return running
-          ? relayWindowsCommands.startScheduledTask(relay.service.name)
-          : relayWindowsCommands.stopScheduledTask(relay.service.name);
-      }
-      return relay.service.manager === 'supervisor'
-        ? relayLinuxCommands.supervisorSet(relay.service.name, running)
-        : relayLinuxCommands.systemdSet(relay.service.name, running);
-    },
+    () => relayCommandsFor(relay).setServiceRunning(running),
     () => `relay ${relay.service.name} ${running ? 'started' : 'stopped'}`,
   );
 }
@@ -186,11 +119,7 @@ export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLo
   const unreadable: string[] = [];
   const read = async (path: string | undefined): Promise<string[]> => {
     if (!path) return [];
-    const r = await run(host, () =>
-      relay.flavour === 'windows'
-        ? relayWindowsCommands.tailLog(path, lines)
-        : relayLinuxCommands.tailLog(path, lines),
-    );
+    const r = await run(host, () => relayCommandsFor(relay).tailLog(path, lines));
     if (r.ok) return r.stdout.split(/\r?\n/).filter((l) => l !== '');
     unreadable.push(path);
     return [`(could not read ${path}: ${tail(r.stderr, 200)})`];
@@ -212,7 +141,7 @@ export async function relayAnswersSmtp(
   const host = await mailServerHost(target);
   const relay = `[${target.canary.expectRelay}]:${target.relay.port}`;
   const r = await runOk(host, () =>
-    mailCommands(target).smtpProbe(target.canary.expectRelay, target.relay.port, 10),
+    mailServerCommandsFor(target.mailServer).smtpProbe(target.canary.expectRelay, target.relay.port, 10),
   );
   const probe = parseSmtpProbe(`${r.stdout}\n${r.stderr}`);
   const ok = probe.problem === undefined;
@@ -241,7 +170,7 @@ export async function outboundDeferrals(targetName: string): Promise<StepOutcome
   const host = await mailServerHost(target);
   const relay = target.canary.expectRelay;
   const r = await runOk(host, () =>
-    mailCommands(target).tailMailLog(Math.max(200, target.thresholds.logTailLines)),
+    mailServerCommandsFor(target.mailServer).tailMailLog(Math.max(200, target.thresholds.logTailLines)),
   );
   const attempts = parseMailLog(r.stdout).entries.filter(
     (e) =>

@@ -4,7 +4,7 @@
  * (bad key, changed host key, missing container, refused input) becomes a non-retryable failure.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { CommandInputError, type CatalogueCommand } from '../commands/index.js';
+import { CommandInputError, tail, type CatalogueCommand, type RunCommand } from '../commands/index.js';
 import { ParseError } from '../parsers/index.js';
 import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
 import { ERROR_TYPE, type ErrorType } from '../shared/errors.js';
@@ -63,11 +63,7 @@ export async function run(
   }
 }
 
-/** The last part of a command's error output, for summaries and evidence. */
-export function tail(text: string, max = 600): string {
-  const t = text.trim();
-  return t.length > max ? `...${t.slice(-max)}` : t;
-}
+export { tail };
 
 /** Like run, but a failing exit code is an error (retryable: the host may be mid-restart). */
 export async function runOk(
@@ -84,4 +80,9 @@ export async function runOk(
     );
   }
   return r;
+}
+
+/** The catalogue's checks run their commands on `host` through this (runOk when a command must succeed). */
+export function commandRunner(host: HostTransport): RunCommand {
+  return (build, { mustSucceed }) => (mustSucceed ? runOk(host, build) : run(host, build));
 }

@@ -1,5 +1,21 @@
-/** The command catalogue: one module per target flavour, all returning CatalogueCommand argv values. */
+/**
+ * The command catalogue: one module per target flavour, all returning CatalogueCommand argv values.
+ * Activities take theirs from `relayCommandsFor` and `mailServerCommandsFor`, which resolve the flavour.
+ */
 export { command, CommandInputError, type CatalogueCommand } from './types.js';
+export { tail, type CommandCheck, type CommandOutput, type RunCommand } from './output.js';
+export {
+  relayCommandsFor,
+  type RelayCommands,
+  type RelayFlavour,
+  type RelayServiceState,
+} from './relay-flavour.js';
+export {
+  mailServerCommandsFor,
+  type MailServerCommands,
+  type MailServerFlavour,
+  type ProgramsState,
+} from './mail-server-flavour.js';
 export { dmsCommands, dmsProgram, DMS_PROGRAMS, DMS_MAIL_LOG, type DmsProgram } from './dms.js';
 export { postfixHostCommands, POSTFIX_HOST_DEFAULT_UNIT, POSTFIX_HOST_MAIL_LOG } from './postfix-host.js';
 export { relayLinuxCommands } from './relay-linux.js';
