@@ -23,3 +23,4 @@ export * from './smtp-reply.js';
 export * from './queue-selection.js';
 export * from './postsuper.js';
 export * from './sasl-passwd.js';
+export * from './relay-route.js';
