@@ -24,3 +24,4 @@ export * from './queue-selection.js';
 export * from './postsuper.js';
 export * from './sasl-passwd.js';
 export * from './relay-route.js';
+export * from './delivery-trace.js';
