@@ -78,7 +78,7 @@ function validKey(key: string): boolean {
  * catalogue does not query (proxy:, mysql:, ...) are listed as skipped. With secretValues (password maps)
  * neither the value found nor postmap's error text is kept.
  */
-export async function searchMaps(
+async function searchMaps(
   maps: readonly MapRef[],
   keys: readonly string[],
   lookup: PostmapLookup,
@@ -108,12 +108,12 @@ export async function searchMaps(
 }
 
 /** transport(5) keys for a recipient: the full address, then its domain. */
-export function transportKeys(recipient: string): string[] {
+function transportKeys(recipient: string): string[] {
   return [recipient, addressDomain(recipient)];
 }
 
 /** sender_dependent_relayhost_maps keys for a sender: the full address, then @domain. */
-export function senderRelayKeys(sender: string): string[] {
+function senderRelayKeys(sender: string): string[] {
   return [sender, `@${addressDomain(sender)}`];
 }
 
@@ -224,7 +224,7 @@ export function relayRouteOutcome(evidence: RelayRouteEvidence): StepOutcome<Rel
 }
 
 /** Map references by file name (hash:/x and lmdb:/x are the files /x.db and /x.lmdb, built from /x). */
-export function relayMapReferences(settings: RoutingSettings): Map<string, string[]> {
+function relayMapReferences(settings: RoutingSettings): Map<string, string[]> {
   const refs = new Map<string, string[]>();
   for (const param of ['sender_dependent_relayhost_maps', 'transport_maps'] as const) {
     for (const m of parseMapList(settings[param])) {
