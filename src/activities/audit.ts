@@ -1,7 +1,7 @@
 /**
- * Open-relay audit (mission 8, seed 004), read only: whom Postfix trusts (mynetworks), whether its
- * restrictions stop unauthenticated relaying, whether the submission ports demand AUTH, whether the
- * container shares the host's network, and, when the config names the server's public SMTP port, a live
+ * Open-relay audit, read only: whom Postfix trusts (mynetworks), whether its restrictions stop
+ * unauthenticated relaying, whether the submission ports demand AUTH, whether the container shares the
+ * host's network, and, when the config names the server's public SMTP port, a live
  * unauthenticated relay attempt from the worker's side (no DATA: nothing is ever queued).
  *
  * An SMTP session from inside the container would prove nothing: mynetworks trusts 127.0.0.0/8.
@@ -156,7 +156,10 @@ export async function submissionAuth(targetName: string): Promise<StepOutcome<Su
 
 export type { NetworkingEvidence } from './server-runtime.js';
 
-/** A DMS container on the host's network exposes every port it listens on. */
+/**
+ * A DMS container on the host's network (network_mode host) exposes every port it listens on to the host's
+ * networks, with no published-port list in between.
+ */
 export async function mailServerNetworking(targetName: string): Promise<StepOutcome<NetworkingEvidence>> {
   return mailServerRuntime(await targetConfig(targetName)).networking();
 }

@@ -1,6 +1,7 @@
 /**
- * How the mail server itself reaches the relay over SSH (the seed runbook's `ssh cloudrelay echo OK`):
- * its private key must exist with safe permissions, and the non-interactive SSH login must work.
+ * How the mail server itself reaches the relay over SSH (the operators' manual check
+ * `ssh cloudrelay echo OK`): its private key must exist with safe permissions, and the non-interactive SSH
+ * login must work.
  */
 import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';

@@ -19,9 +19,7 @@ import type { CatalogueCommand } from './types.js';
 
 export const mailServerCommands = {
   queueJson: postfix.queueJson,
-  queueList: postfix.queueList,
   flushQueue: postfix.flushQueue,
-  flushMessage: postfix.flushMessage,
   postsuper: postfix.postsuper,
   postconfNonDefault: postfix.postconfNonDefault,
   postconfMaster: postfix.postconfMaster,
@@ -32,7 +30,6 @@ export const mailServerCommands = {
   readSecretFile,
   writeNewFile,
   replaceFile,
-  qshape: postfix.qshape,
   listeningSockets: (): CatalogueCommand => listeningTcp(true),
   keyFileStat: fileStat,
   fileStat,

@@ -42,16 +42,6 @@ export function queueJson(): CatalogueCommand {
   });
 }
 
-export function queueList(): CatalogueCommand {
-  return command({
-    argv: ['postqueue', '-p'],
-    timeoutMs: 60 * SECOND,
-    maxOutputBytes: 4 * MIB,
-    stateChanging: false,
-    description: 'List the Postfix queue in mailq format (postqueue -p)',
-  });
-}
-
 export function flushQueue(): CatalogueCommand {
   return command({
     argv: ['postqueue', '-f'],
@@ -59,16 +49,6 @@ export function flushQueue(): CatalogueCommand {
     maxOutputBytes: 64 * KIB,
     stateChanging: true,
     description: 'Attempt delivery of all queued mail now (postqueue -f)',
-  });
-}
-
-export function flushMessage(id: string): CatalogueCommand {
-  return command({
-    argv: ['postqueue', '-i', queueId(id)],
-    timeoutMs: 30 * SECOND,
-    maxOutputBytes: 64 * KIB,
-    stateChanging: true,
-    description: `Attempt delivery of queued message ${id} now (postqueue -i)`,
   });
 }
 
@@ -164,26 +144,6 @@ export function postmapQuery(key: string, map: string): CatalogueCommand {
     stateChanging: false,
     description: `Look up ${k} in ${m} (postmap -q)`,
     okExitCodes: [0, 1],
-  });
-}
-
-export interface QshapeOptions {
-  /** Queues to tally; qshape's default is incoming and active. */
-  readonly queues?: readonly QueueName[];
-  /** Tally by sender domain instead of recipient domain (-s). */
-  readonly bySender?: boolean;
-}
-
-export function qshape(options: QshapeOptions = {}): CatalogueCommand {
-  const queues = (options.queues ?? []).map((q, i) => queueName(q, `qshape queues[${i}]`));
-  return command({
-    argv: ['qshape', ...(options.bySender ? ['-s'] : []), ...queues],
-    timeoutMs: 120 * SECOND,
-    maxOutputBytes: 4 * MIB,
-    stateChanging: false,
-    description: `Queue shape by ${options.bySender ? 'sender' : 'recipient'} domain and age (qshape${
-      queues.length ? ` ${queues.join(' ')}` : ''
-    })`,
   });
 }
 

@@ -1,6 +1,6 @@
 /**
- * A Windows relay host reached over OpenSSH (the seed runbook's setup: a Python relay on 2526 kept alive
- * by a Scheduled Task watchdog). These commands cannot run on Linux; unit tests check the argv.
+ * A Windows relay host reached over OpenSSH (the setup the runbooks were written for: a Python relay on 2526
+ * kept alive by a Scheduled Task watchdog). These commands cannot run on Linux; unit tests check the argv.
  *
  * PowerShell has no argv-level API for cmdlet parameters, so each command is one `-Command` script built
  * only from constants and validated values, each value embedded as a single-quoted PowerShell literal
@@ -109,7 +109,7 @@ export const relayWindowsCommands = {
     });
   },
 
-  /** Stop then start in one session, as the seed runbook does; the start runs only if the stop succeeded. */
+  /** Stop then start in one session, as operators do it by hand; the start runs only if the stop succeeded. */
   restartScheduledTask: (taskName: string): CatalogueCommand => {
     const q = psSingleQuoted(windowsTaskName(taskName));
     return powershell(

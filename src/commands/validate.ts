@@ -116,7 +116,6 @@ export function smtpHost(value: string, field = 'host'): string {
 
 /** Map types `postmap -q` may read: local files only (no proxy:, SQL, LDAP, sockets or inline: maps). */
 export const POSTMAP_TYPES = ['hash', 'lmdb', 'btree', 'cdb', 'texthash', 'regexp', 'pcre', 'cidr'] as const;
-export type PostmapType = (typeof POSTMAP_TYPES)[number];
 
 /** A Postfix lookup table reference "type:/absolute/path" of a type in POSTMAP_TYPES. */
 export function postfixMap(value: string, field = 'map'): string {

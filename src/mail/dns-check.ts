@@ -1,7 +1,8 @@
 /**
- * The DNS layer of the SMTP path (seed 002: "DNS and hostname" first): the submission host resolves; the
- * mail domain has MX hosts that resolve, exactly one SPF record, a DMARC policy and a DKIM key per
- * selector; each MX address has a PTR name that resolves back to it (forward-confirmed reverse DNS).
+ * The DNS layer of the SMTP path, checked first because every layer above it needs names that resolve:
+ * the submission host resolves; the mail domain has MX hosts that resolve, exactly one SPF record, a DMARC
+ * policy and a DKIM key per selector; each MX address has a PTR name that resolves back to it
+ * (forward-confirmed reverse DNS).
  * Read only, through a resolver the caller configures (the config's servers, or the system's).
  */
 import { Resolver } from 'node:dns/promises';

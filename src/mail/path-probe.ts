@@ -1,8 +1,9 @@
 /**
- * The submission path one layer at a time (seed 002): TCP connect -> TLS handshake and certificate ->
- * EHLO capabilities -> AUTH. Walks up to the layer asked for and stops at the first that breaks, saying
- * which and why, with a hint for the classic traps (implicit TLS on a STARTTLS port and the reverse, no
- * AUTH offered, credentials refused). Nothing is sent beyond AUTH: no MAIL, no DATA.
+ * The submission path one layer at a time, each resting on the one below, so the first layer that breaks
+ * is the cause: TCP connect -> TLS handshake and certificate -> EHLO capabilities -> AUTH. Walks up to
+ * the layer asked for and stops at the first that breaks, saying which and why, with a hint for the
+ * classic traps (implicit TLS on a STARTTLS port and the reverse, no AUTH offered, credentials refused).
+ * Nothing is sent beyond AUTH: no MAIL, no DATA.
  */
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { SmtpReply } from '../parsers/smtp-reply.js';

@@ -1,7 +1,6 @@
 /** Pure parsers of command output (no I/O). Each throws ParseError on output it cannot make sense of. */
 export { ParseError } from './errors.js';
 export * from './postqueue-json.js';
-export * from './postqueue-text.js';
 export * from './queue-summary.js';
 export { CREDENTIALS_REFUSED, normaliseDelayReason } from './delay-reason.js';
 export { HeavyHitters, type TopEntry, type TopList } from './heavy-hitters.js';
@@ -13,7 +12,6 @@ export * from './postconf-master.js';
 export * from './mail-log.js';
 export * from './netstat-windows.js';
 export * from './get-process.js';
-export * from './qshape.js';
 export * from './stat.js';
 export * from './smtp-probe.js';
 export * from './networks.js';
@@ -23,3 +21,5 @@ export * from './smtp-reply.js';
 export * from './queue-selection.js';
 export * from './postsuper.js';
 export * from './sasl-passwd.js';
+export * from './relay-route.js';
+export * from './delivery-trace.js';

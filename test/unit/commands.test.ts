@@ -24,7 +24,6 @@ describe('DMS catalogue', () => {
       [dmsCommands.supervisorStatus(), ['supervisorctl', 'status']],
       [dmsCommands.supervisorStatus('amavis'), ['supervisorctl', 'status', 'amavis']],
       [dmsCommands.queueJson(), ['postqueue', '-j']],
-      [dmsCommands.queueList(), ['postqueue', '-p']],
       [dmsCommands.tailMailLog(20), ['tail', '-n', '20', '--', '/var/log/mail/mail.log']],
       [dmsCommands.listeningSockets(), ['ss', '-tlnp']],
       [dmsCommands.postconfNonDefault(), ['postconf', '-n']],
@@ -32,11 +31,6 @@ describe('DMS catalogue', () => {
       [
         dmsCommands.postconfValues(['relayhost', 'content_filter']),
         ['postconf', '-h', 'relayhost', 'content_filter'],
-      ],
-      [dmsCommands.qshape(), ['qshape']],
-      [
-        dmsCommands.qshape({ bySender: true, queues: ['hold', 'deferred'] }),
-        ['qshape', '-s', 'hold', 'deferred'],
       ],
       [
         dmsCommands.keyFileStat('/home/cloudrelay/.ssh/id_rsa'),
@@ -56,7 +50,6 @@ describe('DMS catalogue', () => {
     const cases: [CatalogueCommand, string[]][] = [
       [dmsCommands.supervisorRestart('amavis'), ['supervisorctl', 'restart', 'amavis']],
       [dmsCommands.flushQueue(), ['postqueue', '-f']],
-      [dmsCommands.flushMessage('70DCF1825B5'), ['postqueue', '-i', '70DCF1825B5']],
       [
         dmsCommands.postsuper('hold', { ids: ['70DCF1825B5', LONG_ID] }),
         ['postsuper', '-h', '70DCF1825B5', '-h', LONG_ID],
@@ -86,7 +79,7 @@ describe('DMS catalogue', () => {
     for (const bad of ['', 'abcdef', '12345', 'ALL', '-d', '70DCF1825B5 ALL', '4cJ0Vh5Vw5z1A' /* vowel */]) {
       expect(() => dmsCommands.postsuper('hold', { ids: [bad] }), bad).toThrow(CommandInputError);
     }
-    expect(() => dmsCommands.flushMessage('70DCF1825B5*')).toThrow(/status marker/);
+    expect(() => dmsCommands.postsuper('hold', { ids: ['70DCF1825B5*'] })).toThrow(/status marker/);
     expect(() => dmsCommands.postsuper('delete', { all: true })).toThrow(/not allowed for delete/);
     expect(() => dmsCommands.postsuper('hold', { ids: [] })).toThrow(/at least one/);
     const many = Array.from({ length: MAX_IDS_PER_POSTSUPER + 1 }, (_, i) =>

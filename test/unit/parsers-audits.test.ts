@@ -33,6 +33,7 @@ import {
   checkSaslCredentials,
   withSaslPassword,
   ParseError,
+  ROUTING_PARAMETERS,
 } from '../../src/parsers/index.js';
 import { fixtureHeader, readFixture } from '../fixtures/read-fixture.js';
 
@@ -42,14 +43,6 @@ const AUDIT_PARAMS = [
   'smtpd_recipient_restrictions',
   'smtpd_client_restrictions',
   'smtpd_sasl_auth_enable',
-];
-const ROUTING_PARAMS = [
-  'relayhost',
-  'sender_dependent_relayhost_maps',
-  'transport_maps',
-  'smtp_sasl_password_maps',
-  'smtp_sasl_auth_enable',
-  'smtp_sender_dependent_authentication',
 ];
 
 const LAB_FIXTURES = [
@@ -248,7 +241,7 @@ describe('relay restrictions and submission', () => {
 
 describe('relay routing: maps, postmap -q, next hops', () => {
   it('reads the lab routing parameters, healthy and with the relay map unreferenced', () => {
-    const ok = parsePostconfValues(readFixture('postconf-h-relay-routing.txt'), ROUTING_PARAMS);
+    const ok = parsePostconfValues(readFixture('postconf-h-relay-routing.txt'), ROUTING_PARAMETERS);
     expect(ok).toMatchObject({
       relayhost: '',
       sender_dependent_relayhost_maps: 'texthash:/etc/postfix/relayhost_map',
@@ -265,7 +258,7 @@ describe('relay routing: maps, postmap -q, next hops', () => {
         queryable: true,
       },
     ]);
-    const unset = parsePostconfValues(readFixture('postconf-h-relay-routing-unset.txt'), ROUTING_PARAMS);
+    const unset = parsePostconfValues(readFixture('postconf-h-relay-routing-unset.txt'), ROUTING_PARAMETERS);
     expect(unset.sender_dependent_relayhost_maps).toBe('');
     expect(parseMapList(unset.sender_dependent_relayhost_maps ?? '')).toEqual([]);
   });

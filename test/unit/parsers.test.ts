@@ -11,8 +11,6 @@ import {
   parsePostconfValues,
   parsePostqueueJson,
   parsePostqueueJsonLine,
-  parsePostqueueList,
-  parseQshape,
   parseSs,
   parseStat,
   parseSupervisorStatus,
@@ -23,13 +21,7 @@ import {
 
 describe('fixtures', () => {
   it('come from the real tools, with their provenance in the header', () => {
-    for (const f of [
-      'postqueue-j.txt',
-      'postqueue-p.txt',
-      'supervisorctl-status.txt',
-      'ss-tlnp.txt',
-      'mail-log.txt',
-    ]) {
+    for (const f of ['postqueue-j.txt', 'supervisorctl-status.txt', 'ss-tlnp.txt', 'mail-log.txt']) {
       const header = fixtureHeader(f).join('\n');
       expect(header, f).toMatch(/captured by test\/fixtures\/capture\/capture\.ts/);
       expect(header, f).toMatch(/postfix 3\.\d+/);
@@ -81,35 +73,6 @@ describe('postqueue -j', () => {
       /not JSON.*line 2/,
     );
     expect(() => parsePostqueueJsonLine('[1,2]')).toThrow(ParseError);
-  });
-});
-
-describe('postqueue -p', () => {
-  it('parses the empty queue', () => {
-    expect(parsePostqueueList(readFixture('postqueue-p-empty.txt'))).toEqual({
-      empty: true,
-      kbytes: 0,
-      requests: 0,
-      entries: [],
-    });
-  });
-
-  it('parses entries, markers and the summary line', () => {
-    const q = parsePostqueueList(readFixture('postqueue-p.txt'));
-    expect(q).toMatchObject({ empty: false, kbytes: 11, requests: 8 });
-    expect(q.entries).toHaveLength(8);
-    const held = q.entries.find((e) => e.marker === 'hold');
-    expect(held).toMatchObject({ size: 694, sender: 'erin@capture.test' });
-    expect(held?.recipients).toEqual([
-      { address: 'held@example.net', reason: 'connect to 127.0.0.1[127.0.0.1]:2526: Connection refused' },
-    ]);
-  });
-
-  it('says when the summary line is missing', () => {
-    expect(() =>
-      parsePostqueueList('postqueue: fatal: Queue report unavailable - mail system is down\n'),
-    ).toThrow(/no summary line/);
-    expect(() => parsePostqueueList('')).toThrow(/empty output/);
   });
 });
 
@@ -253,28 +216,6 @@ describe('postconf -M', () => {
     expect(() => parsePostconfMaster('smtp inet n - y\n')).toThrow(/8\+ fields/);
     expect(() => parsePostconfMaster('  -o x=y\n')).toThrow(/continuation/);
     expect(() => parsePostconfMaster('a inet n - y - - smtpd -o {x=y\n')).toThrow(/unclosed/);
-  });
-});
-
-describe('qshape', () => {
-  it('parses the recipient-domain table', () => {
-    const t = parseQshape(readFixture('qshape-deferred.txt'));
-    expect(t.buckets).toEqual(['5', '10', '20', '40', '80', '160', '320', '640', '1280', '1280+']);
-    expect(t.total.total).toBe(6);
-    expect(t.domains.find((d) => d.domain === 'remote.test')?.total).toBe(2);
-    expect(t.domains.every((d) => d.counts.length === 10)).toBe(true);
-  });
-
-  it('parses the empty default table and the sender table', () => {
-    expect(parseQshape(readFixture('qshape.txt'))).toMatchObject({ total: { total: 0 }, domains: [] });
-    const s = parseQshape(readFixture('qshape-sender-hold-deferred.txt'));
-    expect(s.domains.map((d) => d.domain)).toContain('MAILER-DAEMON');
-    expect(s.total.total).toBe(7);
-  });
-
-  it('rejects garbage', () => {
-    expect(() => parseQshape('Can\'t exec "perl"')).toThrow(/header/);
-    expect(() => parseQshape('  T 5 10\n TOTAL 1 1\n')).toThrow(/buckets/);
   });
 });
 
