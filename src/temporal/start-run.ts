@@ -85,6 +85,8 @@ export async function startRunbook(
         ...(isRunbookName(runbook) ? { staticDetails: RUNBOOKS[runbook] } : {}),
       });
       const runId = handle.firstExecutionRunId;
+      // The server's start time, so this run's description matches what a later start will say of it.
+      const { startTime } = await client.workflow.getHandle(workflowId, runId).describe();
       return {
         outcome: 'started',
         workflowId,
@@ -93,7 +95,7 @@ export async function startRunbook(
         target,
         taskQueue,
         startedBy,
-        startedAt: new Date().toISOString(),
+        startedAt: startTime.toISOString(),
         message: `started ${runbook} on ${target} (by ${startedBy}): workflow ${workflowId} run ${runId}`,
       };
     } catch (err) {
