@@ -35,3 +35,4 @@ export {
 export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay-client.js';
 export { relayCredentialsInSync, syncRelayCredentials } from './relay-credentials.js';
 export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';
+export { startScheduledRun } from './start-run.js';

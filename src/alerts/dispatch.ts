@@ -1,44 +1,44 @@
-/** Dispatches routed alerts to Temporal: one running workflow per (runbook, target). */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { TASK_QUEUE } from '../temporal/connection.js';
+/**
+ * Dispatches routed alerts to Temporal through the one start path (src/temporal/start-run.ts): one running
+ * workflow per (runbook, target), whoever started it. A repeat notification while the run goes on starts
+ * nothing; after it ends, a new firing alert starts a new run.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { alertResolvedSignal } from '../shared/messages.js';
-import type { RunbookInput } from '../shared/types.js';
+import { runWorkflowId, startRunbook } from '../temporal/start-run.js';
+import type { Alert } from './body.js';
 import type { Dispatcher } from './receiver.js';
-import { runWorkflowId } from './routing.js';
 
 export interface DispatcherOptions {
   /** The task queue runs start on; the worker's TASK_QUEUE unless given (tests use their own). */
   taskQueue?: string;
 }
 
+/** The alert as people know it: its name, and the fingerprint that tells repeats of it apart. */
+function alertDescription(alert: Alert): string {
+  const name = alert.labels.alertname ?? '(no alertname)';
+  return alert.fingerprint ? `alert ${name} (fingerprint ${alert.fingerprint})` : `alert ${name}`;
+}
+
 export function temporalDispatcher(client: Client, options: DispatcherOptions = {}): Dispatcher {
-  const taskQueue = options.taskQueue ?? TASK_QUEUE;
   return {
     async fire(runbook, target, alert) {
-      const workflowId = runWorkflowId(runbook, target);
-      const input: RunbookInput = {
+      const run = await startRunbook(client, {
+        runbook,
         target,
         trigger: { kind: 'alert', ref: alert.fingerprint ?? alert.labels.alertname },
+        startedBy: alertDescription(alert),
+        ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      });
+      return {
+        workflowId: run.workflowId,
+        runId: run.runId,
+        outcome: run.outcome === 'started' ? 'started' : 'deduplicated',
+        message: run.message,
       };
-      try {
-        await client.workflow.start(runbook, {
-          taskQueue,
-          workflowId,
-          args: [input],
-          // A repeat notification while the run goes on must not start a second one; after it ends, a new
-          // firing alert starts a new run.
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          staticSummary: `${runbook} on ${target} (alert ${alert.labels.alertname ?? ''})`,
-        });
-        return { workflowId, outcome: 'started' };
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError)
-          return { workflowId, outcome: 'deduplicated' };
-        throw err;
-      }
     },
     async resolve(runbook, target, alert) {
+      // The running run of (runbook, target), whether an alert, a person or a schedule started it.
       const workflowId = runWorkflowId(runbook, target);
       try {
         await client.workflow

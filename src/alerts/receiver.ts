@@ -10,12 +10,12 @@ import { parseWebhook, type Alert } from './body.js';
 import { routeAlert, type RoutingConfig } from './routing.js';
 
 export interface Dispatcher {
-  /** Starts the run, or finds the one already running for (runbook, target). */
+  /** Starts the run, or finds the one already running for (runbook, target), whoever started it. */
   fire(
     runbook: string,
     target: string,
     alert: Alert,
-  ): Promise<{ workflowId: string; outcome: 'started' | 'deduplicated' }>;
+  ): Promise<{ workflowId: string; outcome: 'started' | 'deduplicated'; runId?: string; message?: string }>;
   /** Tells the running run that its alert resolved; 'no-run' when none is running. */
   resolve(
     runbook: string,

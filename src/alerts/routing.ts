@@ -30,8 +30,3 @@ export function routeAlert(alert: Alert, config: RoutingConfig): RouteDecision {
   }
   return { kind: 'run', runbook: route.runbook, target };
 }
-
-/** One running workflow per (runbook, target): the id is the deduplication key. */
-export function runWorkflowId(runbook: string, target: string): string {
-  return `alert.${runbook}.${target}`;
-}

@@ -1,7 +1,28 @@
 /** `config` commands: check the config file before a worker or the alert receiver relies on it. */
 import type { Command } from 'commander';
 import { checkConfig, type CheckResult } from '../config/check.js';
-import { output, setExitCode, type OutputOptions } from './output.js';
+import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { CliError, errorLine, output, setExitCode, type OutputOptions } from './output.js';
+
+/**
+ * The config a command needs (`neededFor` says what for, in its error): --config, else $MRB_CONFIG, else
+ * ./mail-runbooks.yaml, else .lab/target.yaml. No file, or one that does not load, is a one-line CliError.
+ */
+export async function loadCliConfig(path: string | undefined, neededFor: string): Promise<Config> {
+  const choice = resolveConfigPath({ explicit: path });
+  if (!choice.exists)
+    throw new CliError(`${neededFor} needs a config file: none at ${choice.path} (${choice.reason})`);
+  try {
+    return await loadConfig(choice.path);
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new CliError(
+        `${neededFor} needs the config ${choice.path} (${choice.reason}): ${errorLine(err)}`,
+      );
+    throw err;
+  }
+}
 
 /** The verdict for people: which file, the targets it defines, each secret reference, then the problems. */
 export function renderCheck(result: CheckResult): string {

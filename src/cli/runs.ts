@@ -2,17 +2,13 @@
  * Run commands: start, list, show, approve, reject, watch. They talk to Temporal only (the worker does the
  * work), so they run anywhere the cluster is reachable.
  */
-import { randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { decideUpdate } from '../shared/messages.js';
-import type { RunbookInput } from '../shared/types.js';
 import { RUNBOOKS, isRunbookName } from '../shared/runbooks.js';
 import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../shared/search-attributes.js';
+import { startRunbook } from '../temporal/start-run.js';
+import { loadCliConfig } from './config.js';
 import { taskQueue, withClient } from './connect.js';
 import { CliError, errorLine, output, seconds, setExitCode, type OutputOptions } from './output.js';
 import { renderList, renderShow, type RunRow } from './render.js';
@@ -97,57 +93,48 @@ function parseParams(pairs: string[] | undefined): Record<string, string> | unde
 export function registerRunCommands(program: Command): void {
   program
     .command('start')
-    .description(`start a runbook: ${Object.keys(RUNBOOKS).join(', ')}`)
+    .description(
+      `start a runbook: ${Object.keys(RUNBOOKS).join(', ')}. One run per runbook and target: when one is ` +
+        'already running there (started from here, by an alert or a schedule), says so and starts nothing',
+    )
     .argument('<runbook>', 'runbook name')
     .option('-t, --target <name>', 'target from the config (default: its defaultTarget)')
     .option('-p, --param <key=value...>', 'runbook parameter, e.g. component=relay')
-    .option('--id <workflowId>', 'workflow id (default: runbook.target.random)')
+    .option('-c, --config <path>', 'config file for the default target (when no --target is given)')
     .option('--json', 'machine-readable output')
     .action(
-      async (runbook: string, opts: OutputOptions & { target?: string; param?: string[]; id?: string }) => {
+      async (
+        runbook: string,
+        opts: OutputOptions & { target?: string; param?: string[]; config?: string },
+      ) => {
         if (!isRunbookName(runbook))
           throw new CliError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
         const params = parseParams(opts.param);
-        const target = opts.target === undefined ? undefined : safeName(opts.target, 'target');
-        const input: RunbookInput = {
-          ...(target ? { target } : {}),
-          trigger: { kind: 'manual', ref: process.env.USER },
-          ...(params ? { params } : {}),
-        };
-        const workflowId =
-          opts.id !== undefined
-            ? safeName(opts.id, 'workflow id')
-            : `${runbook}.${target ?? 'default'}.${randomUUID().slice(0, 8)}`;
-        const queue = taskQueue();
+        // The target is part of the run's workflow id, so "the default target" is resolved to its name.
+        const target =
+          opts.target === undefined
+            ? (await loadCliConfig(opts.config, `start without --target (to find the default target)`))
+                .defaultTarget
+            : safeName(opts.target, 'target');
         await withClient(async (client) => {
-          try {
-            const handle = await client.workflow.start(runbook, {
-              taskQueue: queue,
-              workflowId,
-              args: [input],
-              staticSummary: `${runbook} on ${target ?? 'the default target'}`,
-              staticDetails: RUNBOOKS[runbook],
-            });
-            output(
-              opts,
-              {
-                workflowId: handle.workflowId,
-                runId: handle.firstExecutionRunId,
-                runbook,
-                target,
-                taskQueue: queue,
-              },
-              [
-                `started ${runbook} on ${target ?? 'the default target'}: ${handle.workflowId}`,
-                `  follow it: mail-runbooks watch ${handle.workflowId}`,
-                `  details:   mail-runbooks show ${handle.workflowId}`,
-              ].join('\n'),
-            );
-          } catch (err) {
-            if (err instanceof WorkflowExecutionAlreadyStartedError)
-              throw new CliError(`a run with id ${workflowId} is already running`);
-            throw err;
-          }
+          const run = await startRunbook(client, {
+            runbook,
+            target,
+            trigger: { kind: 'manual', ref: process.env.USER },
+            ...(params ? { params } : {}),
+            taskQueue: taskQueue(),
+          });
+          const headline =
+            run.outcome === 'started' ? `started ${runbook} on ${target}: ${run.workflowId}` : run.message;
+          output(
+            opts,
+            run,
+            [
+              headline,
+              `  follow it: mail-runbooks watch ${run.workflowId}`,
+              `  details:   mail-runbooks show ${run.workflowId}`,
+            ].join('\n'),
+          );
         });
       },
     );

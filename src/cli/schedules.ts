@@ -1,10 +1,15 @@
 /** `schedules` commands: make the config's schedules exist in Temporal (idempotent), list them, run one now. */
 import type { Command } from 'commander';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { ensureSchedules, triggerSchedule, type ScheduleSpec } from '../temporal/schedules.js';
-import { withClient } from './connect.js';
-import { CliError, output, type OutputOptions } from './output.js';
+import {
+  ensureSchedules,
+  scheduledRunbook,
+  triggerSchedule,
+  type ScheduleSpec,
+} from '../temporal/schedules.js';
+import { loadCliConfig } from './config.js';
+import { taskQueue, withClient } from './connect.js';
+import { output, type OutputOptions } from './output.js';
 
 /** One Temporal schedule per (config schedule, target). */
 export function scheduleSpecs(config: Config): ScheduleSpec[] {
@@ -20,12 +25,6 @@ export function scheduleSpecs(config: Config): ScheduleSpec[] {
   );
 }
 
-async function configFrom(path: string | undefined): Promise<Config> {
-  const choice = resolveConfigPath({ explicit: path });
-  if (!choice.exists) throw new CliError(`no config file: ${choice.reason}`);
-  return loadConfig(choice.path);
-}
-
 export function registerScheduleCommands(program: Command): void {
   const schedules = program.command('schedules').description("the config's schedules in Temporal");
   schedules
@@ -34,9 +33,9 @@ export function registerScheduleCommands(program: Command): void {
     .option('-c, --config <path>', 'config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
-      const specs = scheduleSpecs(await configFrom(opts.config));
+      const specs = scheduleSpecs(await loadCliConfig(opts.config, 'schedules ensure'));
       await withClient(async (client) => {
-        const results = await ensureSchedules(client, specs);
+        const results = await ensureSchedules(client, specs, { taskQueue: taskQueue() });
         output(
           opts,
           results,
@@ -57,6 +56,8 @@ export function registerScheduleCommands(program: Command): void {
           if (!s.scheduleId.startsWith('mrb.')) continue;
           rows.push({
             id: s.scheduleId,
+            // The action is the starter workflow for every schedule; the runbook is in its input.
+            runbook: await scheduledRunbook(client, s.scheduleId),
             workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : undefined,
             nextActionTimes: s.info.nextActionTimes.slice(0, 2).map((d) => d.toISOString()),
             paused: s.state.paused,
@@ -70,7 +71,7 @@ export function registerScheduleCommands(program: Command): void {
             ? rows
                 .map(
                   (r) =>
-                    `${r.id}  ${r.workflowType ?? '-'}  next ${r.nextActionTimes[0] ?? '-'}${r.paused ? '  (paused)' : ''}`,
+                    `${r.id}  ${r.runbook ?? '-'}  next ${r.nextActionTimes[0] ?? '-'}${r.paused ? '  (paused)' : ''}`,
                 )
                 .join('\n')
             : 'no schedules',

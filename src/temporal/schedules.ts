@@ -1,6 +1,11 @@
 /**
  * Nightly (or any cron) runs per target as Temporal Schedules. `ensureSchedules` creates what is missing,
  * updates what differs and leaves the rest alone, so running it twice changes nothing.
+ *
+ * A schedule does not start the runbook itself: the scheduler appends a timestamp to its action's workflow
+ * id, which would defeat the one id per (runbook, target). It starts the small `scheduledStart` workflow,
+ * whose activity starts the runbook through src/temporal/start-run.ts; a run already going on that target
+ * (started by anyone) is left alone.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -9,7 +14,7 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import type { RunbookInput } from '../shared/types.js';
+import { SCHEDULED_START_WORKFLOW, type ScheduledStartInput } from '../shared/start.js';
 import { TASK_QUEUE } from './connection.js';
 
 export interface ScheduleSpec {
@@ -23,21 +28,27 @@ export interface ScheduleSpec {
 
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
 
+export interface ScheduleOptions {
+  /** The task queue of the starter workflow and so of the runbook; the runbooks' queue unless given. */
+  taskQueue?: string;
+}
+
 export function scheduleId(spec: Pick<ScheduleSpec, 'name' | 'target'>): string {
   return `mrb.${spec.name}.${spec.target}`;
 }
 
-function wanted(spec: ScheduleSpec) {
-  const input: RunbookInput = { target: spec.target, trigger: { kind: 'schedule', ref: spec.name } };
+function wanted(spec: ScheduleSpec, taskQueue: string) {
+  const input: ScheduledStartInput = { runbook: spec.runbook, target: spec.target, schedule: spec.name };
   return {
     spec: { cronExpressions: [spec.cron], timezone: spec.timezone, jitter: `${spec.jitterSeconds}s` },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: spec.runbook,
-      taskQueue: TASK_QUEUE,
-      workflowId: `sched.${spec.runbook}.${spec.target}`,
+      workflowType: SCHEDULED_START_WORKFLOW,
+      taskQueue,
+      // The scheduler appends the start time; the runbook's own run gets the one id per (runbook, target).
+      workflowId: `${SCHEDULED_START_WORKFLOW}.${spec.name}.${spec.target}`,
       args: [input],
-      staticSummary: `${spec.runbook} on ${spec.target} (schedule ${spec.name})`,
+      staticSummary: `start ${spec.runbook} on ${spec.target} (schedule ${spec.name})`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   };
@@ -47,17 +58,21 @@ function wanted(spec: ScheduleSpec) {
  * The schedule's note carries a hash of what we asked for: equal hash, nothing to do (no update call at all);
  * a different one, we update. Comparing described specs is unreliable (the server rewrites cron strings).
  */
-export function specNote(spec: ScheduleSpec): string {
+export function specNote(spec: ScheduleSpec, options: ScheduleOptions = {}): string {
   return `mail-runbooks spec ${createHash('sha256')
-    .update(JSON.stringify(wanted(spec)))
+    .update(JSON.stringify(wanted(spec, options.taskQueue ?? TASK_QUEUE)))
     .digest('hex')
     .slice(0, 16)}`;
 }
 
-export async function ensureSchedule(client: Client, spec: ScheduleSpec): Promise<EnsureOutcome> {
+export async function ensureSchedule(
+  client: Client,
+  spec: ScheduleSpec,
+  options: ScheduleOptions = {},
+): Promise<EnsureOutcome> {
   const id = scheduleId(spec);
-  const desired = wanted(spec);
-  const note = specNote(spec);
+  const desired = wanted(spec, options.taskQueue ?? TASK_QUEUE);
+  const note = specNote(spec, options);
   try {
     await client.schedule.create({ scheduleId: id, ...desired, state: { note } });
     return 'created';
@@ -73,11 +88,27 @@ export async function ensureSchedule(client: Client, spec: ScheduleSpec): Promis
 export async function ensureSchedules(
   client: Client,
   specs: ScheduleSpec[],
+  options: ScheduleOptions = {},
 ): Promise<Array<{ id: string; outcome: EnsureOutcome }>> {
   const results = [];
   for (const spec of specs)
-    results.push({ id: scheduleId(spec), outcome: await ensureSchedule(client, spec) });
+    results.push({ id: scheduleId(spec), outcome: await ensureSchedule(client, spec, options) });
   return results;
+}
+
+/** The runbook a schedule starts: the starter workflow's input, or (older schedules) the action's type. */
+export async function scheduledRunbook(client: Client, id: string): Promise<string | undefined> {
+  let action;
+  try {
+    ({ action } = await client.schedule.getHandle(id).describe());
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return undefined; // deleted since it was listed
+    throw err;
+  }
+  if (action.type !== 'startWorkflow') return undefined;
+  if (action.workflowType !== SCHEDULED_START_WORKFLOW) return action.workflowType;
+  const input = action.args?.[0] as Partial<ScheduledStartInput> | undefined;
+  return input?.runbook;
 }
 
 export async function triggerSchedule(client: Client, id: string): Promise<void> {

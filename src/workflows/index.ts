@@ -9,3 +9,5 @@ export { relayUnresponsive } from './relay-unresponsive.js';
 export { smtpPathDiagnosis } from './smtp-path-diagnosis.js';
 export { startStop } from './start-stop.js';
 export { statusCheck } from './status-check.js';
+// Not a runbook: what a schedule starts (src/shared/start.ts, SCHEDULED_START_WORKFLOW).
+export { scheduledStart } from './scheduled-start.js';

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import { startReceiver, type Receiver } from '../../src/alerts/receiver.js';
-import { runWorkflowId } from '../../src/alerts/routing.js';
+import { runWorkflowId } from '../../src/temporal/start-run.js';
 import { approveSignal, statusQuery } from '../../src/shared/messages.js';
 import type { RunbookStatus } from '../../src/shared/types.js';
 import { saveHistories } from '../helpers/histories.js';

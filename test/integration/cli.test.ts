@@ -146,7 +146,7 @@ beforeEach(() => {
 describe('mail-runbooks CLI', () => {
   it('start, list --awaiting, show, approve through the Update, watch to the end, the report', async () => {
     const id = await startRun();
-    expect(id).toMatch(/^queueBacklog\.lab\./);
+    expect(id).toBe('mrb.queueBacklog.lab'); // one run per (runbook, target): src/temporal/start-run.ts
 
     // list --awaiting finds it through the search attributes (visibility is eventually consistent).
     const rows = await until('listed as awaiting', async () => {
@@ -349,10 +349,12 @@ describe('mail-runbooks CLI', () => {
     );
     expect(second.map((r) => r.outcome)).toEqual(first.map(() => 'unchanged'));
     const listed = await until('schedules listed', async () => {
-      const rows = await cliJson<Array<{ id: string }>>('schedules', 'list');
+      const rows = await cliJson<Array<{ id: string; runbook?: string }>>('schedules', 'list');
       return rows.length === first.length ? rows : undefined;
     });
     expect(listed.map((r) => r.id).sort()).toEqual(first.map((r) => r.id).sort());
+    // Each shows the runbook it starts (read from its starter workflow's input).
+    expect(listed.every((r) => r.runbook !== undefined && r.runbook !== 'scheduledStart')).toBe(true);
     expectOneLineError(
       await cli('schedules', 'trigger', 'mrb.nope.lab'),
       /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,

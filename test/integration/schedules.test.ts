@@ -2,8 +2,10 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEDULED_START_WORKFLOW } from '../../src/shared/start.js';
 import {
   ensureSchedules,
+  scheduledRunbook,
   scheduleId,
   specNote,
   triggerSchedule,
@@ -50,7 +52,14 @@ describe('schedules ensure', () => {
     expect(after.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
     expect(after.spec.timezone).toBe('Europe/Berlin');
     expect(after.state.note).toBe(specNote(nightly));
-    expect(after.action.type === 'startWorkflow' && after.action.workflowType).toBe('endToEndVerification');
+    // The schedule starts the starter workflow, which starts the runbook through the one start path.
+    expect(after.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: SCHEDULED_START_WORKFLOW,
+      workflowId: 'scheduledStart.nightly-e2e.lab',
+      args: [{ runbook: 'endToEndVerification', target: 'lab', schedule: 'nightly-e2e' }],
+    });
+    expect(await scheduledRunbook(client, scheduleId(nightly))).toBe('endToEndVerification');
 
     const changed = { ...nightly, cron: '45 1 * * *' };
     expect(await ensureSchedules(client, [changed])).toEqual([

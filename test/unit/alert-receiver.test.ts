@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/body.js';
 import { startReceiver, type Dispatcher, type Receiver } from '../../src/alerts/receiver.js';
 import { routeAlert, type RoutingConfig } from '../../src/alerts/routing.js';
+import { runWorkflowId } from '../../src/temporal/start-run.js';
 
 const TOKEN = 'test-token-for-receiver';
 const routing: RoutingConfig = {
@@ -18,14 +19,14 @@ const calls: string[] = [];
 const running = new Set<string>();
 const dispatcher: Dispatcher = {
   async fire(runbook, target) {
-    const id = `alert.${runbook}.${target}`;
+    const id = runWorkflowId(runbook, target);
     calls.push(`fire ${id}`);
     if (running.has(id)) return { workflowId: id, outcome: 'deduplicated' };
     running.add(id);
     return { workflowId: id, outcome: 'started' };
   },
   async resolve(runbook, target) {
-    const id = `alert.${runbook}.${target}`;
+    const id = runWorkflowId(runbook, target);
     calls.push(`resolve ${id}`);
     return { workflowId: id, outcome: running.has(id) ? 'delivered' : 'no-run' };
   },
@@ -80,7 +81,7 @@ describe('alert receiver', () => {
     const first = await post(firing);
     expect(first.status).toBe(200);
     expect(first.json.results).toMatchObject([
-      { runbook: 'queueBacklog', target: 'lab', outcome: 'started', workflowId: 'alert.queueBacklog.lab' },
+      { runbook: 'queueBacklog', target: 'lab', outcome: 'started', workflowId: 'mrb.queueBacklog.lab' },
     ]);
     expect((await post(firing)).json.results).toMatchObject([{ outcome: 'deduplicated' }]);
     expect((await post(firing)).json.results).toMatchObject([{ outcome: 'deduplicated' }]);
@@ -91,7 +92,7 @@ describe('alert receiver', () => {
 
   it('delivers a resolved alert to the running run', async () => {
     const res = await post(body([alert('resolved', { alertname: 'PostfixQueueBacklog', target: 'lab' })]));
-    expect(res.json.results).toMatchObject([{ outcome: 'delivered', workflowId: 'alert.queueBacklog.lab' }]);
+    expect(res.json.results).toMatchObject([{ outcome: 'delivered', workflowId: 'mrb.queueBacklog.lab' }]);
   });
 
   it.each([

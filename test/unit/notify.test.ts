@@ -8,7 +8,7 @@ const event: NotificationEvent = {
   kind: 'approval-requested',
   runbook: 'queueBacklog',
   target: 'lab',
-  workflowId: 'alert.queueBacklog.lab',
+  workflowId: 'mrb.queueBacklog.lab',
   runId: 'run-1',
   step: 'flush-queue',
   summary: 'flush-queue: 120 deferred messages; the relay answers',
@@ -45,10 +45,10 @@ describe('notifications', () => {
     expect(message.subject).toBe('[mail-runbooks] Approval needed: queueBacklog on lab (flush-queue)');
     expect(message.text).toContain('120 deferred messages');
     expect(message.text).toContain(
-      'mail-runbooks approve alert.queueBacklog.lab --step flush-queue --by <your-name>',
+      'mail-runbooks approve mrb.queueBacklog.lab --step flush-queue --by <your-name>',
     );
     expect(message.uiUrl).toBe(
-      'http://127.0.0.1:8233/namespaces/default/workflows/alert.queueBacklog.lab/run-1',
+      'http://127.0.0.1:8233/namespaces/default/workflows/mrb.queueBacklog.lab/run-1',
     );
   });
 

@@ -1,0 +1,236 @@
+/**
+ * The one start path (src/temporal/start-run.ts) on a real Temporal dev server: whoever starts a runbook
+ * first (the CLI, an alert through the receiver's dispatcher, or a schedule through its `scheduledStart`
+ * workflow), a second start of the same runbook on the same target returns the running run and says who
+ * started it; once that run has ended, a start starts a new one.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/body.js';
+import { temporalDispatcher } from '../../src/alerts/dispatch.js';
+import type { Dispatcher } from '../../src/alerts/receiver.js';
+import * as activities from '../../src/activities/start-run.js';
+import type { run as RunCliFn } from '../../src/client.js';
+import type { StartRunbookResult } from '../../src/shared/start.js';
+import type { RunbookInput } from '../../src/shared/types.js';
+import { ensureSchedules, scheduleId, triggerSchedule } from '../../src/temporal/schedules.js';
+import { runWorkflowId, startRunbook } from '../../src/temporal/start-run.js';
+import { saveHistories } from '../helpers/histories.js';
+import { createTestEnv } from '../helpers/temporal.js';
+import { finishSignal, type queueBacklog } from '../workflows/start-run-fixture.js';
+
+const RUNBOOK = 'queueBacklog';
+const taskQueue = `starts-${randomUUID()}`;
+const workflowsPath = fileURLToPath(new URL('../workflows/start-run-fixture.ts', import.meta.url));
+const exampleConfig = fileURLToPath(new URL('../../docs/config.example.yaml', import.meta.url));
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let runCli: typeof RunCliFn;
+let dispatcher: Dispatcher;
+
+const alert: Alert = {
+  status: 'firing',
+  labels: { alertname: 'PostfixQueueBacklog' },
+  annotations: {},
+  startsAt: new Date().toISOString(),
+  fingerprint: 'f00dfeed',
+};
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+async function cliStart(target: string): Promise<StartRunbookResult> {
+  const r = await cli('start', RUNBOOK, '--target', target, '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as StartRunbookResult;
+}
+
+/** Triggers the schedule of `target` and returns what its `scheduledStart` workflow did. */
+async function scheduleStart(target: string): Promise<StartRunbookResult> {
+  const spec = {
+    name: 'backlog-check',
+    runbook: RUNBOOK,
+    cron: '0 3 * * *',
+    timezone: 'UTC',
+    jitterSeconds: 0,
+  };
+  const [ensured] = await ensureSchedules(env.client, [{ ...spec, target }], { taskQueue });
+  expect(ensured?.outcome).toBe('created');
+  const id = scheduleId({ name: spec.name, target });
+  await triggerSchedule(env.client, id);
+  const schedule = env.client.schedule.getHandle(id);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const action = (await schedule.describe()).info.recentActions[0]?.action;
+    if (action) {
+      await schedule.delete();
+      return env.client.workflow
+        .getHandle(action.workflow.workflowId)
+        .result() as Promise<StartRunbookResult>;
+    }
+    if (Date.now() > deadline) throw new Error(`schedule ${id} took no action within 20 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Ends the run of `target` and returns its input (the trigger of whoever started it). */
+async function finish(target: string): Promise<RunbookInput> {
+  const handle = env.client.workflow.getHandle<typeof queueBacklog>(runWorkflowId(RUNBOOK, target));
+  await handle.signal(finishSignal);
+  return handle.result();
+}
+
+/** Every run of the runbook on the target, so a test can show there was only ever one. */
+async function runIds(target: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of env.client.workflow.list({
+    query: `WorkflowId = '${runWorkflowId(RUNBOOK, target)}'`,
+  }))
+    ids.push(wf.runId);
+  return ids;
+}
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: 'default',
+    MRB_TASK_QUEUE: taskQueue,
+    USER: 'alice',
+  });
+  delete process.env.MRB_CONNECT_TIMEOUT;
+  ({ run: runCli } = await import('../../src/client.js'));
+  dispatcher = temporalDispatcher(env.client, { taskQueue });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  // The histories project replays these (scheduledStart included) and scans them for secrets.
+  if (env) await saveHistories(env.client, 'start-run', workflowsPath);
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+const message = (target: string, startedBy: string, run: { runId: string; startedAt: string }) =>
+  `${RUNBOOK} is already running on ${target} (started by ${startedBy} at ${run.startedAt}): ` +
+  `workflow mrb.${RUNBOOK}.${target} run ${run.runId}; not starting another`;
+
+describe('one way to start a run', () => {
+  it('CLI then alert: the alert finds the CLI run', async () => {
+    const started = await cliStart('t1');
+    expect(started).toMatchObject({ outcome: 'started', workflowId: 'mrb.queueBacklog.t1', taskQueue });
+    const fired = await dispatcher.fire(RUNBOOK, 't1', alert);
+    expect(fired).toMatchObject({
+      outcome: 'deduplicated',
+      workflowId: started.workflowId,
+      runId: started.runId,
+    });
+    expect(fired.message).toBe(message('t1', 'alice (manual start)', started));
+    expect(await finish('t1')).toMatchObject({ target: 't1', trigger: { kind: 'manual', ref: 'alice' } });
+    expect(await runIds('t1')).toEqual([started.runId]);
+  });
+
+  it('alert then CLI: the CLI says the alert run is going on and starts nothing', async () => {
+    const fired = await dispatcher.fire(RUNBOOK, 't2', alert);
+    expect(fired.outcome).toBe('started');
+    const r = await cli('start', RUNBOOK, '--target', 't2');
+    expect(r.code, r.stderr).toBe(0);
+    const [headline, ...rest] = r.stdout.trimEnd().split('\n');
+    expect(headline).toMatch(
+      new RegExp(
+        '^queueBacklog is already running on t2 \\(started by alert PostfixQueueBacklog \\(fingerprint f00dfeed\\) ' +
+          `at \\S+\\): workflow mrb\\.queueBacklog\\.t2 run ${fired.runId}; not starting another$`,
+      ),
+    );
+    expect(rest).toEqual([
+      '  follow it: mail-runbooks watch mrb.queueBacklog.t2',
+      '  details:   mail-runbooks show mrb.queueBacklog.t2',
+    ]);
+    expect(await finish('t2')).toMatchObject({ trigger: { kind: 'alert', ref: 'f00dfeed' } });
+    expect(await runIds('t2')).toEqual([fired.runId]);
+  });
+
+  it('alert then schedule: the scheduled start finds the alert run', async () => {
+    const fired = await dispatcher.fire(RUNBOOK, 't3', alert);
+    expect(fired.outcome).toBe('started');
+    const scheduled = await scheduleStart('t3');
+    expect(scheduled).toMatchObject({ outcome: 'already-running', runId: fired.runId });
+    expect(scheduled.message).toBe(
+      message('t3', 'alert PostfixQueueBacklog (fingerprint f00dfeed)', scheduled),
+    );
+    expect(await finish('t3')).toMatchObject({ trigger: { kind: 'alert' } });
+    expect(await runIds('t3')).toEqual([fired.runId]);
+  });
+
+  it('schedule then CLI: the schedule starts the run, the CLI finds it', async () => {
+    const scheduled = await scheduleStart('t4');
+    expect(scheduled).toMatchObject({ outcome: 'started', workflowId: 'mrb.queueBacklog.t4', taskQueue });
+    const second = await cliStart('t4');
+    expect(second).toMatchObject({
+      outcome: 'already-running',
+      runId: scheduled.runId,
+      startedBy: 'schedule backlog-check',
+    });
+    expect(second.message).toBe(message('t4', 'schedule backlog-check', second));
+    expect(await finish('t4')).toMatchObject({ trigger: { kind: 'schedule', ref: 'backlog-check' } });
+    expect(await runIds('t4')).toEqual([scheduled.runId]);
+  });
+
+  it('CLI then CLI: the second returns the running run; after it ended, a start starts a new run', async () => {
+    const first = await cliStart('t5');
+    expect(first.outcome).toBe('started');
+    const second = await cliStart('t5');
+    expect(second).toMatchObject({ outcome: 'already-running', runId: first.runId });
+    expect(second.message).toBe(message('t5', 'alice (manual start)', second));
+    await finish('t5');
+
+    const third = await startRunbook(env.client, {
+      runbook: RUNBOOK,
+      target: 't5',
+      trigger: { kind: 'alert', ref: 'again' },
+      taskQueue,
+    });
+    expect(third).toMatchObject({ outcome: 'started', workflowId: first.workflowId });
+    expect(third.runId).not.toBe(first.runId);
+    await finish('t5');
+    expect((await runIds('t5')).sort()).toEqual([first.runId, third.runId].sort());
+  });
+
+  it("the CLI without --target starts on the config's default target, and says when no config is found", async () => {
+    const r = await cli('start', RUNBOOK, '--config', exampleConfig, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const started = JSON.parse(r.stdout) as StartRunbookResult;
+    // docs/config.example.yaml: defaultTarget: lab
+    expect(started).toMatchObject({ outcome: 'started', target: 'lab', workflowId: 'mrb.queueBacklog.lab' });
+    expect(await finish('lab')).toMatchObject({ target: 'lab' });
+
+    const missing = await cli('start', RUNBOOK, '--config', '/nonexistent/mail-runbooks.yaml');
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe(
+      'mail-runbooks: start without --target (to find the default target) needs a config file: none at ' +
+        '/nonexistent/mail-runbooks.yaml (given with --config)\n',
+    );
+  });
+});
