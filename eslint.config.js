@@ -20,6 +20,19 @@ const ioLibraries = [
   '@temporalio/testing',
 ];
 
+// The folders whose code does I/O: pure code may import at most their types.
+const ioLayers = [
+  '**/activities/**',
+  '**/transports/**',
+  '**/lab/**',
+  '**/alerts/**',
+  '**/mail/**',
+  '**/cli/**',
+  '**/temporal/**',
+  '**/notify/**',
+  '**/config/**',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -60,10 +73,10 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/activities', '**/activities/**', '**/transports/**', '**/lab/**', '**/alerts/**'],
+              group: ['**/activities', ...ioLayers],
               allowTypeImports: true,
               message:
-                'Workflows may import only types from activities and transports (use proxyActivities).',
+                'Workflows may import only types from the I/O layers (activities run through proxyActivities).',
             },
           ],
         },
@@ -108,19 +121,37 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: [
-                '**/activities/**',
-                '**/transports/**',
-                '**/lab/**',
-                '**/alerts/**',
-                '**/mail/**',
-                '**/cli/**',
-                '**/temporal/**',
-                '**/notify/**',
-                '**/workflows/**',
-              ],
+              group: [...ioLayers, '**/workflows/**'],
               allowTypeImports: true,
               message: 'src/parsers/ and src/commands/ are pure: they may import only types from I/O layers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The shared contract is imported by workflow code, so it is deterministic too, and it depends on no
+    // layer: not on workflow code (see above), nor on the folders that do I/O.
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioLibraries].map((name) => ({
+            name,
+            message: 'src/shared/ is imported by workflow code: no Node built-ins or I/O libraries.',
+          })),
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/**'],
+              message:
+                'src/shared/ is the contract workflow code depends on: it must not import workflow code.',
+            },
+            {
+              group: ioLayers,
+              allowTypeImports: true,
+              message: 'src/shared/ is pure: it may import only types from I/O layers.',
             },
           ],
         },

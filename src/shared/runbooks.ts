@@ -2,9 +2,11 @@
  * The runbook registry: each runbook's name (its workflow type) and one-line description, declared once.
  * The CLI's help, config validation (alert routes, schedules), the worker, the docs and the tests read it
  * from here; each workflow file passes its name to `defineRunbook`, so the compiler rejects a name that is
- * not registered, and test/unit/registry.test.ts fails when a registered runbook has no workflow.
+ * not registered, and test/unit/registry.test.ts fails when a registered runbook has no workflow or an
+ * exported workflow is neither registered nor listed in INTERNAL_WORKFLOWS.
  * Pure data, so workflow code and everything else may import it.
  */
+import { SCHEDULED_START_WORKFLOW } from './start.js';
 export const RUNBOOKS = {
   statusCheck: 'read-only status of the mail server, queue, logs and relay',
   queueBacklog: 'queue backlog / send failures: relay, key, SSH, flush, drain, verify',
@@ -22,6 +24,12 @@ export const RUNBOOKS = {
 } as const;
 
 export type RunbookName = keyof typeof RUNBOOKS;
+
+/**
+ * Workflows the worker serves that are not runbooks (helpers other workflows or schedules start): exported
+ * from src/workflows/index.ts, but not offered to people, the CLI or config.
+ */
+export const INTERNAL_WORKFLOWS: readonly string[] = [SCHEDULED_START_WORKFLOW];
 
 export const RUNBOOK_NAMES = Object.keys(RUNBOOKS) as [RunbookName, ...RunbookName[]];
 

@@ -10,9 +10,6 @@ export type RunTrigger = NonNullable<RunbookInput['trigger']>;
 /** The workflow type a schedule starts. A worker workflow, not a runbook: not in src/shared/runbooks.ts. */
 export const SCHEDULED_START_WORKFLOW = 'scheduledStart';
 
-/** Workflows the worker serves besides the runbooks. */
-export const NON_RUNBOOK_WORKFLOWS = [SCHEDULED_START_WORKFLOW] as const;
-
 export interface ScheduledStartInput {
   runbook: string;
   target: string;
