@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from './activities/index.js';
+import { RUNBOOK_NAMES } from './shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
 import { installWorkerMetrics } from './temporal/metrics.js';
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const target = temporalTarget();
   const connection = await connectWorker(target);
   const worker = await createWorker(connection, target.namespace);
+  console.error(`worker: runbooks ${RUNBOOK_NAMES.join(', ')}`);
   console.error(
     `worker: polling task queue ${TASK_QUEUE} on ${target.connectionOptions.address ?? 'default address'}`,
   );
