@@ -12,6 +12,17 @@ export default defineConfig({
         },
       },
       {
+        // The runbooks' branches on a real Temporal dev server with fake activities (no Docker): every case
+        // of a file runs at the same time, each against its own fake target.
+        test: {
+          name: 'workflows',
+          include: ['test/workflows/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          maxConcurrency: 100,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

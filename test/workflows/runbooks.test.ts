@@ -1,0 +1,15 @@
+/** The branches of the remediation runbooks on a real Temporal dev server, with fake activities. */
+import { inboundDeferredCases } from './cases/inbound-deferred.js';
+import { queueBacklogCases } from './cases/queue-backlog.js';
+import { queueSurgeryCases } from './cases/queue-surgery.js';
+import { relayUnresponsiveCases } from './cases/relay-unresponsive.js';
+import { startStopCases } from './cases/start-stop.js';
+import { describeRunbooks } from './harness.js';
+
+describeRunbooks({
+  queueBacklog: queueBacklogCases,
+  relayUnresponsive: relayUnresponsiveCases,
+  inboundDeferred: inboundDeferredCases,
+  queueSurgery: queueSurgeryCases,
+  startStop: startStopCases,
+});
