@@ -36,3 +36,4 @@ export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay
 export { relayCredentialsInSync, syncRelayCredentials } from './relay-credentials.js';
 export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';
 export { startScheduledRun } from './start-run.js';
+export { verifyDecisionProof } from './approval.js';

@@ -6,6 +6,18 @@ export async function loadTargetPlan(target?: string): Promise<TargetPlan> {
   const t = await targetConfig(target);
   return {
     target: t.name,
-    approval: { ...t.approval, unattended: [...t.approval.unattended] },
+    approval: {
+      timeoutSeconds: t.approval.timeoutSeconds,
+      reminderAfterSeconds: t.approval.reminderAfterSeconds,
+      escalateAfterSeconds: 0,
+      escalateTo: [],
+      proceedOnTimeout: [],
+      unattended: [...t.approval.unattended],
+      approvers: [],
+      minApprovals: 1,
+      fourEyes: true,
+      allowUnsigned: true,
+      steps: {},
+    },
   };
 }

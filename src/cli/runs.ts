@@ -68,7 +68,15 @@ async function decide(
   try {
     return await client.withDeadline(Date.now() + 30_000, () =>
       handle.executeUpdate(decideUpdate, {
-        args: [{ step: opts.step ?? status.pending!.step, approved, by, comment: opts.comment }],
+        args: [
+          {
+            request: status.pending!.requestId,
+            step: opts.step ?? status.pending!.step,
+            approved,
+            by,
+            ...(opts.comment !== undefined && { comment: opts.comment }),
+          },
+        ],
       }),
     );
   } catch (err) {

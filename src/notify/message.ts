@@ -1,11 +1,17 @@
 /** What a notification says: the event, the evidence summary, the exact command and the UI link to decide. */
 export interface NotificationEvent {
-  kind: 'approval-requested' | 'approval-reminder' | 'finished';
+  kind: 'approval-requested' | 'approval-reminder' | 'approval-escalated' | 'approval-withdrawn' | 'finished';
   runbook: string;
   target: string;
   workflowId: string;
   runId: string;
   step?: string;
+  /** The approval request's id: a decision must name it. */
+  request?: string;
+  /** The evidence rendered for people (what it touches, why, the queue's shape, the command). */
+  brief?: string;
+  /** Who an escalation goes to. */
+  escalateTo?: string[];
   summary: string;
 }
 
@@ -19,6 +25,8 @@ export interface RenderedNotification {
 const TITLES: Record<NotificationEvent['kind'], string> = {
   'approval-requested': 'Approval needed',
   'approval-reminder': 'Reminder: approval still needed',
+  'approval-escalated': 'Escalated: approval still needed',
+  'approval-withdrawn': 'Approval request withdrawn',
   finished: 'Run finished',
 };
 
@@ -29,18 +37,25 @@ export function renderNotification(
   const uiUrl = ui
     ? `${ui.baseUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(event.workflowId)}/${encodeURIComponent(event.runId)}`
     : undefined;
-  const deciding = event.kind !== 'finished' && event.step;
+  const deciding =
+    (event.kind === 'approval-requested' ||
+      event.kind === 'approval-reminder' ||
+      event.kind === 'approval-escalated') &&
+    event.step &&
+    event.request;
+  const decide = (verb: string) =>
+    `npx mail-runbooks ${verb} ${event.workflowId} --run ${event.runId} --request '${event.request}' --by <your-name> --comment "<why>"`;
   const commands = deciding
-    ? [
-        `mail-runbooks approve ${event.workflowId} --step ${event.step} --by <your-name> --comment "<why>"`,
-        `mail-runbooks reject ${event.workflowId} --step ${event.step} --by <your-name> --comment "<why>"`,
-      ]
-    : [`mail-runbooks show ${event.workflowId}`];
-  const subject = `[mail-runbooks] ${TITLES[event.kind]}: ${event.runbook} on ${event.target}${deciding ? ` (${event.step})` : ''}`;
+    ? [decide('approve'), decide('reject')]
+    : [`npx mail-runbooks show ${event.workflowId}`];
+  const subject = `[mail-runbooks] ${TITLES[event.kind]}: ${event.runbook} on ${event.target}${event.step ? ` (${event.step})` : ''}`;
   const text = [
     subject,
     '',
     event.summary,
+    ...(event.request ? [`Request: ${event.request}`] : []),
+    ...(event.escalateTo?.length ? [`Escalated to: ${event.escalateTo.join(', ')}`] : []),
+    ...(event.brief ? ['', event.brief] : []),
     '',
     ...(uiUrl ? [`Open in the Temporal UI: ${uiUrl}`] : []),
     ...(deciding ? ['Decide with:'] : ['Details:']),

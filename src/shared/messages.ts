@@ -1,20 +1,24 @@
 /**
- * The messages every runbook answers. Defined once so the worker, the CLI and the Web UI use the same names.
- * From the UI: Signal `approve` with input {"by": "alice", "comment": "queue checked"} (step defaults to the
- * pending one), or the Update `decide` which refuses a decision for a step that is not pending.
+ * The messages every runbook answers. Defined once so the worker, the CLI, the receiver and the Web UI use
+ * the same names. A decision names the approval request it answers (the status query's
+ * `pending.requestId`), e.g. from the UI: Update `decide` with
+ * {"request": "flush-queue#1", "approved": true, "by": "alice", "comment": "queue checked"}, or Signal
+ * `approve` / `reject` with the same fields but `approved`.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, DecisionRecord, RunbookStatus } from './types.js';
+import type { DecisionInput, DecisionRecord, SignalDecisionInput } from './approval.js';
+import type { RunbookStatus } from './types.js';
 
-export interface DecisionInput {
-  /** The step being decided; omitted means "the step now awaiting approval". */
-  step?: string;
-  by: string;
-  comment?: string;
+/** What the receiver sends when the alert that started a run resolves. */
+export interface AlertResolvedInput {
+  fingerprint?: string;
+  /** `<runbook>/<target>`: the route the alert took. */
+  routingKey?: string;
+  at?: string;
 }
 
-export const approveSignal = defineSignal<[DecisionInput]>('approve');
-export const rejectSignal = defineSignal<[DecisionInput]>('reject');
-export const decideUpdate = defineUpdate<DecisionRecord, [ApprovalDecision]>('decide');
-export const alertResolvedSignal = defineSignal<[{ at?: string; fingerprint?: string }]>('alertResolved');
+export const approveSignal = defineSignal<[SignalDecisionInput]>('approve');
+export const rejectSignal = defineSignal<[SignalDecisionInput]>('reject');
+export const decideUpdate = defineUpdate<DecisionRecord, [DecisionInput]>('decide');
+export const alertResolvedSignal = defineSignal<[AlertResolvedInput]>('alertResolved');
 export const statusQuery = defineQuery<RunbookStatus>('status');

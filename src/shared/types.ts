@@ -1,3 +1,4 @@
+import type { ApprovalPlan, DecisionRecord, RefusedDecision, StepApprovalPolicy } from './approval.js';
 /** Types shared by the step engine, the runbooks, the activities and the CLI. Plain data only. */
 
 export type Verdict = 'healthy' | 'fixed' | 'needs-human' | 'failed';
@@ -21,31 +22,37 @@ export interface StepRecord {
   endedAt?: string;
 }
 
-export interface ApprovalDecision {
-  step: string;
-  approved: boolean;
-  by: string;
-  comment?: string;
-}
+export type { DecisionRecord, RefusedDecision } from './approval.js';
 
-export interface DecisionRecord extends ApprovalDecision {
-  at: string;
-  via: 'signal' | 'update' | 'policy' | 'timeout';
-}
-
+/** A state-changing step waiting for people to decide. */
 export interface PendingApproval {
+  /** Unique within the run (`<step>#<n>`): a decision must name it. */
+  requestId: string;
   step: string;
   reason: string;
+  /** The evidence rendered for people: what it touches, why, the queue's shape, the exact command. */
+  brief: string;
+  /** The raw evidence, bounded, for the record. */
   evidence?: unknown;
   requestedAt: string;
   deadline: string;
+  /** Who may decide this request and how many must agree. */
+  policy: StepApprovalPolicy;
+  /** Approvals counted so far toward `policy.minApprovals`. */
+  approvals: DecisionRecord[];
 }
 
 /** Input of every runbook: `{}` runs against the default target. Never carries secrets. */
 export interface RunbookInput {
   target?: string;
   /** Who or what started the run (alert fingerprint, user). Shown in the report. */
-  trigger?: { kind: 'alert' | 'manual' | 'schedule'; ref?: string };
+  trigger?: {
+    kind: 'alert' | 'manual' | 'schedule';
+    /** Alert: its fingerprint; manual: the person; schedule: the schedule's name. */
+    ref?: string;
+    /** Alert: the route (`<runbook>/<target>`) that started the run; a resolved alert must match it. */
+    routingKey?: string;
+  };
   /** Runbook-specific, validated by the runbook. */
   params?: Record<string, unknown>;
 }
@@ -53,12 +60,7 @@ export interface RunbookInput {
 /** The non-secret settings the workflow itself needs, loaded from config by an activity on the worker. */
 export interface TargetPlan {
   target: string;
-  approval: {
-    timeoutSeconds: number;
-    reminderAfterSeconds: number;
-    onTimeout: 'abort';
-    unattended: string[];
-  };
+  approval: ApprovalPlan;
 }
 
 export interface RunbookStatus {
@@ -68,6 +70,10 @@ export interface RunbookStatus {
   steps: StepRecord[];
   pending?: PendingApproval;
   decisions: DecisionRecord[];
+  /** Decisions that were not counted, and why (the last 50). */
+  refused: RefusedDecision[];
+  /** The person who started the run, when a person did (four-eyes rule). */
+  requester?: string;
   alertResolved: boolean;
   verdict?: Verdict;
   cause?: string;

@@ -35,6 +35,8 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (run) => {
       `restart-${program}`,
       {
         reason: `${amavis.ok ? '' : `${amavis.summary}; `}supervisord program ${program} is not running. Restart it.`,
+        touches: `supervisord program ${program} in the mail server`,
+        command: `supervisorctl restart ${program}`,
         evidence: { amavis: amavis.evidence, programs: programs.evidence },
         recheck: async (a) => !(await a.amavisListening(run.target)).ok,
       },
@@ -49,7 +51,10 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (run) => {
     {
       reason:
         'Amavis is back: requeue the deferred mail (postsuper -r ALL deferred) so it passes the filter again.',
+      touches: `every deferred message (${queue.evidence.byQueue.deferred.messages} at the first look) goes through cleanup and the content filter again`,
+      command: 'postsuper -r ALL deferred',
       evidence: queue.evidence,
+      recheck: async (a) => !(await a.queueSummary(run.target)).ok,
     },
     (a, onceKey) => a.requeueDeferred(run.target, onceKey),
   );

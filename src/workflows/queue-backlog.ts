@@ -26,6 +26,8 @@ export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
       'fix-relay-key-permissions',
       {
         reason: `${key.summary}; ssh refuses such a key. Set it to 0600 and the expected owner.`,
+        touches: `one file in the mail server: the relay key ${key.evidence.path}`,
+        command: `chmod 0600 ${key.evidence.path} && chown ${key.evidence.expectedOwner} ${key.evidence.path}`,
         evidence: key.evidence,
         recheck: async (a) => !(await a.relayKeyPermissions(run.target)).ok,
       },
@@ -43,6 +45,12 @@ export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
       'sync-relay-credentials',
       {
         reason: `${creds.summary}: a rotation the mail server has not caught up with. Write the configured password into the mail server's SASL table(s) and reload Postfix.`,
+        touches: `the relay password in ${creds.evidence.files
+          .filter((f) => f.differing.length > 0)
+          .map((f) => f.path)
+          .join(', ')} of the mail server, and a Postfix reload`,
+        command:
+          'rewrite the SASL table(s) with the stored password (new file, 0600, mv), postmap, postfix reload',
         evidence: creds.evidence,
         recheck: async (a) => !(await a.relayCredentialsInSync(run.target)).ok,
       },
@@ -67,6 +75,8 @@ export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
       'flush-queue',
       {
         reason: `${queue.summary}; the relay answers, so ask Postfix to retry every deferred message now (postqueue -f).`,
+        touches: `every queued message (${queue.evidence.messages} now) is retried at once`,
+        command: 'postqueue -f',
         evidence: queue.evidence,
         recheck: async (a) => !(await a.queueSummary(run.target)).ok,
       },

@@ -22,6 +22,8 @@ function request(params: unknown): SurgeryRequest {
   }
 }
 
+const POSTSUPER_FLAG: Record<SurgeryRequest['action'], string> = { hold: '-h', release: '-H', delete: '-d' };
+
 const UNDO: Record<SurgeryRequest['action'], string> = {
   hold: 'reversible: release them with action=release',
   release: 'they return to the deferred queue and are retried',
@@ -41,7 +43,11 @@ export const queueSurgery = defineRunbook('queueSurgery', async (run) => {
     `${wanted.action}-messages`,
     {
       reason: `${wanted.action} ${matched} messages: ${selected.summary}. ${UNDO[wanted.action]}.`,
+      touches: `${matched} queued messages (${selected.evidence.criteria}), no message that arrives later`,
+      command: `postsuper ${POSTSUPER_FLAG[wanted.action]} - (the selected queue ids on standard input)`,
       evidence: selected.evidence,
+      // Still worth it while any of the selection is left.
+      recheck: async (a) => (await a.selectQueuedMessages(run.target, spec)).evidence.matched > 0,
     },
     (a, onceKey) => a.applyQueueSurgery(run.target, spec, matched, onceKey),
   );

@@ -32,6 +32,8 @@ export const relayUnresponsive = defineRunbook('relayUnresponsive', async (run) 
     'restart-relay-watchdog',
     {
       reason: `${cause}. Restart the relay's watchdog service.`,
+      touches: `the relay's watchdog service (${watchdog.evidence.manager} ${watchdog.evidence.name}) on the relay host: relaying stops while it restarts`,
+      command: `restart ${watchdog.evidence.manager} ${watchdog.evidence.name}`,
       evidence: {
         watchdog: watchdog.evidence,
         port: port.evidence,
@@ -50,6 +52,10 @@ export const relayUnresponsive = defineRunbook('relayUnresponsive', async (run) 
     {
       reason:
         'The relay is back: retry the deferred mail now (postqueue -f) instead of waiting for the queue run.',
+      touches: 'every queued message is retried at once',
+      command: 'postqueue -f',
+      // Still worth it while mail waits in the queue.
+      recheck: async (a) => !(await a.queueSummary(run.target)).ok,
     },
     (a, onceKey) => a.flushQueue(run.target, onceKey),
   );

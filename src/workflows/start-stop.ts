@@ -65,7 +65,14 @@ export const startStop = defineRunbook('startStop', async (run) => {
   }
   await run.act(
     `${action}-${component}`,
-    { reason: `${action} the ${component} (now: ${before.summary})`, evidence: before.evidence },
+    {
+      reason: `${action} the ${component} (now: ${before.summary})`,
+      touches: `the ${component} of ${run.target}: ${wantRunning ? 'it starts taking mail' : 'no mail flows through it until it is started again'}`,
+      command: `${action} the ${component} (${component === 'mail-server' ? 'docker or systemd' : "the relay's service manager"})`,
+      evidence: before.evidence,
+      // Still needed while it is not yet as asked.
+      recheck: async (a) => (await state(a, run.target)).ok !== wantRunning,
+    },
     (a, onceKey) => setRunning(a, run.target, wantRunning, onceKey),
   );
   if (wantRunning) {

@@ -14,15 +14,20 @@ export type { Conclusion } from './conclusion.js';
 export type StepCall<E> = (activities: Activities) => Promise<StepOutcome<E>>;
 
 export interface ActOptions {
-  /** Why this action is proposed; shown to the approver. */
+  /** Why this action is proposed (one line); shown to the approver. */
   reason: string;
-  /** What the approver should look at. */
+  /** What the action will touch, and how much: "142 deferred messages", "supervisord program amavis". */
+  touches: string;
+  /** The exact command, as a person would type it on the host. */
+  command: string;
+  /** The raw evidence, bounded, kept with the request. */
   evidence?: unknown;
   /**
-   * Run when the alert resolved while the approval was pending: true means "still broken, go on". When it
-   * returns false the action is skipped and the run ends `healthy`. Runs through the read-only policy.
+   * Is the target still broken? Run (through the read-only policy) when the alert that started the run
+   * resolves, while the request waits or before the action; false means the action is skipped and the run
+   * ends `healthy`. Every state-changing step has one.
    */
-  recheck?: (activities: Activities) => Promise<boolean>;
+  recheck: (activities: Activities) => Promise<boolean>;
 }
 
 export interface RunContext {
@@ -36,7 +41,8 @@ export interface RunContext {
   /**
    * A state-changing step: waits for approval (or the target's unattended policy), then runs. `onceKey` is
    * unique to this run and step: actions use it so that a retried activity does not apply a change twice.
-   * Rejected or timed out, the run ends `needs-human` and nothing changes.
+   * Rejected or timed out, the run ends `needs-human` and nothing changes; withdrawn (the alert resolved
+   * and the re-check found the target healthy), the run ends `healthy`.
    */
   act<E>(
     name: string,

@@ -4,6 +4,7 @@
  * the target's plan first and returns the final report.
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { renderBrief } from '../../shared/brief.js';
 import { ERROR_TYPE } from '../../shared/errors.js';
 import type { RunbookName } from '../../shared/runbooks.js';
 import type { RunbookInput, RunbookReport, StepKind, StepOutcome, TargetPlan } from '../../shared/types.js';
@@ -58,24 +59,46 @@ class Run implements RunContext {
     call: (activities: Activities, onceKey: string) => Promise<StepOutcome<E>>,
   ): Promise<StepOutcome<E>> {
     if (!this.plan) throw new Error('target plan not loaded yet');
-    const decision = await this.gate.decide({ step: name, ...options }, this.plan.approval);
-    if (!decision.approved) {
-      this.conclude(
-        'needs-human',
-        `${name} was not approved (${decision.by}${decision.comment ? `: ${decision.comment}` : ''}); nothing was changed`,
-      );
-    }
-    if (
-      this.record.status.alertResolved &&
-      options.recheck &&
-      !(await options.recheck(ACTIVITIES_FOR.check))
-    ) {
+    let rechecked = false;
+    const stillBroken = async (): Promise<boolean> => {
+      rechecked = true;
+      return options.recheck(ACTIVITIES_FOR.check);
+    };
+    const skip = (): never => {
       this.record.skipped(name, 'alert resolved and the re-check found nothing to fix');
       this.conclude(
         'healthy',
         `the alert resolved before ${name}; the re-check found the target healthy, so nothing was changed`,
       );
+    };
+    // Resolved before anyone was asked: nobody needs to be bothered if it healed.
+    if (this.gate.alertResolved && !(await stillBroken())) skip();
+    const outcome = await this.gate.decide(
+      {
+        step: name,
+        reason: options.reason,
+        brief: renderBrief({
+          touches: options.touches,
+          reason: options.reason,
+          failing: this.record.failingSummaries(),
+          queue: this.record.latestQueueSummary(),
+          command: options.command,
+        }),
+        evidence: options.evidence,
+        recheck: stillBroken,
+      },
+      this.plan.approval,
+    );
+    if (outcome.kind === 'withdrawn') skip();
+    const { decision } = outcome;
+    if (outcome.kind === 'rejected') {
+      this.conclude(
+        'needs-human',
+        `${name} was not approved (${decision.by}${decision.comment ? `: ${decision.comment}` : ''}); nothing was changed`,
+      );
     }
+    // Resolved while the decision was made, and not yet re-checked since.
+    if (this.gate.alertResolved && !rechecked && !(await stillBroken())) skip();
     const { workflowId, runId } = workflowInfo();
     return this.step(name, 'action', (activities) => call(activities, `${workflowId}.${runId}.${name}`));
   }
@@ -121,7 +144,9 @@ export function defineRunbook(
     }
     const record = new RunRecord(name, input.target);
     const identity: RunIdentity = { runbook: name, target: () => record.status.target ?? '(unknown)' };
-    const gate = new ApprovalGate(record, identity);
+    const gate = new ApprovalGate(record, identity, input, (fields, proof) =>
+      ACTIVITIES_FOR.check.verifyDecisionProof(identity.target(), fields, proof),
+    );
     gate.installHandlers();
     const run = new Run(record, gate, input);
     let conclusion: Conclusion;

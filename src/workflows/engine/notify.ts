@@ -1,20 +1,24 @@
 /** Tells the configured channels about a run; a broken channel never fails the runbook. */
 import { log, workflowInfo } from '@temporalio/workflow';
+import type { NotificationEvent } from '../../notify/message.js';
 import { failureMessage } from './conclusion.js';
 import { notifications } from './policies.js';
 
-export type NotificationKind = 'approval-requested' | 'approval-reminder' | 'finished';
+export type NotificationKind = NotificationEvent['kind'];
 
 export interface RunIdentity {
   runbook: string;
   target: () => string;
 }
 
+/** The approval request a notification is about, when it is about one. */
+export type RequestDetails = Pick<NotificationEvent, 'step' | 'request' | 'brief' | 'escalateTo'>;
+
 export async function notify(
   run: RunIdentity,
   kind: NotificationKind,
   summary: string,
-  step?: string,
+  details: RequestDetails = {},
 ): Promise<void> {
   const { workflowId, runId } = workflowInfo();
   try {
@@ -24,8 +28,8 @@ export async function notify(
       target: run.target(),
       workflowId,
       runId,
-      step,
       summary,
+      ...details,
     });
   } catch (err) {
     // The activity already logged and retried.

@@ -14,6 +14,7 @@ import type {
   StepKind,
   StepRecord,
 } from '../../shared/types.js';
+import type { QueueSummary } from '../../parsers/queue-summary.js';
 import type { Conclusion } from './conclusion.js';
 
 export const now = (): string => new Date().toISOString();
@@ -22,7 +23,7 @@ export class RunRecord {
   readonly status: RunbookStatus;
 
   constructor(runbook: string, target: string | undefined) {
-    this.status = { runbook, target, steps: [], decisions: [], alertResolved: false };
+    this.status = { runbook, target, steps: [], decisions: [], refused: [], alertResolved: false };
     upsertSearchAttributes([
       { key: RUNBOOK, value: runbook },
       { key: AWAITING_APPROVAL, value: false },
@@ -61,6 +62,20 @@ export class RunRecord {
       startedAt: at,
       endedAt: at,
     });
+  }
+
+  /** What failed so far: the summaries of the checks that found a problem, for the approver. */
+  failingSummaries(): string[] {
+    return this.status.steps.filter((s) => s.verdict === 'problem').map((s) => s.summary);
+  }
+
+  /** The run's latest queue summary, when it took one (and kept it whole). */
+  latestQueueSummary(): QueueSummary | undefined {
+    const step = [...this.status.steps]
+      .reverse()
+      .find((s) => s.name === 'queue-summary' && s.verdict !== 'error');
+    const evidence = step?.evidence as Partial<QueueSummary> | undefined;
+    return evidence && Array.isArray(evidence.ageBuckets) ? (evidence as QueueSummary) : undefined;
   }
 
   /** The summary of the last step run, for causes that quote what went wrong. */
