@@ -95,6 +95,7 @@ export async function waitForApproval(
 export async function approve(handle: WorkflowHandle, step: string): Promise<RunbookStatus> {
   const status = await waitForApproval(handle, step);
   await handle.signal(approveSignal, {
+    request: status.pending!.requestId,
     step,
     by: 'integration-test',
     comment: `evidence checked for ${step}`,
@@ -104,7 +105,12 @@ export async function approve(handle: WorkflowHandle, step: string): Promise<Run
 
 export async function reject(handle: WorkflowHandle, step: string): Promise<RunbookStatus> {
   const status = await waitForApproval(handle, step);
-  await handle.signal(rejectSignal, { step, by: 'integration-test', comment: 'not now' });
+  await handle.signal(rejectSignal, {
+    request: status.pending!.requestId,
+    step,
+    by: 'integration-test',
+    comment: 'not now',
+  });
   return status;
 }
 

@@ -277,20 +277,16 @@ describe('Alertmanager to the receiver to Temporal', () => {
     expect(described.taskQueue).toBe(taskQueue);
   });
 
-  it('the resolved alert reaches the run, which re-checks and changes nothing', async () => {
+  it('the resolved alert reaches the run, which re-checks at once, withdraws the request and changes nothing', async () => {
     const handle = env.client.workflow.getHandle<typeof engineFixture>(workflowId);
     fixtureActivities.world.broken = false; // the queue drained by itself
     await postToAlertmanager(new Date(Date.now() - 1_000).toISOString());
-    const status = await until('the run to learn that its alert resolved', async () => {
-      const s: RunbookStatus = await handle.query(statusQuery);
-      return s.alertResolved ? s : undefined;
-    });
-    expect(status.pending?.step).toBe('repair');
+    // Nobody approves: the run closes itself.
+    const report = await handle.result();
+    expect(report.alertResolved).toBe(true);
     expect(await metric('mrb_alerts_resolved_delivered_total')).toBeGreaterThanOrEqual(1);
     expect(await metric('mrb_alerts_received_total', 'status="resolved"')).toBeGreaterThanOrEqual(1);
-
-    await handle.signal(approveSignal, { by: 'alice', comment: 'go ahead' });
-    const report = await handle.result();
+    expect(report.decisions.map((d) => d.via)).toEqual(['alert-resolved']);
     expect(report.verdict).toBe('healthy');
     expect(report.steps.find((s) => s.name === 'repair')?.verdict).toBe('skipped');
     expect(fixtureActivities.world.repairs).toBe(0);

@@ -103,14 +103,22 @@ describe('durability', () => {
       workflowId: `durability-${randomUUID()}`,
       args: [{}],
     });
-    await waitForApproval(handle, 'restart-relay-watchdog', 120_000);
+    const restart = await waitForApproval(handle, 'restart-relay-watchdog', 120_000);
 
     // 1. Killed while waiting for approval: the decision is recorded by the server, not the worker.
     await first.kill();
-    await handle.signal(approveSignal, { step: 'restart-relay-watchdog', by: 'durability-test' });
+    await handle.signal(approveSignal, {
+      request: restart.pending!.requestId,
+      step: 'restart-relay-watchdog',
+      by: 'durability-test',
+    });
     await worker();
-    await waitForApproval(handle, 'flush-queue', 120_000);
-    await handle.signal(approveSignal, { step: 'flush-queue', by: 'durability-test' });
+    const flush = await waitForApproval(handle, 'flush-queue', 120_000);
+    await handle.signal(approveSignal, {
+      request: flush.pending!.requestId,
+      step: 'flush-queue',
+      by: 'durability-test',
+    });
 
     // 2. Killed while an activity (the queue drain wait) runs: its heartbeat stops and it resumes elsewhere.
     await waitForStep(handle, 'queue-drains');
