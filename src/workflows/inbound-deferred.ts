@@ -36,7 +36,10 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (run) => {
       {
         reason: `${amavis.ok ? '' : `${amavis.summary}; `}supervisord program ${program} is not running. Restart it.`,
         evidence: { amavis: amavis.evidence, programs: programs.evidence },
-        recheck: async (a) => !(await a.amavisListening(run.target)).ok,
+        // Still broken while amavis does not listen or this program is still down.
+        recheck: async (a) =>
+          !(await a.amavisListening(run.target)).ok ||
+          (await a.supervisorPrograms(run.target)).evidence.notRunning.includes(program),
       },
       (a, onceKey) => a.restartProgram(run.target, program, onceKey),
     );
