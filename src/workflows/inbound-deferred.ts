@@ -38,7 +38,10 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (run) => {
         touches: `supervisord program ${program} in the mail server`,
         command: `supervisorctl restart ${program}`,
         evidence: { amavis: amavis.evidence, programs: programs.evidence },
-        recheck: async (a) => !(await a.amavisListening(run.target)).ok,
+        // Still broken while amavis does not listen or this program is still down.
+        recheck: async (a) =>
+          !(await a.amavisListening(run.target)).ok ||
+          (await a.supervisorPrograms(run.target)).evidence.notRunning.includes(program),
       },
       (a, onceKey) => a.restartProgram(run.target, program, onceKey),
     );

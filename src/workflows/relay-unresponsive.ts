@@ -40,7 +40,12 @@ export const relayUnresponsive = defineRunbook('relayUnresponsive', async (run) 
         answers: answers.evidence,
         logs: logs.evidence,
       },
-      recheck: async (a) => !(await a.relayAnswersSmtp(run.target)).ok,
+      // Still broken while any of the findings that proposed the restart still fails.
+      recheck: async (a) =>
+        !(await a.relayWatchdogState(run.target)).ok ||
+        !(await a.relayPortListening(run.target)).ok ||
+        !(await a.relayAnswersSmtp(run.target)).ok ||
+        !(await a.outboundDeferrals(run.target)).ok,
     },
     (a, onceKey) => a.restartRelayWatchdog(run.target, onceKey),
   );

@@ -224,14 +224,8 @@ export interface FakeTarget {
 
 /** The plan a run loads: tiny approval timeouts where a case lets an approval time out. */
 export function fakePlan(target: string, approval: Partial<TargetPlan['approval']>): TargetPlan {
-  // Spread in, not listed: point 8 of issue 9 drops canaryConfigured from the plan, and this still compiles.
-  const canary = { canaryConfigured: true, imapConfigured: false };
   return {
     target,
-    mailServerKind: 'dms',
-    relayFlavour: 'linux',
-    relayPort: 2526,
-    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 60, deliveryTimeoutSeconds: 60, logTailLines: 20 },
     approval: {
       timeoutSeconds: 60,
       reminderAfterSeconds: 60,
@@ -239,7 +233,6 @@ export function fakePlan(target: string, approval: Partial<TargetPlan['approval'
       unattended: [],
       ...approval,
     },
-    ...canary,
   };
 }
 

@@ -64,6 +64,8 @@ async function waitForPending(handle: WorkflowHandle, step: string): Promise<voi
 
 async function passGates(handle: WorkflowHandle, gates: readonly Gate[]): Promise<void> {
   for (const gate of gates) {
+    // A gate left to time out needs nobody: watching for it could miss its short window on a busy machine.
+    if (gate.decision === 'timeout') continue;
     await waitForPending(handle, gate.step);
     if (gate.alertResolved) await handle.signal(alertResolvedSignal, { fingerprint: 'test' });
     const decision = { step: gate.step, by: 'tester', comment: `${gate.decision} in a test` };

@@ -165,9 +165,6 @@ export const inboundDeferredCases: RunbookCase[] = [
   },
   {
     name: 'clamav-down-alert-resolved-recheck',
-    knownBug:
-      'the re-check before restart-<program> asks only whether amavis listens; with amavis up and another ' +
-      'program down it always says "healthy", so the run ends healthy with the program still not running',
     world: { supervisorPrograms: CLAMAV_DOWN, queueSummary: BACKLOG },
     gates: [resolveThenApprove('restart-clamav'), approve('requeue-deferred')],
     expect: {

@@ -98,7 +98,11 @@ export const relayUnresponsiveCases: RunbookCase[] = [
   ...refusals('restart', 'restart-relay-watchdog', { world: RELAY_DOWN, steps: DOWN_CHECKS }),
   {
     name: 'restart-skipped-alert-resolved',
-    world: { ...RELAY_DOWN, relayAnswersSmtp: [NO_ANSWER, HEALTHY.relayAnswersSmtp] },
+    world: {
+      relayWatchdogState: [WATCHDOG_DOWN, HEALTHY.relayWatchdogState],
+      relayPortListening: [PORT_DOWN, HEALTHY.relayPortListening],
+      relayAnswersSmtp: [NO_ANSWER, HEALTHY.relayAnswersSmtp],
+    },
     gates: [resolveThenApprove('restart-relay-watchdog')],
     expect: {
       verdict: 'healthy',
@@ -116,7 +120,8 @@ export const relayUnresponsiveCases: RunbookCase[] = [
       cause: /watchdog restarted, queue flushed, mail flows$/,
       steps: [...RESTARTED, 'flush-queue ok', 'queue-drains ok', ...VERIFIED_STEPS],
       actions: { restartRelayWatchdog: 1, flushQueue: 1 },
-      calls: { relayAnswersSmtp: 2 },
+      // The re-check stops at the first finding that still fails: the watchdog.
+      calls: { relayWatchdogState: 2, relayAnswersSmtp: 1 },
     },
   },
   {
