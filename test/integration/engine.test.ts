@@ -16,7 +16,8 @@ import {
   rejectSignal,
   statusQuery,
 } from '../../src/shared/messages.js';
-import type { RunbookReport } from '../../src/shared/types.js';
+import type { DecisionInput, SignalDecisionInput } from '../../src/shared/approval.js';
+import type { RunbookInput, RunbookReport } from '../../src/shared/types.js';
 import { AWAITING_APPROVAL } from '../../src/shared/search-attributes.js';
 import { saveHistories } from '../helpers/histories.js';
 import { createTestEnv } from '../helpers/temporal.js';
@@ -57,11 +58,11 @@ beforeEach(() => {
   planOverrides = {};
 });
 
-function start(target = 'lab') {
+function start(target = 'lab', trigger?: RunbookInput['trigger']) {
   return env.client.workflow.start<typeof engineFixture>('engineFixture', {
     taskQueue,
     workflowId: `engine-${randomUUID()}`,
-    args: [{ target }],
+    args: [{ target, ...(trigger && { trigger }) }],
   });
 }
 
@@ -87,17 +88,30 @@ describe('step engine', () => {
   it('waits for approval, records the approver, applies the fix once and reports fixed', async () => {
     const handle = await start();
     const status = await waitForPending(handle);
-    expect(status.pending?.step).toBe('repair');
+    const pending = status.pending!;
+    expect(pending.step).toBe('repair');
+    expect(pending.requestId).toMatch(/^repair#1\./);
+    expect(pending.brief).toContain('Touches: the probe');
     expect(status.currentStep).toBe('look');
     const described = await handle.describe();
     expect(described.typedSearchAttributes.get(AWAITING_APPROVAL)).toBe(true);
-    expect(world.notifications.some((n) => n.startsWith('approval-requested: repair'))).toBe(true);
-    await handle.signal(approveSignal, { by: 'alice', comment: 'go ahead' });
+    expect(world.notifications.some((n) => n.startsWith('approval-requested: the probe says broken'))).toBe(
+      true,
+    );
+    await handle.signal(approveSignal, { request: pending.requestId, by: 'alice', comment: 'go ahead' });
     const report = await handle.result();
     expect(report.verdict).toBe('fixed');
     expect(world.repairs).toBe(1);
     expect(report.decisions).toMatchObject([
-      { step: 'repair', approved: true, by: 'alice', comment: 'go ahead', via: 'signal' },
+      {
+        request: pending.requestId,
+        step: 'repair',
+        approved: true,
+        by: 'alice',
+        comment: 'go ahead',
+        via: 'signal',
+        authentication: 'unsigned',
+      },
     ]);
     expect(report.markdown).toContain('approved by alice');
     expect((await handle.describe()).typedSearchAttributes.get(AWAITING_APPROVAL)).toBe(false);
@@ -112,45 +126,139 @@ describe('step engine', () => {
 
   it('reject: nothing is changed and the verdict is needs-human', async () => {
     const handle = await start();
-    await waitForPending(handle);
-    await handle.signal(rejectSignal, { by: 'bob', comment: 'not now' });
+    const { pending } = await waitForPending(handle);
+    await handle.signal(rejectSignal, { request: pending!.requestId, by: 'bob', comment: 'not now' });
     const report = await handle.result();
     expect(report.verdict).toBe('needs-human');
     expect(report.cause).toContain('not approved (bob: not now)');
     expect(world.repairs).toBe(0);
   });
 
-  it('the Update refuses a decision for a step that is not pending, then accepts the right one', async () => {
+  it('the Update refuses, with the reason, every decision that does not apply, and returns the one it records', async () => {
     const handle = await start();
-    await waitForPending(handle);
-    await expect(
-      handle.executeUpdate(decideUpdate, { args: [{ step: 'other', approved: true, by: 'eve' }] }),
-    ).rejects.toThrow(WorkflowUpdateFailedError);
+    const { pending } = await waitForPending(handle);
+    const request = pending!.requestId;
+    const { runId } = await handle.describe();
+    const refused = async (decision: unknown, reason: RegExp) => {
+      const message = await handle.executeUpdate(decideUpdate, { args: [decision as DecisionInput] }).then(
+        () => 'accepted',
+        (e: unknown) => {
+          expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
+          return (e as WorkflowUpdateFailedError).cause?.message ?? '';
+        },
+      );
+      expect(message).toMatch(reason);
+    };
+    // The string "false" a person types into the UI's input box is not false (nor true).
+    await refused({ request, approved: 'false', by: 'mallory' }, /"approved" must be true or false/);
+    await refused({ request, approved: true }, /"by" must be a name/);
+    await refused({ request, approved: true, by: 'a'.repeat(65) }, /"by" must be a name/);
+    await refused({ request, approved: true, by: 'eve', comment: 'x'.repeat(501) }, /"comment" must be/);
+    await refused({ approved: true, by: 'eve' }, /"request" must name/);
+    await refused({ request: 'repair#1.00000000', approved: true, by: 'eve' }, /refused \(request\)/);
+    await refused({ request, step: 'other', approved: true, by: 'eve' }, /refused \(step\)/);
+    await refused({ request, runId: 'another-run', approved: true, by: 'eve' }, /refused \(run\)/);
     const accepted = await handle.executeUpdate(decideUpdate, {
-      args: [{ step: 'repair', approved: true, by: 'carol' }],
+      args: [{ request, runId, step: 'repair', approved: true, by: 'carol' }],
     });
-    expect(accepted).toMatchObject({ step: 'repair', by: 'carol', via: 'update' });
+    expect(accepted).toMatchObject({ request, step: 'repair', by: 'carol', via: 'update', approved: true });
     expect((await handle.result()).verdict).toBe('fixed');
+    // No longer pending: refused.
+    await expect(
+      handle.executeUpdate(decideUpdate, { args: [{ request, approved: true, by: 'dave' }] }),
+    ).rejects.toThrow();
   });
 
-  it('a signal naming the wrong step is ignored', async () => {
+  it('Signals that do not apply are ignored and recorded as refused, with the rule they broke', async () => {
     const handle = await start();
-    await waitForPending(handle);
-    await handle.signal(approveSignal, { step: 'not-this-one', by: 'mallory' });
+    const { pending } = await waitForPending(handle);
+    const request = pending!.requestId;
+    await handle.signal(approveSignal, { by: 'mallory' } as unknown as SignalDecisionInput); // no request
+    await handle.signal(approveSignal, { request, step: 'not-this-one', by: 'mallory' });
+    await handle.signal(approveSignal, { request: 'repair#1.deadbeef', by: 'mallory' }); // another run's
+    await handle.signal(approveSignal, { request, runId: 'another-run', by: 'mallory' });
     const status = await handle.query(statusQuery);
     expect(status.pending?.step).toBe('repair');
     expect(status.decisions).toHaveLength(0);
-    await handle.signal(rejectSignal, { by: 'bob' });
-    expect((await handle.result()).verdict).toBe('needs-human');
+    expect(status.refused.map((r) => r.rule)).toEqual(['shape', 'step', 'request', 'run']);
+    await handle.signal(rejectSignal, { request, by: 'bob' });
+    const report = await handle.result();
+    expect(report.verdict).toBe('needs-human');
+    // A late click meant for this request, after it was decided, does not carry over.
+    expect(report.refused).toHaveLength(4);
   });
 
-  it('no decision: reminder, then the default (abort) at the timeout', async () => {
-    planOverrides = { timeoutSeconds: 3, reminderAfterSeconds: 1 };
+  it('who may approve: approvers, four eyes, one vote each, a quorum of distinct approvers', async () => {
+    planOverrides = { approvers: ['alice', 'bob', 'carol'], minApprovals: 2 };
+    const handle = await start('lab', { kind: 'manual', ref: 'carol' });
+    const { pending } = await waitForPending(handle);
+    const request = pending!.requestId;
+    expect(pending!.policy).toMatchObject({ minApprovals: 2, fourEyes: true });
+    const refused = async (by: string, rule: RegExp) => {
+      const message = await handle
+        .executeUpdate(decideUpdate, { args: [{ request, approved: true, by }] })
+        .then(
+          () => 'accepted',
+          (e: WorkflowUpdateFailedError) => e.cause?.message ?? e.message,
+        );
+      expect(message).toMatch(rule);
+    };
+    await refused('eve', /approvers/); // not an approver
+    await refused('carol', /fourEyes/); // started the run
+    await handle.executeUpdate(decideUpdate, { args: [{ request, approved: true, by: 'alice' }] });
+    await refused('alice', /duplicate/); // one vote each
+    expect((await handle.query(statusQuery)).pending?.approvals.map((a) => a.by)).toEqual(['alice']);
+    expect(world.repairs).toBe(0); // quorum not met yet
+    await handle.executeUpdate(decideUpdate, { args: [{ request, approved: true, by: 'bob' }] });
+    const report = await handle.result();
+    expect(report.verdict).toBe('fixed');
+    expect(report.decisions.map((d) => d.by)).toEqual(['alice', 'bob']);
+  });
+
+  it('unsigned decisions count only where approval.allowUnsigned is true', async () => {
+    planOverrides = { allowUnsigned: false };
+    const handle = await start();
+    const { pending } = await waitForPending(handle);
+    await expect(
+      handle.executeUpdate(decideUpdate, {
+        args: [{ request: pending!.requestId, approved: true, by: 'alice' }],
+      }),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
+    await handle.signal(approveSignal, { request: pending!.requestId, by: 'alice' });
+    const status = await handle.query(statusQuery);
+    expect(status.refused.map((r) => r.rule)).toEqual(['unsigned']);
+    expect(status.pending?.approvals).toEqual([]);
+    await handle.cancel();
+  });
+
+  it('no decision: reminder, escalation, then the default (abort) at the timeout', async () => {
+    planOverrides = {
+      timeoutSeconds: 4,
+      reminderAfterSeconds: 1,
+      escalateAfterSeconds: 2,
+      escalateTo: ['oncall-lead'],
+    };
     const report = await (await start()).result();
     expect(report.verdict).toBe('needs-human');
     expect(report.decisions[0]).toMatchObject({ by: 'timeout', via: 'timeout', approved: false });
-    expect(world.notifications.some((n) => n.startsWith('approval-reminder'))).toBe(true);
+    expect(world.notifications.filter((n) => n.startsWith('approval-reminder'))).toHaveLength(1);
+    expect(world.notifications.filter((n) => n.startsWith('approval-escalated'))).toHaveLength(1);
+    expect(world.notifications.find((n) => n.startsWith('approval-escalated'))).toContain('oncall-lead');
     expect(world.repairs).toBe(0);
+  });
+
+  it('0 switches reminder and escalation off; a step the policy lists proceeds at the deadline', async () => {
+    planOverrides = {
+      timeoutSeconds: 2,
+      reminderAfterSeconds: 0,
+      escalateAfterSeconds: 0,
+      proceedOnTimeout: ['repair'],
+    };
+    const report = await (await start()).result();
+    expect(world.notifications.filter((n) => /reminder|escalated/.test(n))).toEqual([]);
+    expect(report.decisions[0]).toMatchObject({ by: 'timeout', via: 'timeout', approved: true });
+    expect(report.verdict).toBe('fixed');
+    expect(world.repairs).toBe(1);
   });
 
   it('an unattended policy runs the step without approval and records that it did', async () => {
@@ -165,16 +273,34 @@ describe('step engine', () => {
     });
   });
 
-  it('alert resolved while waiting: the re-check finds it healthy and nothing is changed', async () => {
-    const handle = await start();
+  it('its own alert resolved while waiting: re-checked at once, request withdrawn, healthy with nobody involved', async () => {
+    const handle = await start('lab', { kind: 'alert', ref: 'fp-1' });
     await waitForPending(handle);
     world.broken = false; // it healed by itself
-    await handle.signal(alertResolvedSignal, {});
-    await handle.signal(approveSignal, { by: 'alice' });
+    await handle.signal(alertResolvedSignal, { fingerprint: 'fp-1' });
     const report = await handle.result();
     expect(report.verdict).toBe('healthy');
     expect(report.steps.find((s) => s.name === 'repair')?.verdict).toBe('skipped');
+    expect(report.decisions).toMatchObject([{ via: 'alert-resolved', approved: false }]);
+    expect(world.notifications.some((n) => n.startsWith('approval-withdrawn'))).toBe(true);
     expect(world.repairs).toBe(0);
+  });
+
+  it('a resolved alert with another fingerprint changes nothing; still broken, the request keeps waiting', async () => {
+    const handle = await start('lab', { kind: 'alert', ref: 'fp-2' });
+    const { pending } = await waitForPending(handle);
+    world.broken = false;
+    await handle.signal(alertResolvedSignal, { fingerprint: 'someone-else' });
+    expect((await handle.query(statusQuery)).alertResolved).toBe(false);
+    world.broken = true;
+    await handle.signal(alertResolvedSignal, { fingerprint: 'fp-2' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const status = await handle.query(statusQuery);
+    expect(status.alertResolved).toBe(true);
+    expect(status.pending?.requestId).toBe(pending!.requestId); // re-checked: still broken, still asking
+    await handle.signal(approveSignal, { request: pending!.requestId, by: 'alice' });
+    expect((await handle.result()).verdict).toBe('fixed');
+    expect(world.repairs).toBe(1);
   });
 
   it('transient errors are retried; configuration errors fail at once with a clear cause', async () => {

@@ -10,6 +10,7 @@ const base: RunbookStatus = {
   target: 'lab',
   steps: [],
   decisions: [],
+  refused: [],
   alertResolved: false,
 };
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
@@ -43,14 +44,33 @@ describe('watch events', () => {
           endedAt: t(1),
         },
       ],
-      pending: { step: 'repair', reason: 'broken', requestedAt: t(1), deadline: t(100) },
+      pending: {
+        requestId: 'repair#1.abcdef01',
+        step: 'repair',
+        reason: 'broken',
+        brief: 'Touches: the probe',
+        requestedAt: t(1),
+        deadline: t(100),
+        policy: { approvers: [], minApprovals: 1, fourEyes: true, allowUnsigned: true },
+        approvals: [],
+      },
     };
     expect(statusEvents(first, second).map((e) => e.event)).toEqual(['step-ended', 'pending']);
     expect(statusEvents(second, second)).toEqual([]);
     const third: RunbookStatus = {
       ...second,
       pending: undefined,
-      decisions: [{ step: 'repair', approved: true, by: 'alice', at: t(2), via: 'update' }],
+      decisions: [
+        {
+          request: 'repair#1.abcdef01',
+          step: 'repair',
+          approved: true,
+          by: 'alice',
+          at: t(2),
+          via: 'update',
+          authentication: 'unsigned',
+        },
+      ],
       steps: [
         ...second.steps,
         {

@@ -1,6 +1,7 @@
 /** In-memory activities for the engine fixture: a "system" that is broken until repaired. */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { StepOutcome, TargetPlan } from '../../src/shared/types.js';
+import { testApprovalPlan } from '../helpers/approval-plan.js';
 
 export const world = {
   broken: true,
@@ -36,13 +37,7 @@ export async function repair(): Promise<StepOutcome> {
 export function makePlan(overrides: Partial<TargetPlan['approval']> = {}) {
   return async (target?: string): Promise<TargetPlan> => ({
     target: target ?? 'default-target',
-    approval: {
-      timeoutSeconds: 30,
-      reminderAfterSeconds: 10,
-      onTimeout: 'abort',
-      unattended: [],
-      ...overrides,
-    },
+    approval: testApprovalPlan({ timeoutSeconds: 30, reminderAfterSeconds: 10, ...overrides }),
   });
 }
 

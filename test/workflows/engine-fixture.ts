@@ -14,7 +14,13 @@ export const engineFixture = defineRunbook({ unregistered: 'engineFixture' }, as
   if (health.ok) return { verdict: 'healthy', cause: 'nothing to do' };
   await run.act(
     'repair',
-    { reason: 'the probe says broken', evidence: health.evidence, recheck: () => probe.stillBroken() },
+    {
+      reason: 'the probe says broken',
+      touches: 'the probe',
+      command: 'repair',
+      evidence: health.evidence,
+      recheck: () => probe.stillBroken(),
+    },
     () => probe.repair(),
   );
   const after = await run.check('look-again', () => probe.look());

@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import * as realActivities from '../../src/activities/index.js';
 import type { StepOutcome, TargetPlan } from '../../src/shared/types.js';
+import { testApprovalPlan } from '../helpers/approval-plan.js';
 
 type Activities = typeof realActivities;
 export type ActivityName = keyof Activities;
@@ -226,13 +227,7 @@ export interface FakeTarget {
 export function fakePlan(target: string, approval: Partial<TargetPlan['approval']>): TargetPlan {
   return {
     target,
-    approval: {
-      timeoutSeconds: 60,
-      reminderAfterSeconds: 60,
-      onTimeout: 'abort',
-      unattended: [],
-      ...approval,
-    },
+    approval: testApprovalPlan(approval),
   };
 }
 
