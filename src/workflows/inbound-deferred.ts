@@ -54,7 +54,7 @@ export const inboundDeferred = defineRunbook('inboundDeferred', async (run) => {
     {
       reason:
         'Amavis is back: requeue the deferred mail (postsuper -r ALL deferred) so it passes the filter again.',
-      touches: `every deferred message (${queue.evidence.byQueue.deferred.messages} at the first look) goes through cleanup and the content filter again`,
+      touches: `every deferred message (of ${queue.evidence.messages} queued at the first look) goes through cleanup and the content filter again`,
       command: 'postsuper -r ALL deferred',
       evidence: queue.evidence,
       recheck: async (a) => !(await a.queueSummary(run.target)).ok,

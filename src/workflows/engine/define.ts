@@ -59,6 +59,8 @@ class Run implements RunContext {
     call: (activities: Activities, onceKey: string) => Promise<StepOutcome<E>>,
   ): Promise<StepOutcome<E>> {
     if (!this.plan) throw new Error('target plan not loaded yet');
+    // Once this run has changed something, a resolved alert no longer stops it: it finishes and verifies.
+    const recheckable = !this.record.changedSomething();
     let rechecked = false;
     const stillBroken = async (): Promise<boolean> => {
       rechecked = true;
@@ -72,7 +74,7 @@ class Run implements RunContext {
       );
     };
     // Resolved before anyone was asked: nobody needs to be bothered if it healed.
-    if (this.gate.alertResolved && !(await stillBroken())) skip();
+    if (recheckable && this.gate.alertResolved && !(await stillBroken())) skip();
     const outcome = await this.gate.decide(
       {
         step: name,
@@ -85,7 +87,7 @@ class Run implements RunContext {
           command: options.command,
         }),
         evidence: options.evidence,
-        recheck: stillBroken,
+        ...(recheckable && { recheck: stillBroken }),
       },
       this.plan.approval,
     );
@@ -98,7 +100,7 @@ class Run implements RunContext {
       );
     }
     // Resolved while the decision was made, and not yet re-checked since.
-    if (this.gate.alertResolved && !rechecked && !(await stillBroken())) skip();
+    if (recheckable && this.gate.alertResolved && !rechecked && !(await stillBroken())) skip();
     const { workflowId, runId } = workflowInfo();
     return this.step(name, 'action', (activities) => call(activities, `${workflowId}.${runId}.${name}`));
   }

@@ -41,8 +41,11 @@ export interface ApprovalRequest {
   brief: string;
   /** The raw evidence, bounded, for the record. */
   evidence?: unknown;
-  /** Still broken? Run at once when the alert that started the run resolves while the request waits. */
-  recheck: () => Promise<boolean>;
+  /**
+   * Still broken? Run at once when the alert that started the run resolves while the request waits; absent
+   * when a resolved alert must not stop the step (the run has already changed something).
+   */
+  recheck?: () => Promise<boolean>;
 }
 
 export type GateOutcome =
@@ -182,7 +185,7 @@ export class ApprovalGate {
       if (this.outcome) break;
       if (woke && this.alertToRecheck) {
         this.alertToRecheck = false;
-        if (!(await request.recheck())) {
+        if (request.recheck && !(await request.recheck())) {
           this.settle('withdrawn', {
             request: requestId,
             step,

@@ -64,6 +64,11 @@ export class RunRecord {
     });
   }
 
+  /** Whether an action of this run has been applied. */
+  changedSomething(): boolean {
+    return this.status.steps.some((s) => s.kind === 'action' && s.verdict === 'ok');
+  }
+
   /** What failed so far: the summaries of the checks that found a problem, for the approver. */
   failingSummaries(): string[] {
     return this.status.steps.filter((s) => s.verdict === 'problem').map((s) => s.summary);

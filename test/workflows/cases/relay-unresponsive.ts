@@ -149,7 +149,7 @@ export const relayUnresponsiveCases: RunbookCase[] = [
     actions: { restartRelayWatchdog: 1 },
   }),
   {
-    // The flush has no re-check: once the relay is back, deferred mail is retried even if the alert resolved.
+    // Once the run has changed something (the restart), a resolved alert no longer stops it: it flushes and verifies.
     name: 'flush-alert-resolved-no-recheck',
     world: RELAY_DOWN,
     gates: [approve('restart-relay-watchdog'), resolveThenApprove('flush-queue')],
