@@ -6,6 +6,7 @@ export {
   submissionAuth,
   trustedNetworks,
 } from './audit.js';
+export { verifyDecisionProof } from './approval.js';
 export { sendCanary } from './canary.js';
 export { dnsRecords, submissionLayer } from './diagnosis.js';
 export { waitCanaryDelivered } from './delivery.js';

@@ -1,4 +1,5 @@
 /** Types shared by the step engine, the runbooks, the activities and the CLI. Plain data only. */
+import type { ApprovalPlan } from './approval.js';
 
 export type Verdict = 'healthy' | 'fixed' | 'needs-human' | 'failed';
 export type StepKind = 'check' | 'action' | 'wait' | 'verify';
@@ -53,12 +54,8 @@ export interface RunbookInput {
 /** The non-secret settings the workflow itself needs, loaded from config by an activity on the worker. */
 export interface TargetPlan {
   target: string;
-  approval: {
-    timeoutSeconds: number;
-    reminderAfterSeconds: number;
-    onTimeout: 'abort';
-    unattended: string[];
-  };
+  /** The target's approval policy: approver names only (groups expanded), no keys or tokens. */
+  approval: ApprovalPlan;
 }
 
 export interface RunbookStatus {

@@ -39,8 +39,16 @@ export function makePlan(overrides: Partial<TargetPlan['approval']> = {}) {
     approval: {
       timeoutSeconds: 30,
       reminderAfterSeconds: 10,
-      onTimeout: 'abort',
+      escalateAfterSeconds: 0,
+      escalateTo: [],
+      proceedOnTimeout: [],
       unattended: [],
+      // The tests decide with raw Signals and Updates, as the lab allows.
+      approvers: [],
+      minApprovals: 1,
+      fourEyes: true,
+      allowUnsigned: true,
+      steps: {},
       ...overrides,
     },
   });
