@@ -31,6 +31,7 @@ const ioLayers = [
   '**/temporal/**',
   '**/notify/**',
   '**/config/**',
+  '**/approval/**',
 ];
 
 export default tseslint.config(

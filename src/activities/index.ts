@@ -6,6 +6,7 @@ export {
   submissionAuth,
   trustedNetworks,
 } from './audit.js';
+export { verifyDecisionProof } from './approval.js';
 export { sendCanary } from './canary.js';
 export { dnsRecords, submissionLayer } from './diagnosis.js';
 export { waitCanaryDelivered } from './delivery.js';
@@ -36,4 +37,3 @@ export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay
 export { relayCredentialsInSync, syncRelayCredentials } from './relay-credentials.js';
 export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';
 export { startScheduledRun } from './start-run.js';
-export { verifyDecisionProof } from './approval.js';

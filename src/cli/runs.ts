@@ -4,13 +4,21 @@
  */
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { DecisionRecord } from '../shared/approval.js';
 import { decideUpdate } from '../shared/messages.js';
 import { RUNBOOKS, isRunbookName } from '../shared/runbooks.js';
 import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../shared/search-attributes.js';
 import { startRunbook } from '../temporal/start-run.js';
 import { loadCliConfig } from './config.js';
 import { taskQueue, withClient } from './connect.js';
-import { CliError, errorLine, output, seconds, setExitCode, type OutputOptions } from './output.js';
+import {
+  buildDecision,
+  loadSigningKey,
+  pendingRequestId,
+  UNSIGNED_NOTE,
+  type OutgoingDecision,
+} from './decision.js';
+import { CliError, context, errorLine, output, seconds, setExitCode, type OutputOptions } from './output.js';
 import { renderList, renderShow, type RunRow } from './render.js';
 import { fetchRun, isUnknownRun, requireStatus, unknownRun } from './run-state.js';
 import { watchRun } from './watch.js';
@@ -43,15 +51,20 @@ export function listQuery(filter: ListFilter, queue = taskQueue()): string {
   return parts.join(' AND ');
 }
 
-/** Approve or reject through the `decide` Update: the workflow validates it and answers at once. */
+/**
+ * Approve or reject through the `decide` Update: the workflow validates it and answers at once. The
+ * decision names the pending request and the run it was read from, so it cannot land on a later request
+ * or on a later run under the same workflow id.
+ */
 async function decide(
   client: Client,
   workflowId: string,
   approved: boolean,
-  opts: { step?: string; by: string; comment?: string },
-) {
+  opts: { step?: string; by: string; comment?: string; request?: string; key?: string },
+): Promise<{ record: DecisionRecord; signed: boolean }> {
   const by = opts.by.trim();
   if (!by) throw new CliError('--by needs a name');
+  const key = await loadSigningKey(opts.key);
   const view = await fetchRun(client, workflowId);
   if (view.execution !== 'RUNNING') {
     const verdict = view.report ? `, verdict ${view.report.verdict}` : '';
@@ -60,25 +73,31 @@ async function decide(
     );
   }
   const status = requireStatus(view);
-  if (!status.pending)
+  const pending = status.pending;
+  if (!pending)
     throw new CliError(
       `run ${workflowId} has no step awaiting approval (current step: ${status.currentStep ?? '-'})`,
     );
-  const handle = client.workflow.getHandle(workflowId);
+  const decision = buildDecision(
+    {
+      workflowId: view.workflowId,
+      runId: view.runId,
+      request: opts.request ?? pendingRequestId(pending),
+      step: opts.step ?? pending.step,
+      approved,
+      by,
+      comment: opts.comment,
+    },
+    key,
+    new Date(),
+  );
+  // This run exactly: a newer run under the same workflow id is not the one the decision was made for.
+  const handle = client.workflow.getHandle(view.workflowId, view.runId);
   try {
-    return await client.withDeadline(Date.now() + 30_000, () =>
-      handle.executeUpdate(decideUpdate, {
-        args: [
-          {
-            request: status.pending!.requestId,
-            step: opts.step ?? status.pending!.step,
-            approved,
-            by,
-            ...(opts.comment !== undefined && { comment: opts.comment }),
-          },
-        ],
-      }),
+    const record = await client.withDeadline(Date.now() + 30_000, () =>
+      handle.executeUpdate<DecisionRecord, [OutgoingDecision]>(decideUpdate.name, { args: [decision] }),
     );
+    return { record, signed: decision.proof !== undefined };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new CliError(`refused by run ${workflowId}: ${errorLine(err.cause ?? err)}`);
@@ -208,17 +227,34 @@ export function registerRunCommands(program: Command): void {
       )
       .argument('<workflowId>')
       .option('--step <name>', 'the step being decided (default: the pending one)')
+      .option('--request <id>', "the approval request being decided (default: the pending one's id)")
       .requiredOption('--by <name>', 'who decides (recorded in the history)')
+      .option(
+        '--key <path>',
+        'sign with this OpenSSH ed25519 private key (default: $MRB_APPROVER_KEY; passphrase from $MRB_APPROVER_KEY_PASSPHRASE); without a key the decision is unsigned',
+      )
       .option('--comment <text>', 'why')
       .option('--json', 'machine-readable output')
       .action(
-        async (workflowId: string, opts: OutputOptions & { step?: string; by: string; comment?: string }) =>
+        async (
+          workflowId: string,
+          opts: OutputOptions & {
+            step?: string;
+            request?: string;
+            by: string;
+            key?: string;
+            comment?: string;
+          },
+        ) =>
           withClient(async (client) => {
-            const record = await decide(client, workflowId, approved, opts);
+            const { record, signed } = await decide(client, workflowId, approved, opts);
+            if (!signed) context().io.stderr(`${UNSIGNED_NOTE}\n`);
+            // Older runs answer without a request id or an authentication: show what there is.
+            const how = [record.request, record.authentication].filter(Boolean).join(', ');
             output(
               opts,
               { workflowId, ...record },
-              `${record.approved ? 'approved' : 'rejected'} ${record.step} of ${workflowId}: decided by ${record.by}${record.at ? ` at ${record.at}` : ''}${record.comment ? ` (${record.comment})` : ''}`,
+              `${record.approved ? 'approved' : 'rejected'} ${record.step} of ${workflowId}: decided by ${record.by}${record.at ? ` at ${record.at}` : ''}${how ? ` [${how}]` : ''}${record.comment ? ` (${record.comment})` : ''}`,
             );
           }),
       );

@@ -2,9 +2,12 @@
  * `config check`: is the file valid, which targets does it define, and can every secret reference be
  * resolved here? Used by the CLI; also what a worker should run before it starts.
  */
+import { readPrivateKey } from '../approval/keys.js';
+import { expandApprovers, own } from './approvers.js';
 import { ConfigError, formatProblem, loadConfig, resolveConfigPath } from './load.js';
 import type { Config, SshEndpoint, Target } from './schema.js';
-import { checkSecrets, type SecretCheck } from './secrets.js';
+import { checkSecrets, resolveSecret, type SecretCheck } from './secrets.js';
+import { displayPath } from './validate.js';
 
 export interface TargetSummary {
   name: string;
@@ -65,6 +68,40 @@ function summarize(config: Config): Omit<CheckSummary, 'config' | 'reason' | 'se
 }
 
 /**
+ * Approval settings that are valid but cannot work: a receiver key that is not an ed25519 private key
+ * (a problem), a target where nobody can prove who they are and unsigned decisions do not count (a
+ * warning: every request would end at its deadline). Unresolvable secrets are the secret check's report.
+ */
+async function approvalFindings(
+  config: Config,
+  file: string,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<{ problems: string[]; warnings: string[] }> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  for (const [i, target] of config.targets.entries()) {
+    const approval = target.approval;
+    const where = (key: string) => `${file}: ${displayPath(['targets', i, 'approval', key], config)}`;
+    if (approval.receiverKey) {
+      const text = await resolveSecret(approval.receiverKey, undefined, env).catch(() => undefined);
+      const read = text === undefined ? undefined : readPrivateKey(text);
+      if (read && !read.ok) problems.push(`${where('receiverKey')}: the receiver key ${read.problem}`);
+    }
+    const named = expandApprovers(approval.approvers, config.approverGroups);
+    const accepted = named.length > 0 ? named : Object.keys(config.approvers);
+    const canProve = accepted.some((name) => {
+      const approver = own(config.approvers, name);
+      return !!approver?.publicKeys?.length || (!!approver?.token && !!approval.receiverKey);
+    });
+    if (!approval.allowUnsigned && !canProve)
+      warnings.push(
+        `${where('allowUnsigned')}: no approver this target accepts can prove who they are (publicKeys, or a token with approval.receiverKey) and unsigned decisions do not count: every approval request would end at its deadline`,
+      );
+  }
+  return { problems, warnings };
+}
+
+/**
  * Checks the config at `path` (default: resolveConfigPath()). Never throws for a bad config: the problems
  * are in the result, and `ok` is false.
  */
@@ -92,10 +129,17 @@ export async function checkConfig(
     return { ok: false, problems: err.problems.map(formatProblem), warnings: [], summary };
   }
   const secrets = await checkSecrets(config, { env: options.env });
-  const problems = secrets
-    .filter((s) => !s.ok)
-    .map((s) => `${choice.path}: ${s.path}: secret not resolvable: ${s.problem ?? 'unknown problem'}`);
-  const warnings = secrets.flatMap((s) => (s.warning ? [`${choice.path}: ${s.path}: ${s.warning}`] : []));
+  const approval = await approvalFindings(config, choice.path, options.env);
+  const problems = [
+    ...secrets
+      .filter((s) => !s.ok)
+      .map((s) => `${choice.path}: ${s.path}: secret not resolvable: ${s.problem ?? 'unknown problem'}`),
+    ...approval.problems,
+  ];
+  const warnings = [
+    ...secrets.flatMap((s) => (s.warning ? [`${choice.path}: ${s.path}: ${s.warning}`] : [])),
+    ...approval.warnings,
+  ];
   return {
     ok: problems.length === 0,
     problems,

@@ -5,6 +5,8 @@
  * they can never be taken for an option, and use no shell metacharacters.
  */
 import { z } from 'zod';
+import { readPublicKey } from '../approval/keys.js';
+import { APPROVER_NAME } from '../shared/approval.js';
 import { cronProblem, isTimeZone } from './cron.js';
 
 export const INLINE_SECRET = 'secret given inline; use { env: NAME } or { file: PATH }';
@@ -121,6 +123,36 @@ export const stepName = matching(
   'is not a valid step name: use a-z 0-9 - (kebab-case, as in flush-queue)',
   'step name (kebab-case)',
 );
+export const approverName = matching(
+  APPROVER_NAME,
+  'is not a valid approver name: use letters, digits, . _ @ + - (starting with a letter or digit, at most 64)',
+  'approver name (letters, digits, . _ @ + -)',
+);
+
+/** How an approval policy names a group of approvers defined once under approverGroups. */
+export const GROUP_PREFIX = 'group:';
+
+/** An approver name, or `group:<name>` for every member of a group. */
+export const approverRef = z
+  .string()
+  .refine((v) => APPROVER_NAME.test(v.startsWith(GROUP_PREFIX) ? v.slice(GROUP_PREFIX.length) : v), {
+    error: (iss) =>
+      `${show(iss.input)} is not an approver name or "${GROUP_PREFIX}<name>": use letters, digits, . _ @ + -`,
+  })
+  .meta({ format: `approver name or ${GROUP_PREFIX}<group>` });
+
+/**
+ * An approver's OpenSSH ed25519 public key line. The message never repeats the value: a private key
+ * pasted here by mistake is a secret.
+ */
+export const approverPublicKey = z
+  .string()
+  .superRefine((value, ctx) => {
+    const read = readPublicKey(value);
+    if (!read.ok) ctx.addIssue({ code: 'custom', message: `the key ${read.problem}` });
+  })
+  .meta({ format: 'OpenSSH ed25519 public key line' });
+
 export const labelName = matching(
   /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
   'is not a valid Prometheus label name: use letters, digits, _',

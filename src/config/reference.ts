@@ -70,7 +70,17 @@ function walkObject(title: string, node: Json, sections: Section[]): void {
       type = 'mapping';
       later.push([path, child]);
     } else if (child.type === 'object') {
-      type = `mapping of ${scalarType(asSchema(child.propertyNames))} to ${scalarType(asSchema(child.additionalProperties))}`;
+      // A mapping keyed by free names (approvers, step overrides): mappings as values get their section.
+      const keys = scalarType(asSchema(child.propertyNames));
+      const values = asSchema(child.additionalProperties);
+      if (values.type === 'object' && values.properties) {
+        type = `mapping of ${keys} to mappings`;
+        later.push([`${path}.<name>`, values]);
+      } else {
+        const value =
+          values.type === 'array' ? `list of ${scalarType(asSchema(values.items))}` : scalarType(values);
+        type = `mapping of ${keys} to ${value}`;
+      }
     } else type = scalarType(child);
     const presence =
       child.default !== undefined
@@ -109,6 +119,9 @@ Rules that apply everywhere:
   the path names list entries by name when they have one (\`targets.lab.relay.ssh.port\`).
 - Cross-field rules: target and schedule names are unique; \`defaultTarget\`, route \`target\` and
   schedule \`targets\` name existing targets; runbooks are one of ${RUNBOOK_NAMES.map((n) => `\`${n}\``).join(', ')}.
+  Approval policies name approvers defined under \`approvers\` and groups defined under \`approverGroups\`
+  (\`group:<name>\`); a group lists defined approvers; \`minApprovals\` is at most the number of approvers
+  a policy names; one public key belongs to one approver.
 `;
 
 export async function renderConfigReference(): Promise<string> {

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import {
+  approverName,
+  approverPublicKey,
+  approverRef,
   containerName,
   count,
   cron,
@@ -208,22 +211,87 @@ const thresholdsSchema = strict({
   logTailLines: count(1, 5_000).default(50).describe('log lines gathered as evidence'),
 }).describe('limits used by the runbooks');
 
+const approverList = z.array(approverRef).max(100, { error: 'at most 100 entries' });
+
+/** Who decides one step, and how; every field may be overridden per step. */
+const stepPolicyFields = {
+  approvers: approverList.describe(
+    'who may decide: approver names or "group:<name>"; empty means anyone a channel authenticates (an approver from the top-level list, or anyone at all where allowUnsigned is true)',
+  ),
+  minApprovals: count(1, 20).describe(
+    'distinct approvers who must approve (a quorum); one rejection ends the request',
+  ),
+  fourEyes: z.boolean().describe('the person who started a run may not decide its steps'),
+  allowUnsigned: z
+    .boolean()
+    .describe(
+      'count decisions nobody proved (a raw Signal or Update typed in the Temporal UI), recorded as unsigned; the lab sets true',
+    ),
+};
+
+const stepPolicySchema = strict({
+  approvers: stepPolicyFields.approvers.optional(),
+  minApprovals: stepPolicyFields.minApprovals.optional(),
+  fourEyes: stepPolicyFields.fourEyes.optional(),
+  allowUnsigned: stepPolicyFields.allowUnsigned.optional(),
+}).describe("one step's overrides of the target's approval policy");
+
 const approvalSchema = strict({
   timeoutSeconds: seconds(60, 604_800).default(3_600).describe('how long a step waits for approval'),
   reminderAfterSeconds: seconds(0, 604_800)
     .default(900)
     .describe('send a reminder after this long without a decision (0: no reminder)'),
+  escalateAfterSeconds: seconds(0, 604_800)
+    .default(0)
+    .describe('notify escalateTo after this long without a decision (0: no escalation)'),
+  escalateTo: approverList
+    .default([])
+    .describe('approver names or "group:<name>" told at escalation, through the configured channels'),
   onTimeout: z.literal('abort').default('abort').describe('what happens when nobody decides in time'),
+  proceedOnTimeout: z
+    .array(stepName)
+    .default([])
+    .describe('steps that proceed when nobody decides by the deadline; every other step aborts'),
   unattended: z
     .array(stepName)
     .default([])
     .describe('state-changing steps allowed to run without approval on this target, e.g. [flush-queue]'),
+  approvers: stepPolicyFields.approvers.default([]),
+  minApprovals: stepPolicyFields.minApprovals.default(1),
+  fourEyes: stepPolicyFields.fourEyes.default(true),
+  allowUnsigned: stepPolicyFields.allowUnsigned.default(false),
+  steps: z
+    .record(stepName, stepPolicySchema)
+    .default({})
+    .describe('per-step overrides, e.g. { delete-messages: { minApprovals: 2 } }'),
+  receiverKey: secretRef
+    .optional()
+    .describe(
+      "the receiver approval endpoint's OpenSSH ed25519 private key: it signs the decisions it took; the worker checks them with its public half",
+    ),
 })
-  .refine((a) => a.reminderAfterSeconds < a.timeoutSeconds, {
-    error: 'reminderAfterSeconds must be less than timeoutSeconds',
+  // 0 switches the reminder or the escalation off; any other value must come before the deadline.
+  .refine((a) => a.reminderAfterSeconds === 0 || a.reminderAfterSeconds < a.timeoutSeconds, {
+    error: 'reminderAfterSeconds must be less than timeoutSeconds (or 0: no reminder)',
     path: ['reminderAfterSeconds'],
   })
+  .refine((a) => a.escalateAfterSeconds === 0 || a.escalateAfterSeconds < a.timeoutSeconds, {
+    error: 'escalateAfterSeconds must be less than timeoutSeconds (or 0: no escalation)',
+    path: ['escalateAfterSeconds'],
+  })
   .describe('human approval before state-changing steps');
+
+const approverSchema = strict({
+  publicKeys: z
+    .array(approverPublicKey)
+    .min(1, { error: 'list at least one key, or leave publicKeys out' })
+    .max(20, { error: 'at most 20 keys' })
+    .optional()
+    .describe(
+      'OpenSSH ed25519 public key lines ("ssh-ed25519 AAAA... comment") whose private halves sign this approver\'s CLI decisions',
+    ),
+  token: secretRef.optional().describe("this approver's token for the receiver's approval endpoint"),
+}).describe('one person who may decide approvals');
 
 const auditSchema = strict({
   smtpHost: host
@@ -381,6 +449,14 @@ const configObject = strict({
   version: z.literal(1, { error: 'must be 1 (the only config version)' }).describe('config format version'),
   defaultTarget: targetName.describe('target used when an alert, schedule or CLI call names none'),
   targets: z.array(targetSchema).min(1, { error: 'must list at least one target' }).describe('mail servers'),
+  approvers: z
+    .record(approverName, approverSchema)
+    .default({})
+    .describe('the people who may decide approvals, by name, with what proves who they are'),
+  approverGroups: z
+    .record(approverName, z.array(approverName).min(1, { error: 'must list at least one approver' }).max(100))
+    .default({})
+    .describe('named lists of approvers, used in approval policies as "group:<name>"'),
   notifications: notificationsSchema.optional(),
   alerts: alertsSchema.optional(),
   schedules: z.array(scheduleSchema).default([]).describe('runbooks started on a timetable'),
@@ -406,3 +482,5 @@ export type Notifications = NonNullable<Config['notifications']>;
 export type Alerts = NonNullable<Config['alerts']>;
 export type AlertRouteConfig = Alerts['routes'][number];
 export type Schedule = Config['schedules'][number];
+export type TargetApproval = Target['approval'];
+export type Approver = Config['approvers'][string];

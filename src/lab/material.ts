@@ -50,6 +50,11 @@ export const MATERIAL_FILES = {
   relayHostKey: 'secrets/relay_host_ed25519',
   /** Bearer token Alertmanager (and `npm start`'s receiver) use; not part of the containers' digest. */
   receiverToken: 'secrets/receiver_token',
+  /**
+   * The lab approver's signing key (`approve --key .lab/secrets/lab_admin_ed25519`); its public half is in
+   * the target config. Not part of the containers' digest.
+   */
+  labApproverKey: 'secrets/lab_admin_ed25519',
   caCert: 'ca/ca.crt',
   caKey: 'ca/ca.key',
 } as const;
@@ -75,7 +80,7 @@ export async function ensurePassword(dir: string, rel: string): Promise<string> 
   return (await readFile(path, 'utf8')).trim();
 }
 
-async function ensureSshKey(
+export async function ensureSshKey(
   dir: string,
   rel: string,
   type: 'ed25519' | 'rsa',

@@ -5,15 +5,18 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ensurePassword, MATERIAL_FILES, writeSecret, type LabMaterial } from './material.js';
+import { ensurePassword, ensureSshKey, MATERIAL_FILES, writeSecret, type LabMaterial } from './material.js';
 import { CONTAINERS, NAMES, type LabPaths, type LabSettings } from './settings.js';
 
 export const RELAY_LOG = '/var/log/smtp-relay/relay.log';
 export const RELAY_ERROR_LOG = '/var/log/smtp-relay/relay.err.log';
+/** The lab's one approver; it signs with MATERIAL_FILES.labApproverKey. */
+export const LAB_APPROVER = 'lab-admin';
 
 export function targetConfig(
   settings: LabSettings,
   material: Pick<LabMaterial, 'relayHostKeyFingerprint'>,
+  approverPublicKey: string,
 ): object {
   const ca = { file: MATERIAL_FILES.caCert };
   return {
@@ -83,13 +86,22 @@ export function targetConfig(
           deliveryTimeoutSeconds: 120,
           logTailLines: 50,
         },
-        approval: { timeoutSeconds: 3600, reminderAfterSeconds: 900, onTimeout: 'abort', unattended: [] },
+        // Unsigned decisions (a Signal typed in the Temporal UI) count on the lab, recorded as unsigned;
+        // `approve --by lab-admin --key .lab/secrets/lab_admin_ed25519` signs.
+        approval: {
+          timeoutSeconds: 3600,
+          reminderAfterSeconds: 900,
+          onTimeout: 'abort',
+          unattended: [],
+          allowUnsigned: true,
+        },
         // openRelayAudit's live probe: unauthenticated MAIL FROM/RCPT TO on the published port 25, no DATA.
         audit: { smtpPort: settings.ports.smtp },
         // smtpPathDiagnosis asks the lab's own DNS (dnsmasq in the destination container, on 127.0.0.1).
         diagnosis: { dnsServers: [`127.0.0.1:${settings.ports.dns}`], dkimSelectors: ['mail'] },
       },
     ],
+    approvers: { [LAB_APPROVER]: { publicKeys: [approverPublicKey] } },
     // The receiver `npm start` runs; routes match the example rules in monitoring/prometheus-rules.yml.
     alerts: {
       listen: { host: '127.0.0.1', port: 9095 },
@@ -128,6 +140,12 @@ export async function writeTargetConfig(
   material: Pick<LabMaterial, 'relayHostKeyFingerprint'>,
 ): Promise<string> {
   await ensurePassword(paths.dir, MATERIAL_FILES.receiverToken);
+  const approverKey = await ensureSshKey(
+    paths.dir,
+    MATERIAL_FILES.labApproverKey,
+    'ed25519',
+    `${LAB_APPROVER} approvals (lab)`,
+  );
   // The secret store starts in step with the mail server (the relay-auth fault rotates it).
   const vault = join(paths.dir, MATERIAL_FILES.relaySaslVault);
   if (
@@ -142,8 +160,12 @@ export async function writeTargetConfig(
     '# Secret references are relative to this folder (.lab/); the files are mode 0600.',
     '',
   ].join('\n');
-  await writeFile(paths.config, header + stringify(targetConfig(settings, material), { lineWidth: 0 }), {
-    mode: 0o600,
-  });
+  await writeFile(
+    paths.config,
+    header + stringify(targetConfig(settings, material, approverKey.public), { lineWidth: 0 }),
+    {
+      mode: 0o600,
+    },
+  );
   return paths.config;
 }

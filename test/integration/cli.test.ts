@@ -15,6 +15,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/cli/run-state.js';
 import type { run as RunCliFn } from '../../src/client.js';
+import { UNSIGNED_NOTE } from '../../src/cli/decision.js';
 import type { RunRow } from '../../src/cli/render.js';
 import { freePort } from '../helpers/ports.js';
 import { createTestEnv } from '../helpers/temporal.js';
@@ -196,7 +197,7 @@ describe('mail-runbooks CLI', () => {
       /^mail-runbooks: refused by run .*: step restart-everything is not pending \(pending: repair\)$/m,
     );
     const approved = await cli('approve', id, '--by', 'alice', '--comment', 'go ahead');
-    expect(approved.stderr).toBe('');
+    expect(approved.stderr).toBe(`${UNSIGNED_NOTE}\n`);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(
       new RegExp(

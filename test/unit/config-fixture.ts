@@ -8,6 +8,12 @@ export const FP = {
   c: 'SHA256:I9VlANiFS+CUn+rN+EnvrQLEeXddO0OdUKUBkezqR9M',
 };
 
+/** Approvers' public key lines (public halves only; the private halves were thrown away). */
+export const PUBLIC_KEYS = {
+  alice: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINyoYygbpXC7zqFX7YjrmLtYegd2RtBGUJai9uyKcvu3 alice@laptop',
+  bob: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN876PIst6ajlxXX2g+otnecb+fW3NtIuuQbSUIyufKt bob@laptop',
+};
+
 export const FULL = `version: 1
 defaultTarget: lab
 targets:
@@ -53,7 +59,17 @@ targets:
         user: canary@dest.test
         password: { env: MRB_TEST_DEST_PASSWORD }
     thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 600, deliveryTimeoutSeconds: 120, logTailLines: 50 }
-    approval: { timeoutSeconds: 3600, reminderAfterSeconds: 900, onTimeout: abort, unattended: [flush-queue] }
+    approval:
+      timeoutSeconds: 3600
+      reminderAfterSeconds: 900
+      onTimeout: abort
+      unattended: [flush-queue]
+      approvers: [carol, 'group:oncall']
+      escalateAfterSeconds: 1800
+      escalateTo: [carol]
+      proceedOnTimeout: [requeue-deferred]
+      steps:
+        delete-messages: { minApprovals: 2, allowUnsigned: false }
   - name: edge
     mailServer:
       kind: postfix
@@ -84,6 +100,12 @@ targets:
       from: canary@example.org
       to: canary@example.net
       expectRelay: relay.example.org
+approvers:
+  alice: { publicKeys: ['${PUBLIC_KEYS.alice}'] }
+  bob: { publicKeys: ['${PUBLIC_KEYS.bob}'] }
+  carol: {}
+approverGroups:
+  oncall: [alice, bob]
 notifications:
   webhook: { url: { env: MRB_TEST_WEBHOOK } }
   email:

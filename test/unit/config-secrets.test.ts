@@ -9,7 +9,9 @@ import { renderCheck } from '../../src/cli/config.js';
 import { checkConfig } from '../../src/config/check.js';
 import { loadConfig } from '../../src/config/load.js';
 import { SecretError, checkSecrets, resolveSecret } from '../../src/config/secrets.js';
-import { FULL } from './config-fixture.js';
+import ssh2 from 'ssh2';
+import { stringify } from 'yaml';
+import { FULL, edit, fullRaw } from './config-fixture.js';
 
 const VALUE = 'correct horse battery staple';
 
@@ -148,6 +150,27 @@ describe('checkSecrets and checkConfig', () => {
     const missing = await checkConfig(undefined, { env: {}, cwd: join(dir, 'keys') });
     expect(missing.problems).toEqual([`${join(dir, 'keys', 'mail-runbooks.yaml')}: config file not found`]);
     expect(missing.summary.reason).toContain('none found');
+  });
+
+  it('checks that the receiver key is an ed25519 private key, and warns when nobody can sign', async () => {
+    const rsa = join(dir, 'keys/receiver_rsa');
+    await writeFile(rsa, ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).private, { mode: 0o600 });
+    let raw = edit(fullRaw(), 'targets.0.approval.receiverKey', { file: rsa });
+    raw = edit(raw, 'approvers', { carol: { token: { env: 'MRB_TEST_ALERT_TOKEN' } } });
+    raw = edit(raw, 'approverGroups', {});
+    raw = edit(raw, 'targets.0.approval.approvers', ['carol']);
+    raw = edit(raw, 'targets.0.approval.steps', {});
+    const file = join(dir, 'approval.yaml');
+    await writeFile(file, stringify(raw).replaceAll('/etc/mrb/', `${dir}/keys/`));
+    const result = await checkConfig(file, { env: ENV });
+    expect(result.problems).toEqual([
+      `${file}: targets.lab.approval.receiverKey: the receiver key is a ssh-rsa key; approvals are signed with ed25519 keys only`,
+    ]);
+    // lab: carol's token works with the receiver key; edge and remote have neither keys nor a receiver key.
+    expect(result.warnings.filter((w) => w.includes('can prove who they are'))).toEqual([
+      expect.stringContaining(`${file}: targets.edge.approval.allowUnsigned: no approver`),
+      expect.stringContaining(`${file}: targets.remote.approval.allowUnsigned: no approver`),
+    ]);
   });
 
   it('checks the example config with dummy secrets in the environment', async () => {

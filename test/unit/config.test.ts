@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { INLINE_SECRET, RUNBOOK_NAMES } from '../../src/config/schema.js';
 import { listSecretRefs } from '../../src/config/secrets.js';
-import { FP, FULL, edit, fullRaw, problemsAfter, problemsOf } from './config-fixture.js';
+import ssh2 from 'ssh2';
+import { FP, FULL, PUBLIC_KEYS, edit, fullRaw, problemsAfter, problemsOf } from './config-fixture.js';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -32,9 +33,27 @@ describe('a valid config', () => {
     expect(edge?.approval).toEqual({
       timeoutSeconds: 3600,
       reminderAfterSeconds: 900,
+      escalateAfterSeconds: 0,
+      escalateTo: [],
       onTimeout: 'abort',
+      proceedOnTimeout: [],
       unattended: [],
+      approvers: [],
+      minApprovals: 1,
+      fourEyes: true,
+      allowUnsigned: false,
+      steps: {},
     });
+    expect(config.targets[0]?.approval).toMatchObject({
+      approvers: ['carol', 'group:oncall'],
+      steps: { 'delete-messages': { minApprovals: 2, allowUnsigned: false } },
+    });
+    expect(config.approvers).toEqual({
+      alice: { publicKeys: [PUBLIC_KEYS.alice] },
+      bob: { publicKeys: [PUBLIC_KEYS.bob] },
+      carol: {},
+    });
+    expect(config.approverGroups).toEqual({ oncall: ['alice', 'bob'] });
     expect(config.targets[2]?.canary.submission.port).toBe(587);
     expect(config.schedules[1]).toMatchObject({ timezone: 'UTC', jitterSeconds: 0 });
     expect(config.alerts?.routes[1]).toEqual({
@@ -70,6 +89,21 @@ describe('a valid config', () => {
       },
     });
     expect(problemsOf(stringify(raw))).toEqual([]);
+  });
+
+  it('takes 0 as "off" for the reminder and the escalation', () => {
+    let raw = edit(fullRaw(), 'targets.0.approval.reminderAfterSeconds', 0);
+    raw = edit(raw, 'targets.0.approval.escalateAfterSeconds', 0);
+    expect(problemsOf(stringify(raw))).toEqual([]);
+  });
+
+  it('accepts approver tokens and a receiver key as secret references', () => {
+    let raw = edit(fullRaw(), 'approvers.carol.token', { env: 'MRB_TOKEN_CAROL' });
+    raw = edit(raw, 'targets.0.approval.receiverKey', { file: 'keys/approval_receiver' });
+    const config = parseConfig(stringify(raw), 'test.yaml');
+    const paths = listSecretRefs(config).map((r) => r.path.join('.'));
+    expect(paths).toContain('approvers.carol.token');
+    expect(paths).toContain('targets.0.approval.receiverKey');
   });
 
   it('loads docs/config.example.yaml', async () => {
@@ -336,7 +370,7 @@ describe('each mistake is reported at its path with a precise message', () => {
       'targets.0.approval.reminderAfterSeconds',
       7200,
       'targets.lab.approval.reminderAfterSeconds',
-      'must be less than timeoutSeconds',
+      'reminderAfterSeconds must be less than timeoutSeconds (or 0: no reminder)',
     ],
     [
       'bad unattended step',
@@ -386,6 +420,160 @@ describe('each mistake is reported at its path with a precise message', () => {
       { dkimSelectors: ['my selector'] },
       'targets.lab.diagnosis.dkimSelectors[0]',
       'is not a DKIM selector',
+    ],
+    [
+      'unknown approver in a policy',
+      'targets.0.approval.approvers',
+      ['carol', 'dave'],
+      'targets.lab.approval.approvers[1]',
+      '"dave" is not an approver; approvers: alice, bob, carol',
+    ],
+    [
+      'approver named like an object member',
+      'targets.0.approval.approvers',
+      ['constructor'],
+      'targets.lab.approval.approvers[0]',
+      '"constructor" is not an approver',
+    ],
+    [
+      'unknown approver group',
+      'targets.0.approval.approvers',
+      ['group:ops'],
+      'targets.lab.approval.approvers[0]',
+      '"ops" is not an approver group; approverGroups: oncall',
+    ],
+    [
+      'unknown approver to escalate to',
+      'targets.0.approval.escalateTo',
+      ['erin'],
+      'targets.lab.approval.escalateTo[0]',
+      '"erin" is not an approver',
+    ],
+    [
+      'unknown approver in a step override',
+      'targets.0.approval.steps',
+      { 'delete-messages': { approvers: ['group:admins'] } },
+      'targets.lab.approval.steps.delete-messages.approvers[0]',
+      '"admins" is not an approver group',
+    ],
+    [
+      'group naming an unknown approver',
+      'approverGroups.oncall',
+      ['alice', 'dave'],
+      'approverGroups.oncall[1]',
+      '"dave" is not an approver; approvers: alice, bob, carol',
+    ],
+    [
+      'empty approver group',
+      'approverGroups.oncall',
+      [],
+      'approverGroups.oncall',
+      'must list at least one approver',
+    ],
+    [
+      'quorum larger than the approvers named',
+      'targets.0.approval.minApprovals',
+      4,
+      'targets.lab.approval.minApprovals',
+      'minApprovals 4 is more than the 3 approver(s) named (carol, alice, bob): the quorum could never be met',
+    ],
+    [
+      'step quorum larger than the approvers named',
+      'targets.0.approval.steps',
+      { 'delete-messages': { approvers: ['group:oncall'], minApprovals: 3 } },
+      'targets.lab.approval.steps.delete-messages.minApprovals',
+      'minApprovals 3 is more than the 2 approver(s) named (alice, bob)',
+    ],
+    [
+      'step approvers fewer than the target quorum',
+      'targets.0.approval',
+      { approvers: ['group:oncall'], minApprovals: 2, steps: { 'flush-queue': { approvers: ['alice'] } } },
+      'targets.lab.approval.steps.flush-queue.approvers',
+      'minApprovals 2 is more than the 1 approver(s) named (alice)',
+    ],
+    [
+      'quorum of zero',
+      'targets.0.approval.minApprovals',
+      0,
+      'targets.lab.approval.minApprovals',
+      'must be a whole number 1-20, got 0',
+    ],
+    [
+      'unparseable public key',
+      'approvers.alice.publicKeys',
+      ['ssh-ed25519 AAAAnotakey alice@laptop'],
+      'approvers.alice.publicKeys[0]',
+      'the key is not an OpenSSH public key line',
+    ],
+    [
+      'RSA public key',
+      'approvers.alice.publicKeys',
+      [ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).public],
+      'approvers.alice.publicKeys[0]',
+      'the key is a ssh-rsa key; approvals are signed with ed25519 keys only',
+    ],
+    [
+      'private key where the public key goes',
+      'approvers.alice.publicKeys',
+      [ssh2.utils.generateKeyPairSync('ed25519').private],
+      'approvers.alice.publicKeys[0]',
+      'the key is a private key: give the public key line (the .pub file) instead',
+    ],
+    [
+      'one key for two approvers',
+      'approvers.bob.publicKeys',
+      [PUBLIC_KEYS.alice],
+      'approvers.bob.publicKeys[0]',
+      'the same key is listed for approver alice: each key must belong to one person',
+    ],
+    [
+      'bad approver name',
+      'approvers',
+      { 'alice smith': {} },
+      'approvers["alice smith"]',
+      '"alice smith" is not a valid approver name',
+    ],
+    [
+      'approver token given inline',
+      'approvers.carol.token',
+      'hunter2',
+      'approvers.carol.token',
+      INLINE_SECRET,
+    ],
+    [
+      'receiver key given inline',
+      'targets.0.approval.receiverKey',
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'targets.lab.approval.receiverKey',
+      INLINE_SECRET,
+    ],
+    [
+      'escalation after the deadline',
+      'targets.0.approval.escalateAfterSeconds',
+      3600,
+      'targets.lab.approval.escalateAfterSeconds',
+      'escalateAfterSeconds must be less than timeoutSeconds (or 0: no escalation)',
+    ],
+    [
+      'unknown key in a step override',
+      'targets.0.approval.steps',
+      { 'delete-messages': { quorum: 2 } },
+      'targets.lab.approval.steps.delete-messages.quorum',
+      'unknown key "quorum"',
+    ],
+    [
+      'bad step name in the overrides',
+      'targets.0.approval.steps',
+      { 'Delete Messages': { minApprovals: 1 } },
+      'targets.lab.approval.steps["Delete Messages"]',
+      'is not a valid step name',
+    ],
+    [
+      'allowUnsigned as text',
+      'targets.0.approval.allowUnsigned',
+      'true',
+      'targets.lab.approval.allowUnsigned',
+      'expected true or false, got a string',
     ],
     ['wrong version', 'version', 2, 'version', 'must be 1'],
     [
@@ -464,6 +652,13 @@ describe('reporting', () => {
       for (const secret of secrets) expect(lines.join('\n')).not.toContain(secret);
     }
     expect(problemsOf(stringify(raw)).filter((l) => l.includes(INLINE_SECRET))).toHaveLength(4);
+  });
+
+  it('never repeats a private key pasted where an approver public key goes', () => {
+    const pasted = ssh2.utils.generateKeyPairSync('ed25519').private;
+    const lines = problemsAfter('approvers.alice.publicKeys', [pasted]);
+    expect(lines).toHaveLength(1);
+    for (const keyLine of pasted.split('\n').slice(1, -2)) expect(lines[0]).not.toContain(keyLine);
   });
 
   it('names list entries by index when their name is not unique', () => {
