@@ -7,11 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import { dexec, pollUntil } from '../../src/lab/docker.js';
 import { labContext, labUp, type LabContext, type UpResult } from '../../src/lab/lab.js';
 import { MATERIAL_FILES } from '../../src/lab/material.js';
 import { CONTAINERS, NAMES, type LabPorts, type Role } from '../../src/lab/settings.js';
+import { smtpTransport } from '../../src/mail/smtp-transport.js';
+import { queueIdFromResponse } from '../../src/mail/submission.js';
 
 export interface Lab {
   ctx: LabContext;
@@ -78,17 +79,18 @@ export async function submit(
   message: { to: string; token: string; from?: string; subject?: string },
   mode: 'starttls' | 'implicit' = 'starttls',
 ): Promise<{ queueId: string; response: string }> {
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: mode === 'starttls' ? lab.ports.submission : lab.ports.submissions,
-    secure: mode === 'implicit',
-    requireTLS: mode === 'starttls',
-    auth: { user: NAMES.canaryUser, pass: lab.canaryPassword },
-    tls: { ca: lab.ca, servername: NAMES.mailHost, minVersion: 'TLSv1.2' },
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 30_000,
-  });
+  const transport = smtpTransport(
+    {
+      host: '127.0.0.1',
+      port: mode === 'starttls' ? lab.ports.submission : lab.ports.submissions,
+      tls: mode,
+      ca: lab.ca,
+      servername: NAMES.mailHost,
+      user: NAMES.canaryUser,
+      password: lab.canaryPassword,
+    },
+    { connectMs: 15_000, socketMs: 30_000 },
+  );
   try {
     const info = await transport.sendMail({
       from: message.from ?? NAMES.canaryUser,
@@ -98,7 +100,7 @@ export async function submit(
       headers: { [TOKEN_HEADER]: message.token },
     });
     const response = String(info.response ?? '');
-    const queueId = /queued as ([0-9A-Za-z]+)/.exec(response)?.[1];
+    const queueId = queueIdFromResponse(response);
     if (!queueId) throw new Error(`no queue id in "${response}"`);
     return { queueId, response };
   } finally {
