@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll } from 'vitest';
 import { dexec, pollUntil } from '../../src/lab/docker.js';
 import { labContext, labUp, type LabContext, type UpResult } from '../../src/lab/lab.js';
 import { MATERIAL_FILES } from '../../src/lab/material.js';
@@ -250,4 +251,21 @@ export async function healAndFlush(lab: Lab, name: string): Promise<void> {
   const { findFault, healFault } = await import('../../src/lab/faults.js');
   await healFault(lab.ctx, findFault(name));
   await flush(lab);
+}
+
+/**
+ * The set-up of a suite that injects faults (call it at the top of the file): before its tests the lab is
+ * up and handed to `use`; after them, whatever happened, each of `faults` is healed and the queue flushed,
+ * so the next file finds a healthy lab.
+ */
+export function labForFaultTests(use: (lab: Lab) => void, faults: readonly string[]): void {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await ensureLab();
+    use(lab);
+  });
+  afterAll(async () => {
+    if (!lab) return;
+    for (const name of faults) await healAndFlush(lab, name).catch(() => undefined);
+  });
 }

@@ -3,14 +3,14 @@
  * open relay. Each shows the symptom the runbooks look for; healing restores the healthy behaviour.
  */
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findFault, injectFault } from '../../src/lab/faults.js';
 import { labStatus } from '../../src/lab/lab.js';
 import { NAMES } from '../../src/lab/settings.js';
 import {
-  ensureLab,
   healAndFlush,
   inLab,
+  labForFaultTests,
   queue,
   reinjectedId,
   submit,
@@ -21,14 +21,7 @@ import {
 } from '../helpers/lab.js';
 
 let lab: Lab;
-beforeAll(async () => {
-  lab = await ensureLab();
-});
-afterAll(async () => {
-  for (const name of ['amavis-down', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay']) {
-    await healAndFlush(lab, name).catch(() => undefined);
-  }
-});
+labForFaultTests((l) => (lab = l), ['amavis-down', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay']);
 
 const RELAY = NAMES.relayHost.replace(/\./g, '\\.');
 

@@ -2,15 +2,15 @@
  * Relay faults: each one shows its real symptom in the mail server's log and queue (what the runbooks
  * will read), and healing it (plus the flush an operator does) gets the deferred mail delivered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findFault, injectFault } from '../../src/lab/faults.js';
 import { labStatus } from '../../src/lab/lab.js';
 import { NAMES } from '../../src/lab/settings.js';
 import {
-  ensureLab,
   flush,
   healAndFlush,
   inLab,
+  labForFaultTests,
   mailLog,
   queue,
   reinjectedId,
@@ -22,14 +22,7 @@ import {
 } from '../helpers/lab.js';
 
 let lab: Lab;
-beforeAll(async () => {
-  lab = await ensureLab();
-});
-afterAll(async () => {
-  // whatever happened above, leave a healthy lab for the next file
-  for (const name of ['relay-down', 'relay-hung', 'relay-auth'])
-    await healAndFlush(lab, name).catch(() => undefined);
-});
+labForFaultTests((l) => (lab = l), ['relay-down', 'relay-hung', 'relay-auth']);
 
 /** Submits a message to the destination and returns its relay-leg queue id (after amavis). */
 async function sendToDest(): Promise<{ token: string; id: string }> {
