@@ -253,6 +253,17 @@ export async function healAndFlush(lab: Lab, name: string): Promise<void> {
   await flush(lab);
 }
 
+/** Injects a fault for the length of `body`; afterwards, whatever happened, heals it and flushes the queue. */
+export async function withFault<T>(lab: Lab, name: string, body: () => Promise<T>): Promise<T> {
+  const { findFault, injectFault } = await import('../../src/lab/faults.js');
+  await injectFault(lab.ctx, findFault(name), []);
+  try {
+    return await body();
+  } finally {
+    await healAndFlush(lab, name);
+  }
+}
+
 /**
  * The set-up of a suite that injects faults (call it at the top of the file): before its tests the lab is
  * up and handed to `use`; after them, whatever happened, each of `faults` is healed and the queue flushed,
