@@ -7,8 +7,6 @@
  * An SMTP session from inside the container would prove nothing: mynetworks trusts 127.0.0.0/8.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { mailServerCommandsFor } from '../commands/index.js';
-import type { Target } from '../config/schema.js';
 import { probeRelay, RelayProbeError } from '../mail/relay-probe.js';
 import {
   addressDomain,
@@ -30,7 +28,7 @@ import {
   type SubmissionAudit,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
+import { onMailServer, targetConfig } from './context.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { mailServerRuntime, type NetworkingEvidence } from './server-runtime.js';
@@ -50,9 +48,8 @@ interface SmtpdPolicy {
 }
 
 /** main.cf values the audit needs (plus any `$name` a relevant override refers to) and the master.cf services. */
-async function smtpdPolicy(target: Target): Promise<SmtpdPolicy> {
-  const host = await mailServerHost(target);
-  const commands = mailServerCommandsFor(target.mailServer);
+async function smtpdPolicy(targetName: string): Promise<SmtpdPolicy> {
+  const { host, commands } = await onMailServer(targetName);
   const [values, master] = await Promise.all([
     runOk(host, () => commands.postconfValues(MAIN_PARAMETERS)),
     runOk(host, () => commands.postconfMaster()),
@@ -87,8 +84,7 @@ export interface TrustedNetworksEvidence {
 
 /** mynetworks in main.cf and in `-o mynetworks=` of every public smtpd: no wide or public ranges. */
 export async function trustedNetworks(targetName: string): Promise<StepOutcome<TrustedNetworksEvidence>> {
-  const target = await targetConfig(targetName);
-  const { main, services } = await smtpdPolicy(target);
+  const { main, services } = await smtpdPolicy(targetName);
   const lists = [
     { where: 'main.cf mynetworks', value: main.mynetworks ?? '' },
     ...publicSmtpdServices(services)
@@ -115,8 +111,7 @@ export interface RelayRestrictionsEvidence {
 
 /** smtpd_relay_restrictions / smtpd_recipient_restrictions refuse relaying for clients not permitted. */
 export async function relayRestrictions(targetName: string): Promise<StepOutcome<RelayRestrictionsEvidence>> {
-  const target = await targetConfig(targetName);
-  const { main, services } = await smtpdPolicy(target);
+  const { main, services } = await smtpdPolicy(targetName);
   const audits = auditRelayRestrictions(services, main);
   const open = audits.filter((a) => !a.blocksUnauthRelay);
   return outcome(
@@ -136,8 +131,7 @@ export interface SubmissionAuthEvidence {
 
 /** master.cf submission services (587 submission, 465 submissions/smtps) turn AUTH on and require it. */
 export async function submissionAuth(targetName: string): Promise<StepOutcome<SubmissionAuthEvidence>> {
-  const target = await targetConfig(targetName);
-  const { main, services } = await smtpdPolicy(target);
+  const { main, services } = await smtpdPolicy(targetName);
   const audits = submissionServices(services).map((s) => auditSubmission(s, main));
   const bad = audits.filter((a) => a.problems.length > 0);
   if (audits.length === 0) {

@@ -5,7 +5,12 @@
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { relayCommandsFor } from '../commands/index.js';
+import {
+  mailServerCommandsFor,
+  relayCommandsFor,
+  type MailServerCommands,
+  type RelayCommands,
+} from '../commands/index.js';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config, SecretRef, SshEndpoint, Target } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
@@ -163,6 +168,25 @@ export async function mailServerEngine(target: Target): Promise<DockerEngine> {
   return engine;
 }
 export const relayHost = (target: Target): Promise<HostTransport> => host(target, 'relay');
+
+/** A host of a target, ready to use: the target's config, a transport to the host and its commands. */
+export interface OnHost<Commands> {
+  readonly target: Target;
+  readonly host: HostTransport;
+  readonly commands: Commands;
+}
+
+/** The opening every mail server activity shares: the target (by name or as loaded), its host and commands. */
+export async function onMailServer(target: Target | string): Promise<OnHost<MailServerCommands>> {
+  const t = typeof target === 'string' ? await targetConfig(target) : target;
+  return { target: t, host: await mailServerHost(t), commands: mailServerCommandsFor(t.mailServer) };
+}
+
+/** The same for the relay host. */
+export async function onRelay(target: Target | string): Promise<OnHost<RelayCommands>> {
+  const t = typeof target === 'string' ? await targetConfig(target) : target;
+  return { target: t, host: await relayHost(t), commands: relayCommandsFor(t.relay) };
+}
 
 /** Closes every open connection (worker shutdown). */
 export async function closeAllHosts(): Promise<void> {

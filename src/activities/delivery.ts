@@ -3,11 +3,11 @@
  * the amavis hop, whose reply names the re-injected queue id) to `status=sent` through the expected relay, then,
  * when the target has a canary IMAP mailbox, wait for the message to arrive there.
  */
-import { mailServerCommandsFor, MAX_TAIL_LINES } from '../commands/index.js';
+import { MAX_TAIL_LINES } from '../commands/index.js';
 import { mailboxHasToken } from '../mail/imap.js';
 import { describeTrace, parseMailLog, traceDelivery, traceSettled, type Trace } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, secret, targetConfig } from './context.js';
+import { onMailServer, secret } from './context.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { pollUntil } from './wait.js';
@@ -24,8 +24,7 @@ export async function waitCanaryDelivered(
   targetName: string,
   canary: { queueId: string; token: string },
 ): Promise<StepOutcome<DeliveryEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
+  const { target, host, commands } = await onMailServer(targetName);
   const { expectRelay } = target.canary;
   const timeout = target.thresholds.deliveryTimeoutSeconds;
   const started = Date.now();
@@ -34,7 +33,7 @@ export async function waitCanaryDelivered(
     timeout,
     2_000,
     async () => {
-      const r = await runOk(host, () => mailServerCommandsFor(target.mailServer).tailMailLog(MAX_TAIL_LINES));
+      const r = await runOk(host, () => commands.tailMailLog(MAX_TAIL_LINES));
       return traceDelivery(parseMailLog(r.stdout).entries, canary.queueId, expectRelay);
     },
     traceSettled,

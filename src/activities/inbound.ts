@@ -2,7 +2,6 @@
  * The inbound path through amavis, wired like docker-mailserver: Postfix hands mail to amavis on
  * 127.0.0.1:10024 (content_filter) and amavis re-injects it into Postfix's smtpd on 127.0.0.1:10025.
  */
-import { mailServerCommandsFor } from '../commands/index.js';
 import {
   findService,
   isListeningOn,
@@ -12,7 +11,7 @@ import {
   type SsSocket,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
+import { onMailServer } from './context.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { waitForOutcome } from './wait.js';
@@ -28,9 +27,8 @@ export interface AmavisEvidence {
 
 /** Is amavis listening on 10024, and Postfix's re-injection smtpd on 10025? */
 export async function amavisListening(targetName: string): Promise<StepOutcome<AmavisEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  const r = await runOk(host, () => mailServerCommandsFor(target.mailServer).listeningSockets());
+  const { host, commands } = await onMailServer(targetName);
+  const r = await runOk(host, () => commands.listeningSockets());
   const sockets = parseSs(r.stdout);
   const filter = isListeningOn(sockets, FILTER_PORT, '127.0.0.1');
   const reinjection = isListeningOn(sockets, REINJECTION_PORT, '127.0.0.1');
@@ -68,9 +66,7 @@ export interface ReinjectionEvidence {
 
 /** master.cf has the 127.0.0.1:10025 smtpd that takes mail back from amavis, and main.cf sends mail to amavis. */
 export async function reinjectionService(targetName: string): Promise<StepOutcome<ReinjectionEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  const commands = mailServerCommandsFor(target.mailServer);
+  const { host, commands } = await onMailServer(targetName);
   const [master, main] = await Promise.all([
     runOk(host, () => commands.postconfMaster()),
     runOk(host, () => commands.postconfNonDefault()),

@@ -2,8 +2,8 @@
 import { mailServerCommandsFor, type CatalogueCommand } from '../commands/index.js';
 import { parseMailLog, type SupervisorProgram } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
-import { commandOnce, once } from './once.js';
+import { onMailServer, targetConfig } from './context.js';
+import { commandOnce, once, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
 import { asFailure, commandRunner, runOk } from './run.js';
 import { mailServerRuntime, type ServerState } from './server-runtime.js';
@@ -23,11 +23,8 @@ export interface ProgramsEvidence {
 
 /** supervisord programs that should run and do not (DMS); on a plain host, the Postfix unit. */
 export async function supervisorPrograms(targetName: string): Promise<StepOutcome<ProgramsEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  const { programs, notRunning, summary } = await mailServerCommandsFor(target.mailServer).programs(
-    commandRunner(host),
-  );
+  const { host, commands } = await onMailServer(targetName);
+  const { programs, notRunning, summary } = await commands.programs(commandRunner(host));
   return outcome(notRunning.length === 0, summary, { programs, notRunning });
 }
 
@@ -44,11 +41,8 @@ export interface LogTail {
  * bounce to a mistyped address is no server fault; the queue and the relay checks judge health).
  */
 export async function mailLogTail(targetName: string): Promise<StepOutcome<LogTail>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  const r = await runOk(host, () =>
-    mailServerCommandsFor(target.mailServer).tailMailLog(target.thresholds.logTailLines),
-  );
+  const { target, host, commands } = await onMailServer(targetName);
+  const r = await runOk(host, () => commands.tailMailLog(target.thresholds.logTailLines));
   const log = parseMailLog(r.stdout);
   const count = (s: string) => log.entries.filter((e) => e.status === s).length;
   const evidence = {
@@ -70,8 +64,9 @@ export async function restartProgram(
   targetName: string,
   program: string,
   onceKey: string,
-): Promise<StepOutcome<{ output: string }>> {
+): Promise<CommandOutcome> {
   const target = await targetConfig(targetName);
+  // Built before the host is reached: a plain host refuses it (non-retryable), whatever its state.
   let restart: CatalogueCommand;
   try {
     restart = mailServerCommandsFor(target.mailServer).restartProgram(program);
@@ -80,7 +75,7 @@ export async function restartProgram(
   }
   return commandOnce(
     onceKey,
-    await mailServerHost(target),
+    await onMailServer(target),
     () => restart,
     (output) => `restarted ${program}: ${output.split('\n').join('; ')}`,
   );
@@ -92,8 +87,8 @@ export async function setMailServerRunning(
   running: boolean,
   onceKey: string,
 ): Promise<StepOutcome<{ done: string }>> {
-  const target = await targetConfig(targetName);
-  return once(onceKey, () => mailServerRuntime(target).setRunning(running));
+  const runtime = mailServerRuntime(await targetConfig(targetName));
+  return once(onceKey, () => runtime.setRunning(running));
 }
 
 /**

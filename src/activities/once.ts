@@ -32,18 +32,21 @@ export async function once<E>(
   return outcome;
 }
 
+/** What a state-changing catalogue command leaves as evidence: its output. */
+export type CommandOutcome = StepOutcome<{ output: string }>;
+
 /**
- * One state-changing catalogue command on a host, applied once per run and step; the summary is made
- * from its output (stdout and stderr, trimmed).
+ * One state-changing catalogue command on a host (onMailServer, onRelay), applied once per run and step;
+ * the summary is made from its output (stdout and stderr, trimmed).
  */
-export async function commandOnce(
+export async function commandOnce<Commands>(
   onceKey: string,
-  host: HostTransport,
-  build: () => CatalogueCommand,
+  on: { host: HostTransport; commands: Commands },
+  build: (commands: Commands) => CatalogueCommand,
   summary: (output: string) => string,
-): Promise<StepOutcome<{ output: string }>> {
+): Promise<CommandOutcome> {
   return once(onceKey, async () => {
-    const r = await runOk(host, build);
+    const r = await runOk(on.host, () => build(on.commands));
     const output = tail(`${r.stdout}${r.stderr}`);
     return { ok: true, summary: summary(output), evidence: { output } };
   });

@@ -5,7 +5,7 @@
  * deleted mail is gone, so a retried attempt only finishes what an earlier one started.
  */
 import { Context } from '@temporalio/activity';
-import { mailServerCommandsFor, MAX_IDS_PER_POSTSUPER } from '../commands/index.js';
+import { MAX_IDS_PER_POSTSUPER } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import {
   describeCriteria,
@@ -19,7 +19,7 @@ import {
   type SurgerySpec,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
+import { onMailServer, targetConfig } from './context.js';
 import { once } from './once.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
@@ -167,12 +167,10 @@ export async function applyQueueSurgery(
         result,
       );
     }
-    const host = await mailServerHost(target);
+    const { host, commands } = await onMailServer(target);
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_POSTSUPER) {
       const batch = ids.slice(i, i + MAX_IDS_PER_POSTSUPER);
-      const r = await runOk(host, () =>
-        mailServerCommandsFor(target.mailServer).postsuper(spec.action, { ids: batch }),
-      );
+      const r = await runOk(host, () => commands.postsuper(spec.action, { ids: batch }));
       result.changed += parsePostsuperTotals(`${r.stdout}\n${r.stderr}`)[PAST[spec.action]];
       result.batches++;
       Context.current().heartbeat({ progress: { done: i + batch.length, of: ids.length } });

@@ -1,11 +1,10 @@
 /** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
 import { Context } from '@temporalio/activity';
-import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
-import { commandOnce } from './once.js';
+import { onMailServer, targetConfig } from './context.js';
+import { commandOnce, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
 import { pollUntil } from './wait.js';
@@ -14,9 +13,9 @@ const TOP_ENTRIES = 10;
 
 /** Streams `postqueue -j` line by line, so memory stays bounded whatever the queue size. */
 export async function streamQueueJson(target: Target, onLine: (line: string) => void): Promise<void> {
-  const host = await mailServerHost(target);
+  const { host, commands } = await onMailServer(target);
   let lines = 0;
-  await runOk(host, () => mailServerCommandsFor(target.mailServer).queueJson(), {
+  await runOk(host, () => commands.queueJson(), {
     onStdoutLine: (line) => {
       onLine(line);
       // Big queues take a while to list: show the worker is alive.
@@ -53,29 +52,21 @@ export async function queueSummary(targetName: string): Promise<StepOutcome<Queu
 }
 
 /** `postqueue -f`: retry every deferred message now. */
-export async function flushQueue(
-  targetName: string,
-  onceKey: string,
-): Promise<StepOutcome<{ output: string }>> {
-  const target = await targetConfig(targetName);
+export async function flushQueue(targetName: string, onceKey: string): Promise<CommandOutcome> {
   return commandOnce(
     onceKey,
-    await mailServerHost(target),
-    () => mailServerCommandsFor(target.mailServer).flushQueue(),
+    await onMailServer(targetName),
+    (commands) => commands.flushQueue(),
     () => 'asked Postfix to retry all queued mail now (postqueue -f)',
   );
 }
 
 /** `postsuper -r ALL deferred`: requeue so deferred mail goes through cleanup (and the content filter) again. */
-export async function requeueDeferred(
-  targetName: string,
-  onceKey: string,
-): Promise<StepOutcome<{ output: string }>> {
-  const target = await targetConfig(targetName);
+export async function requeueDeferred(targetName: string, onceKey: string): Promise<CommandOutcome> {
   return commandOnce(
     onceKey,
-    await mailServerHost(target),
-    () => mailServerCommandsFor(target.mailServer).postsuper('requeue', { all: true, queue: 'deferred' }),
+    await onMailServer(targetName),
+    (commands) => commands.postsuper('requeue', { all: true, queue: 'deferred' }),
     (output) => `requeued deferred mail (postsuper -r ALL deferred)${output ? `: ${output}` : ''}`,
   );
 }

@@ -3,11 +3,10 @@
  * `ssh cloudrelay echo OK`): its private key must exist with safe permissions, and the non-interactive SSH
  * login must work.
  */
-import { mailServerCommandsFor } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { parseStat, privateKeyProblems, type FileStat } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
+import { onMailServer, targetConfig } from './context.js';
 import { once } from './once.js';
 import { configError, outcome } from './outcome.js';
 import { run, runOk, tail } from './run.js';
@@ -36,8 +35,8 @@ export async function relayKeyPermissions(targetName: string): Promise<StepOutco
       problems: [],
     });
   }
-  const host = await mailServerHost(target);
-  const r = await run(host, () => mailServerCommandsFor(target.mailServer).keyFileStat(client.keyPath));
+  const { host, commands } = await onMailServer(target);
+  const r = await run(host, () => commands.keyFileStat(client.keyPath));
   const base = { path: client.keyPath, expectedOwner: client.keyOwner };
   if (!r.ok) {
     const why = tail(r.stderr || r.stdout, 200);
@@ -62,12 +61,10 @@ export async function fixRelayKeyPermissions(
   const target = await targetConfig(targetName);
   const client = relayClient(target);
   if (!client) throw configError(`target ${target.name} has no relayClient`);
-  const host = await mailServerHost(target);
+  const { host, commands } = await onMailServer(target);
   return once(onceKey, async () => {
-    await runOk(host, () =>
-      mailServerCommandsFor(target.mailServer).setKeyOwner(client.keyPath, client.keyOwner),
-    );
-    await runOk(host, () => mailServerCommandsFor(target.mailServer).restrictKeyMode(client.keyPath));
+    await runOk(host, () => commands.setKeyOwner(client.keyPath, client.keyOwner));
+    await runOk(host, () => commands.restrictKeyMode(client.keyPath));
     return outcome(true, `set ${client.keyPath} to mode 0600, owner ${client.keyOwner}`, {
       path: client.keyPath,
       owner: client.keyOwner,
@@ -88,9 +85,9 @@ export async function sshToRelay(
       output: '',
     });
   }
-  const host = await mailServerHost(target);
+  const { host, commands } = await onMailServer(target);
   const r = await run(host, () =>
-    mailServerCommandsFor(target.mailServer).sshToRelay({
+    commands.sshToRelay({
       alias: client.hostAlias,
       ...(client.sshConfig !== undefined && { configPath: client.sshConfig }),
     }),

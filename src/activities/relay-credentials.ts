@@ -4,17 +4,15 @@
  * there and reload Postfix. The tables and the password stay inside these activities: evidence names
  * files and keys only, never a password.
  */
-import { mailServerCommandsFor } from '../commands/index.js';
-import type { Target } from '../config/schema.js';
+import type { MailServerCommands } from '../commands/index.js';
 import {
   checkSaslCredentials,
   parseMapList,
   parsePostconfValues,
   withSaslPassword,
 } from '../parsers/index.js';
-import type { HostTransport } from '../transports/types.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, secret, targetConfig } from './context.js';
+import { onMailServer, secret, targetConfig, type OnHost } from './context.js';
 import { once } from './once.js';
 import { outcome } from './outcome.js';
 import { run, runOk } from './run.js';
@@ -35,9 +33,7 @@ export interface RelayCredentialsEvidence {
   files: CredentialFile[];
 }
 
-interface Context {
-  target: Target;
-  host: HostTransport;
+interface Context extends OnHost<MailServerCommands> {
   user: string;
   password: string;
 }
@@ -47,15 +43,14 @@ async function context(targetName: string): Promise<Context | undefined> {
   const sasl = target.relay.sasl;
   if (!sasl) return undefined;
   return {
-    target,
-    host: await mailServerHost(target),
+    ...(await onMailServer(target)),
     user: sasl.user,
     password: await secret(sasl.password),
   };
 }
 
 async function tableFiles(ctx: Context): Promise<Array<{ path: string; rebuild?: string }>> {
-  const cmds = mailServerCommandsFor(ctx.target.mailServer);
+  const cmds = ctx.commands;
   const out = await runOk(ctx.host, () => cmds.postconfValues(['smtp_sasl_password_maps']));
   const value = parsePostconfValues(out.stdout, ['smtp_sasl_password_maps']).smtp_sasl_password_maps ?? '';
   const files = parseMapList(value)
@@ -70,7 +65,7 @@ async function tableFiles(ctx: Context): Promise<Array<{ path: string; rebuild?:
 }
 
 async function inspect(ctx: Context): Promise<Array<CredentialFile & { text: string }>> {
-  const cmds = mailServerCommandsFor(ctx.target.mailServer);
+  const cmds = ctx.commands;
   const result = [];
   for (const file of await tableFiles(ctx)) {
     const text = (await runOk(ctx.host, () => cmds.readSecretFile(file.path))).stdout;
@@ -123,7 +118,7 @@ export async function syncRelayCredentials(
   return once(onceKey, async (): Promise<StepOutcome<RelayCredentialsEvidence>> => {
     const ctx = await context(targetName);
     if (!ctx) return outcome(false, 'relay.sasl is not configured', { configured: false, files: [] });
-    const cmds = mailServerCommandsFor(ctx.target.mailServer);
+    const cmds = ctx.commands;
     const files = await inspect(ctx);
     const changed: string[] = [];
     for (const file of files) {

@@ -4,7 +4,6 @@
  * Postfix have SASL credentials for that relay. The decisions are in src/parsers/relay-route.ts; this
  * module only runs `postconf -h` and `postmap -q KEY type:/path` (as Postfix would look it up) and `stat`.
  */
-import type { Target } from '../config/schema.js';
 import {
   checkRelayCredentials,
   parsePostmapQuery,
@@ -22,10 +21,9 @@ import {
   type RelayRouteEvidence,
   type RoutingSettings,
 } from '../parsers/index.js';
-import type { HostTransport } from '../transports/types.js';
+import type { MailServerCommands } from '../commands/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, targetConfig } from './context.js';
-import { mailServerCommandsFor } from '../commands/index.js';
+import { onMailServer, targetConfig, type OnHost } from './context.js';
 import { outcome } from './outcome.js';
 import { run, runOk, tail } from './run.js';
 
@@ -37,16 +35,15 @@ export type {
   RelayRouteEvidence,
 } from '../parsers/index.js';
 
-async function routingSettings(target: Target, host: HostTransport): Promise<RoutingSettings> {
-  const r = await runOk(host, () =>
-    mailServerCommandsFor(target.mailServer).postconfValues(ROUTING_PARAMETERS),
-  );
+type OnMailServer = OnHost<MailServerCommands>;
+
+async function routingSettings({ host, commands }: OnMailServer): Promise<RoutingSettings> {
+  const r = await runOk(host, () => commands.postconfValues(ROUTING_PARAMETERS));
   return parseRoutingSettings(r.stdout);
 }
 
 /** `postmap -q` on the mail server; an exit code outside the catalogue's 0/1 is an unreadable map. */
-function postmapOn(target: Target, host: HostTransport): PostmapLookup {
-  const commands = mailServerCommandsFor(target.mailServer);
+function postmapOn({ host, commands }: OnMailServer): PostmapLookup {
   return async (key, map) => {
     const r = await run(host, () => commands.postmapQuery(key, map.text));
     return r.ok ? parsePostmapQuery(r) : { status: 'error', message: `postmap exited ${String(r.exitCode)}` };
@@ -55,12 +52,12 @@ function postmapOn(target: Target, host: HostTransport): PostmapLookup {
 
 /** Which relay will mail from canary.from to canary.to take? ok when it is canary.expectRelay. */
 export async function relayRoute(targetName: string): Promise<StepOutcome<RelayRouteEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  const settings = await routingSettings(target, host);
+  const server = await onMailServer(targetName);
+  const { target } = server;
+  const settings = await routingSettings(server);
   const sender = target.canary.from;
   const recipient = target.canary.to;
-  const resolved = await resolveRelayRoute(settings, { sender, recipient }, postmapOn(target, host));
+  const resolved = await resolveRelayRoute(settings, { sender, recipient }, postmapOn(server));
   return relayRouteOutcome({
     sender,
     recipient,
@@ -86,9 +83,9 @@ export async function relayMapsInEffect(targetName: string): Promise<StepOutcome
       { configured: false, files: [], referenced: [], notInEffect: [] },
     );
   }
-  const host = await mailServerHost(target);
-  const commands = mailServerCommandsFor(target.mailServer);
-  const settings = await routingSettings(target, host);
+  const server = await onMailServer(target);
+  const { host, commands } = server;
+  const settings = await routingSettings(server);
   const files: { path: string; state: RelayMapFileState }[] = [];
   for (const path of candidates) {
     const r = await run(host, () => commands.fileStat(path, 'relayMapFiles'));
@@ -113,8 +110,7 @@ export async function relayCredentials(
   targetName: string,
   nexthop: string,
 ): Promise<StepOutcome<RelayCredentialsEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
-  const settings = await routingSettings(target, host);
-  return checkRelayCredentials(settings, target.canary.from, nexthop, postmapOn(target, host));
+  const server = await onMailServer(targetName);
+  const settings = await routingSettings(server);
+  return checkRelayCredentials(settings, server.target.canary.from, nexthop, postmapOn(server));
 }

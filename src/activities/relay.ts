@@ -2,7 +2,6 @@
  * The relay host, over SSH (linux: ss, supervisord or systemd, tail; windows: netstat, Get-Process, the
  * Scheduled Task, Get-Content), and the relay as the mail server sees it (an SMTP probe from there).
  */
-import { mailServerCommandsFor, relayCommandsFor } from '../commands/index.js';
 import {
   isListeningOn,
   parseMailLog,
@@ -12,8 +11,8 @@ import {
   type SmtpProbe,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { mailServerHost, relayHost, targetConfig } from './context.js';
-import { commandOnce } from './once.js';
+import { onMailServer, onRelay } from './context.js';
+import { commandOnce, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
 import { commandRunner, run, runOk, tail } from './run.js';
 import { waitForOutcome } from './wait.js';
@@ -26,9 +25,8 @@ export interface PortEvidence {
 
 /** Is something listening on the relay port on the relay host? */
 export async function relayPortListening(targetName: string): Promise<StepOutcome<PortEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await relayHost(target);
-  const all = await relayCommandsFor(target.relay).listeningPorts(commandRunner(host));
+  const { target, host, commands } = await onRelay(targetName);
+  const all = await commands.listeningPorts(commandRunner(host));
   const port = target.relay.port;
   const listening = isListeningOn(all, port);
   return outcome(
@@ -59,10 +57,9 @@ export interface WatchdogEvidence {
 
 /** The relay's watchdog / service: running? (linux: supervisord or systemd; windows: task + process) */
 export async function relayWatchdogState(targetName: string): Promise<StepOutcome<WatchdogEvidence>> {
-  const target = await targetConfig(targetName);
+  const { target, host, commands } = await onRelay(targetName);
   const { service } = target.relay;
-  const host = await relayHost(target);
-  const s = await relayCommandsFor(target.relay).serviceState(commandRunner(host));
+  const s = await commands.serviceState(commandRunner(host));
   return outcome(s.running, s.summary, {
     manager: service.manager,
     name: service.name,
@@ -72,17 +69,13 @@ export async function relayWatchdogState(targetName: string): Promise<StepOutcom
 }
 
 /** Restarts the relay's watchdog (supervisorctl/systemctl restart, or Stop-/Start-ScheduledTask). */
-export async function restartRelayWatchdog(
-  targetName: string,
-  onceKey: string,
-): Promise<StepOutcome<{ output: string }>> {
-  const target = await targetConfig(targetName);
-  const relay = target.relay;
+export async function restartRelayWatchdog(targetName: string, onceKey: string): Promise<CommandOutcome> {
+  const relay = await onRelay(targetName);
   return commandOnce(
     onceKey,
-    await relayHost(target),
-    () => relayCommandsFor(relay).restartService(),
-    () => `restarted the relay watchdog ${relay.service.name}`,
+    relay,
+    (commands) => commands.restartService(),
+    () => `restarted the relay watchdog ${relay.target.relay.service.name}`,
   );
 }
 
@@ -91,14 +84,13 @@ export async function setRelayRunning(
   targetName: string,
   running: boolean,
   onceKey: string,
-): Promise<StepOutcome<{ output: string }>> {
-  const target = await targetConfig(targetName);
-  const relay = target.relay;
+): Promise<CommandOutcome> {
+  const relay = await onRelay(targetName);
   return commandOnce(
     onceKey,
-    await relayHost(target),
-    () => relayCommandsFor(relay).setServiceRunning(running),
-    () => `relay ${relay.service.name} ${running ? 'started' : 'stopped'}`,
+    relay,
+    (commands) => commands.setServiceRunning(running),
+    () => `relay ${relay.target.relay.service.name} ${running ? 'started' : 'stopped'}`,
   );
 }
 
@@ -112,14 +104,13 @@ export interface RelayLogs {
  * trouble is over, so its content alone is no verdict: ok unless a log cannot be read.
  */
 export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLogs>> {
-  const target = await targetConfig(targetName);
+  const { target, host, commands } = await onRelay(targetName);
   const relay = target.relay;
-  const host = await relayHost(target);
   const lines = target.thresholds.logTailLines;
   const unreadable: string[] = [];
   const read = async (path: string | undefined): Promise<string[]> => {
     if (!path) return [];
-    const r = await run(host, () => relayCommandsFor(relay).tailLog(path, lines));
+    const r = await run(host, () => commands.tailLog(path, lines));
     if (r.ok) return r.stdout.split(/\r?\n/).filter((l) => l !== '');
     unreadable.push(path);
     return [`(could not read ${path}: ${tail(r.stderr, 200)})`];
@@ -137,12 +128,9 @@ export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLo
 export async function relayAnswersSmtp(
   targetName: string,
 ): Promise<StepOutcome<SmtpProbe & { relay: string }>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
+  const { target, host, commands } = await onMailServer(targetName);
   const relay = `[${target.canary.expectRelay}]:${target.relay.port}`;
-  const r = await runOk(host, () =>
-    mailServerCommandsFor(target.mailServer).smtpProbe(target.canary.expectRelay, target.relay.port, 10),
-  );
+  const r = await runOk(host, () => commands.smtpProbe(target.canary.expectRelay, target.relay.port, 10));
   const probe = parseSmtpProbe(`${r.stdout}\n${r.stderr}`);
   const ok = probe.problem === undefined;
   return outcome(
@@ -166,12 +154,9 @@ export interface DeferralEvidence {
  * (or to) the expected relay was deferred.
  */
 export async function outboundDeferrals(targetName: string): Promise<StepOutcome<DeferralEvidence>> {
-  const target = await targetConfig(targetName);
-  const host = await mailServerHost(target);
+  const { target, host, commands } = await onMailServer(targetName);
   const relay = target.canary.expectRelay;
-  const r = await runOk(host, () =>
-    mailServerCommandsFor(target.mailServer).tailMailLog(Math.max(200, target.thresholds.logTailLines)),
-  );
+  const r = await runOk(host, () => commands.tailMailLog(Math.max(200, target.thresholds.logTailLines)));
   const attempts = parseMailLog(r.stdout).entries.filter(
     (e) =>
       e.status !== undefined &&

@@ -87,27 +87,44 @@ async function reloadPostfix(ctx: LabContext): Promise<void> {
   await sh(ctx, 'mailserver', 'postfix reload >/dev/null 2>&1');
 }
 
-const relayDown: Fault = {
+/**
+ * A supervisord program stopped, so its port refuses connections; heal starts it and waits for the SMTP
+ * greeting on that port.
+ */
+function programDown(
+  fault: Pick<Fault, 'name' | 'summary' | 'role'> & { program: string; port: number },
+): Fault {
+  const { name, role, program, port } = fault;
+  return {
+    name,
+    summary: fault.summary,
+    role,
+    async inject(ctx) {
+      await sh(ctx, role, 'supervisorctl stop "$PROGRAM" >/dev/null', { PROGRAM: program });
+      await pollUntil(
+        `${program} port ${port} to close`,
+        30_000,
+        async () => !(await listening(ctx, role, port)),
+      );
+      await mark(ctx, role, name, `${program} stopped`);
+      return `${program} stopped; port ${port} refuses connections`;
+    },
+    async heal(ctx) {
+      await sh(ctx, role, 'supervisorctl start "$PROGRAM" >/dev/null || true', { PROGRAM: program });
+      await waitGreeting(ctx, role, port);
+      await unmark(ctx, role, name);
+      return `${program} running; port ${port} answers`;
+    },
+  };
+}
+
+const relayDown = programDown({
   name: 'relay-down',
   summary: 'relay watchdog service stopped (supervisorctl stop smtp-relay): port 2526 refuses connections',
   role: 'relay',
-  async inject(ctx) {
-    await sh(ctx, 'relay', 'supervisorctl stop smtp-relay >/dev/null');
-    await pollUntil(
-      'relay port 2526 to close',
-      30_000,
-      async () => !(await listening(ctx, 'relay', NAMES.relayPort)),
-    );
-    await mark(ctx, 'relay', 'relay-down', 'smtp-relay stopped');
-    return 'smtp-relay stopped; port 2526 closed';
-  },
-  async heal(ctx) {
-    await sh(ctx, 'relay', 'supervisorctl start smtp-relay >/dev/null || true');
-    await waitGreeting(ctx, 'relay', NAMES.relayPort);
-    await unmark(ctx, 'relay', 'relay-down');
-    return 'smtp-relay running; port 2526 answers';
-  },
-};
+  program: 'smtp-relay',
+  port: NAMES.relayPort,
+});
 
 const relayHung: Fault = {
   name: 'relay-hung',
@@ -208,27 +225,13 @@ const relayAuth: Fault = {
   },
 };
 
-const amavisDown: Fault = {
+const amavisDown = programDown({
   name: 'amavis-down',
   summary: 'amavis stopped (supervisorctl stop amavis): mail deferred, 127.0.0.1:10024 Connection refused',
   role: 'mailserver',
-  async inject(ctx) {
-    await sh(ctx, 'mailserver', 'supervisorctl stop amavis >/dev/null');
-    await pollUntil(
-      'amavis port 10024 to close',
-      30_000,
-      async () => !(await listening(ctx, 'mailserver', 10024)),
-    );
-    await mark(ctx, 'mailserver', 'amavis-down', 'amavis stopped');
-    return 'amavis stopped; 127.0.0.1:10024 refuses connections';
-  },
-  async heal(ctx) {
-    await sh(ctx, 'mailserver', 'supervisorctl start amavis >/dev/null || true');
-    await waitGreeting(ctx, 'mailserver', 10024);
-    await unmark(ctx, 'mailserver', 'amavis-down');
-    return 'amavis running; 10024 answers';
-  },
-};
+  program: 'amavis',
+  port: 10024,
+});
 
 const sshKeyPerms: Fault = {
   name: 'ssh-key-perms',

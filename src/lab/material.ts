@@ -128,12 +128,21 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+/** Still valid a month from now: renewed well before it could expire under a running lab. */
+function validForAMonth(cert: X509Certificate): boolean {
+  return new Date(cert.validTo).getTime() > Date.now() + 30 * 86_400_000;
+}
+
+/** `openssl req` arguments for a new unencrypted P-256 key in `keyout`, and what it makes in `out`. */
+function newEcKey(keyout: string, out: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyout, '-out', out];
+}
+
 async function ensureCa(caDir: string, log: (l: string) => void): Promise<boolean> {
   const crt = join(caDir, 'ca.crt');
   const key = join(caDir, 'ca.key');
   if ((await exists(crt)) && (await exists(key))) {
-    const ca = new X509Certificate(await readFile(crt));
-    if (new Date(ca.validTo).getTime() > Date.now() + 30 * 86_400_000) return false;
+    if (validForAMonth(new X509Certificate(await readFile(crt)))) return false;
   }
   log('lab: creating the lab CA (.lab/ca/ca.crt)');
   await openssl(
@@ -141,15 +150,7 @@ async function ensureCa(caDir: string, log: (l: string) => void): Promise<boolea
       'req',
       '-x509',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
+      ...newEcKey('ca.key', 'ca.crt'),
       '-days',
       '3650',
       '-subj',
@@ -185,11 +186,7 @@ async function ensureServerCert(
       .sort()
       .join(', ');
     const have = (cert.subjectAltName ?? '').split(', ').sort().join(', ');
-    ok =
-      cert.checkIssued(ca) &&
-      cert.verify(ca.publicKey) &&
-      have === wanted &&
-      new Date(cert.validTo).getTime() > Date.now() + 30 * 86_400_000;
+    ok = cert.checkIssued(ca) && cert.verify(ca.publicKey) && have === wanted && validForAMonth(cert);
   }
   if (!ok) {
     log(`lab: issuing a certificate for ${sans[0]?.replace(/^DNS:/, '')} (.lab/ca/${name}.crt)`);
@@ -207,21 +204,7 @@ async function ensureServerCert(
     );
     const cn = sans[0]!.replace(/^DNS:/, '');
     await openssl(
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/O=mail-runbooks lab/CN=${cn}`,
-      ],
+      ['req', '-new', ...newEcKey(`${name}.key`, `${name}.csr`), '-subj', `/O=mail-runbooks lab/CN=${cn}`],
       caDir,
     );
     await chmod(key, 0o600);
@@ -302,30 +285,20 @@ export async function ensureMaterial(paths: LabPaths, log: (l: string) => void):
     ),
   };
   const caCert = await readFile(join(paths.ca, 'ca.crt'), 'utf8');
-  const digest = createHash('sha256')
-    .update(
-      JSON.stringify([
-        canaryPassword,
-        destPassword,
-        relaySaslPassword,
-        relayAdminKey,
-        cloudrelayKey,
-        relayHostKey,
-        caCert,
-        certs,
-      ]),
-    )
-    .digest('hex');
-  return {
+  // What the containers are made from; the digest hashes these values in this order (unchanged, so an
+  // existing lab is not recreated).
+  const parts = {
     canaryPassword,
     destPassword,
     relaySaslPassword,
     relayAdminKey,
     cloudrelayKey,
     relayHostKey,
-    relayHostKeyFingerprint: sshFingerprint(relayHostKey.public),
     caCert,
     certs,
-    digest,
   };
+  const digest = createHash('sha256')
+    .update(JSON.stringify(Object.values(parts)))
+    .digest('hex');
+  return { ...parts, relayHostKeyFingerprint: sshFingerprint(relayHostKey.public), digest };
 }

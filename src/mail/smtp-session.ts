@@ -11,7 +11,7 @@ import { formatReply, takeSmtpReply, type SmtpReply } from '../parsers/smtp-repl
 
 const MAX_BUFFER = 64 * 1024;
 
-/** Where and how to reach an SMTP server: the shape the probes and the email channel share. */
+/** Where and how to reach an SMTP server: the shape the probes, the canary and the email channel share. */
 export interface SmtpServerSettings {
   host: string;
   port: number;

@@ -2,16 +2,12 @@
  * Canary submission over SMTP with AUTH. TLS mode follows the port's convention (465 implicit TLS, 587
  * STARTTLS, required); the server certificate is always verified, against a pinned CA when one is given.
  */
-import nodemailer from 'nodemailer';
+import type { SmtpServerSettings } from './smtp-session.js';
+import { smtpTransport } from './smtp-transport.js';
 
-export interface SubmissionSettings {
-  host: string;
-  port: number;
+/** Submission always encrypts and always authenticates. */
+export interface SubmissionSettings extends SmtpServerSettings {
   tls: 'starttls' | 'implicit';
-  /** PEM of the CA to trust (the lab CA, a private CA); omitted means the system's trust store. */
-  ca?: string;
-  /** Name to check the certificate against when host is an address. */
-  servername?: string;
   user: string;
   password: string;
 }
@@ -41,17 +37,7 @@ export async function submitCanary(
   message: CanaryMessage,
   timeoutMs = 30_000,
 ): Promise<Acceptance> {
-  const transport = nodemailer.createTransport({
-    host: settings.host,
-    port: settings.port,
-    secure: settings.tls === 'implicit',
-    requireTLS: settings.tls === 'starttls',
-    auth: { user: settings.user, pass: settings.password },
-    tls: { ca: settings.ca, servername: settings.servername, minVersion: 'TLSv1.2' },
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  const transport = smtpTransport(settings, { connectMs: timeoutMs, socketMs: timeoutMs });
   const started = Date.now();
   try {
     const info = await transport.sendMail({

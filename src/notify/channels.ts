@@ -3,8 +3,8 @@
  * because the mail system under repair may be the thing that is broken. Each channel is tried a bounded
  * number of times; a failure is reported, never thrown, so it cannot fail a runbook.
  */
-import nodemailer from 'nodemailer';
 import type { SmtpServerSettings } from '../mail/smtp-session.js';
+import { smtpTransport } from '../mail/smtp-transport.js';
 import type { RenderedNotification } from './message.js';
 
 export interface WebhookChannel {
@@ -52,18 +52,7 @@ async function sendEmail(
   message: RenderedNotification,
   timeoutMs: number,
 ): Promise<void> {
-  const transport = nodemailer.createTransport({
-    host: channel.host,
-    port: channel.port,
-    secure: channel.tls === 'implicit',
-    requireTLS: channel.tls === 'starttls',
-    ignoreTLS: channel.tls === 'none',
-    auth: channel.user && channel.password ? { user: channel.user, pass: channel.password } : undefined,
-    tls: { ca: channel.ca, servername: channel.servername, minVersion: 'TLSv1.2' },
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  const transport = smtpTransport(channel, { connectMs: timeoutMs, socketMs: timeoutMs });
   try {
     await transport.sendMail({
       from: channel.from,

@@ -7,11 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
+import { afterAll, beforeAll } from 'vitest';
 import { dexec, pollUntil } from '../../src/lab/docker.js';
 import { labContext, labUp, type LabContext, type UpResult } from '../../src/lab/lab.js';
 import { MATERIAL_FILES } from '../../src/lab/material.js';
 import { CONTAINERS, NAMES, type LabPorts, type Role } from '../../src/lab/settings.js';
+import { smtpTransport } from '../../src/mail/smtp-transport.js';
+import { queueIdFromResponse } from '../../src/mail/submission.js';
 
 export interface Lab {
   ctx: LabContext;
@@ -78,17 +80,18 @@ export async function submit(
   message: { to: string; token: string; from?: string; subject?: string },
   mode: 'starttls' | 'implicit' = 'starttls',
 ): Promise<{ queueId: string; response: string }> {
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: mode === 'starttls' ? lab.ports.submission : lab.ports.submissions,
-    secure: mode === 'implicit',
-    requireTLS: mode === 'starttls',
-    auth: { user: NAMES.canaryUser, pass: lab.canaryPassword },
-    tls: { ca: lab.ca, servername: NAMES.mailHost, minVersion: 'TLSv1.2' },
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 30_000,
-  });
+  const transport = smtpTransport(
+    {
+      host: '127.0.0.1',
+      port: mode === 'starttls' ? lab.ports.submission : lab.ports.submissions,
+      tls: mode,
+      ca: lab.ca,
+      servername: NAMES.mailHost,
+      user: NAMES.canaryUser,
+      password: lab.canaryPassword,
+    },
+    { connectMs: 15_000, socketMs: 30_000 },
+  );
   try {
     const info = await transport.sendMail({
       from: message.from ?? NAMES.canaryUser,
@@ -98,7 +101,7 @@ export async function submit(
       headers: { [TOKEN_HEADER]: message.token },
     });
     const response = String(info.response ?? '');
-    const queueId = /queued as ([0-9A-Za-z]+)/.exec(response)?.[1];
+    const queueId = queueIdFromResponse(response);
     if (!queueId) throw new Error(`no queue id in "${response}"`);
     return { queueId, response };
   } finally {
@@ -248,4 +251,32 @@ export async function healAndFlush(lab: Lab, name: string): Promise<void> {
   const { findFault, healFault } = await import('../../src/lab/faults.js');
   await healFault(lab.ctx, findFault(name));
   await flush(lab);
+}
+
+/** Injects a fault for the length of `body`; afterwards, whatever happened, heals it and flushes the queue. */
+export async function withFault<T>(lab: Lab, name: string, body: () => Promise<T>): Promise<T> {
+  const { findFault, injectFault } = await import('../../src/lab/faults.js');
+  await injectFault(lab.ctx, findFault(name), []);
+  try {
+    return await body();
+  } finally {
+    await healAndFlush(lab, name);
+  }
+}
+
+/**
+ * The set-up of a suite that injects faults (call it at the top of the file): before its tests the lab is
+ * up and handed to `use`; after them, whatever happened, each of `faults` is healed and the queue flushed,
+ * so the next file finds a healthy lab.
+ */
+export function labForFaultTests(use: (lab: Lab) => void, faults: readonly string[]): void {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await ensureLab();
+    use(lab);
+  });
+  afterAll(async () => {
+    if (!lab) return;
+    for (const name of faults) await healAndFlush(lab, name).catch(() => undefined);
+  });
 }

@@ -12,8 +12,6 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
@@ -23,7 +21,7 @@ import { statusQuery } from '../../src/shared/messages.js';
 import { saveHistories } from '../helpers/histories.js';
 import { freePort } from '../helpers/ports.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
-import { createTestEnv } from '../helpers/temporal.js';
+import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
 
@@ -44,9 +42,7 @@ const alertLabels = {
   automation: 'mail-runbooks',
 };
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let temporal: TestWorker;
 let receiver: Receiver;
 let alertmanager: ChildProcess | undefined;
 let alertmanagerUrl: string;
@@ -97,7 +93,7 @@ async function metric(name: string, labels = ''): Promise<number> {
 
 async function workflowIds(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const wf of env.client.workflow.list()) ids.push(wf.workflowId);
+  for await (const wf of temporal.env.client.workflow.list()) ids.push(wf.workflowId);
   return ids;
 }
 
@@ -124,9 +120,7 @@ beforeAll(async () => {
     if (!existsSync(binary))
       throw new Error(`${binary} is missing: apt-get install prometheus-alertmanager (.ci/run does)`);
   }
-  env = await createTestEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  temporal = await startTestWorker({
     taskQueue,
     workflowsPath: fixturePath,
     activities: {
@@ -135,7 +129,6 @@ beforeAll(async () => {
       loadTargetPlan: fixtureActivities.makePlan({ timeoutSeconds: 300, reminderAfterSeconds: 240 }),
     },
   });
-  running = worker.run();
   Object.assign(fixtureActivities.world, { broken: true, repairs: 0, lookFailures: 0, configError: false });
 
   receiver = await startReceiver({
@@ -147,7 +140,7 @@ beforeAll(async () => {
       targets: new Set(['lab', 'other']),
       routes: [{ match: { alertname: 'PostfixQueueBacklog' }, runbook: RUNBOOK, targetLabel: 'target' }],
     },
-    dispatcher: temporalDispatcher(env.client, { taskQueue }),
+    dispatcher: temporalDispatcher(temporal.env.client, { taskQueue }),
     maxBodyBytes: 16 * 1024,
     log: (line) => receiverLog.push(line),
   });
@@ -194,10 +187,8 @@ afterAll(async () => {
     if (alertmanager.exitCode === null) alertmanager.kill('SIGKILL');
   }
   await receiver?.close();
-  if (env) await saveHistories(env.client, 'alertmanager', fixturePath);
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  if (temporal) await saveHistories(temporal.env.client, 'alertmanager', fixturePath);
+  await temporal?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -254,7 +245,7 @@ describe('Alertmanager to the receiver to Temporal', () => {
     await until('the run to start', async () =>
       (await metric('mrb_runs_started_total', `runbook="${RUNBOOK}"`)) === 1 ? true : undefined,
     );
-    const handle = env.client.workflow.getHandle<typeof engineFixture>(workflowId);
+    const handle = temporal.env.client.workflow.getHandle<typeof engineFixture>(workflowId);
     await until('the run to wait for approval of the repair', async () => {
       const status = await handle.query(statusQuery);
       return status.pending?.step === 'repair' ? status : undefined;
@@ -277,7 +268,7 @@ describe('Alertmanager to the receiver to Temporal', () => {
   });
 
   it('the resolved alert reaches the run, which re-checks at once, withdraws the request and changes nothing', async () => {
-    const handle = env.client.workflow.getHandle<typeof engineFixture>(workflowId);
+    const handle = temporal.env.client.workflow.getHandle<typeof engineFixture>(workflowId);
     fixtureActivities.world.broken = false; // the queue drained by itself
     await postToAlertmanager(new Date(Date.now() - 1_000).toISOString());
     // Nobody approves: the run closes itself.

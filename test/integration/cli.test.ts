@@ -10,28 +10,24 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/cli/run-state.js';
-import type { run as RunCliFn } from '../../src/client.js';
 import { UNSIGNED_NOTE } from '../../src/cli/decision.js';
 import type { RunRow } from '../../src/cli/render.js';
+import { inProcessCli, type Cli, type CliResult as Result } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { createTestEnv } from '../helpers/temporal.js';
+import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
 
 const { world } = fixtureActivities;
-type RunCli = typeof RunCliFn;
 const taskQueue = `cli-${randomUUID()}`;
 const workflowsPath = fileURLToPath(new URL('../helpers/cli-workflows.ts', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/mail-runbooks.js', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let run: RunCli;
+let temporal: TestWorker;
+/** One CLI invocation in-process, with its own captured output. */
+let cli: Cli;
 /** While set, the `look` activity waits for it: a run that is busy with no step awaiting approval. */
 let lookGate: Promise<void> | undefined;
 let openLookGate = (): void => undefined;
@@ -42,24 +38,6 @@ interface WatchLine {
   step?: { name: string };
   decision?: Record<string, unknown>;
   [key: string]: unknown;
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** One CLI invocation in-process, with its own captured output. */
-async function cli(...args: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    stdout: (s) => void (stdout += s),
-    stderr: (s) => void (stderr += s),
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
 }
 
 async function cliJson<T>(...args: string[]): Promise<T> {
@@ -106,16 +84,7 @@ const awaitingApproval = (id: string) =>
   });
 
 beforeAll(async () => {
-  env = await createTestEnv();
-  Object.assign(process.env, {
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: 'default',
-    MRB_TASK_QUEUE: taskQueue,
-  });
-  delete process.env.MRB_CONNECT_TIMEOUT;
-  ({ run } = await import('../../src/client.js'));
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  temporal = await startTestWorker({
     taskQueue,
     workflowsPath,
     activities: {
@@ -127,16 +96,14 @@ beforeAll(async () => {
       loadTargetPlan: (target?: string) => fixtureActivities.makePlan()(target),
     },
   });
-  running = worker.run();
+  cli = await inProcessCli(temporal.env, taskQueue);
 });
 
 afterEach(() => openLookGate()); // a failed test must not leave an activity blocked (shutdown waits for it)
 
 afterAll(async () => {
   openLookGate();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await temporal?.stop();
 });
 
 beforeEach(() => {
@@ -361,7 +328,7 @@ describe('mail-runbooks CLI', () => {
       /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,
     );
     // Delete them again: their runbooks are not on this worker.
-    for (const { id } of first) await env.client.schedule.getHandle(id).delete();
+    for (const { id } of first) await temporal.env.client.schedule.getHandle(id).delete();
   });
 
   it('the bin: lists against the server, and says in one line when the server is unreachable', async () => {

@@ -6,8 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   alertResolvedSignal,
@@ -20,22 +18,18 @@ import type { DecisionInput, SignalDecisionInput } from '../../src/shared/approv
 import type { RunbookInput, RunbookReport } from '../../src/shared/types.js';
 import { AWAITING_APPROVAL } from '../../src/shared/search-attributes.js';
 import { saveHistories } from '../helpers/histories.js';
-import { createTestEnv } from '../helpers/temporal.js';
+import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
 
 const { world } = fixtureActivities;
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let temporal: TestWorker;
 let planOverrides: Parameters<typeof fixtureActivities.makePlan>[0] = {};
 const taskQueue = `engine-${randomUUID()}`;
 const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 
 beforeAll(async () => {
-  env = await createTestEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  temporal = await startTestWorker({
     taskQueue,
     workflowsPath: fixturePath,
     activities: {
@@ -43,14 +37,11 @@ beforeAll(async () => {
       loadTargetPlan: (target?: string) => fixtureActivities.makePlan(planOverrides)(target),
     },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  await saveHistories(env.client, 'engine', fixturePath);
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await saveHistories(temporal.env.client, 'engine', fixturePath);
+  await temporal?.stop();
 });
 
 beforeEach(() => {
@@ -59,7 +50,7 @@ beforeEach(() => {
 });
 
 function start(target = 'lab', trigger?: RunbookInput['trigger']) {
-  return env.client.workflow.start<typeof engineFixture>('engineFixture', {
+  return temporal.env.client.workflow.start<typeof engineFixture>('engineFixture', {
     taskQueue,
     workflowId: `engine-${randomUUID()}`,
     args: [{ target, ...(trigger && { trigger }) }],

@@ -3,39 +3,31 @@
  * open relay. Each shows the symptom the runbooks look for; healing restores the healthy behaviour.
  */
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFault, injectFault } from '../../src/lab/faults.js';
+import { describe, expect, it } from 'vitest';
 import { labStatus } from '../../src/lab/lab.js';
 import { NAMES } from '../../src/lab/settings.js';
 import {
-  ensureLab,
   healAndFlush,
   inLab,
+  labForFaultTests,
   queue,
   reinjectedId,
   submit,
   token,
   waitForLog,
   waitForMail,
+  withFault,
   type Lab,
 } from '../helpers/lab.js';
 
 let lab: Lab;
-beforeAll(async () => {
-  lab = await ensureLab();
-});
-afterAll(async () => {
-  for (const name of ['amavis-down', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay']) {
-    await healAndFlush(lab, name).catch(() => undefined);
-  }
-});
+labForFaultTests((l) => (lab = l), ['amavis-down', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay']);
 
 const RELAY = NAMES.relayHost.replace(/\./g, '\\.');
 
 describe('amavis-down', () => {
   it('mail is deferred with dsn=4.4.1 127.0.0.1[127.0.0.1]:10024 Connection refused; heal + flush delivers', async () => {
-    await injectFault(lab.ctx, findFault('amavis-down'), []);
-    try {
+    await withFault(lab, 'amavis-down', async () => {
       const st = await labStatus(lab.ctx);
       const ms = st.containers.find((c) => c.role === 'mailserver')!;
       expect(ms.faults.map((f) => f.name)).toContain('amavis-down');
@@ -57,9 +49,7 @@ describe('amavis-down', () => {
 
       await healAndFlush(lab, 'amavis-down');
       await waitForMail(lab, 'dest', t, 60_000);
-    } finally {
-      await healAndFlush(lab, 'amavis-down');
-    }
+    });
   });
 });
 
@@ -67,8 +57,7 @@ describe('ssh-key-perms', () => {
   const ssh = ['ssh', '-F', '/home/cloudrelay/.ssh/config', 'cloudrelay', 'echo', 'OK'];
 
   it('makes the relay key 0644 so ssh refuses it; heal restores 0600 and ssh works', async () => {
-    await injectFault(lab.ctx, findFault('ssh-key-perms'), []);
-    try {
+    await withFault(lab, 'ssh-key-perms', async () => {
       const mode = await inLab(lab, 'mailserver', ['stat', '-c', '%a', '/home/cloudrelay/.ssh/id_rsa']);
       expect(mode.stdout.trim()).toBe('644');
       const r = await inLab(lab, 'mailserver', ssh, { allowFail: true });
@@ -76,9 +65,7 @@ describe('ssh-key-perms', () => {
       expect(r.stderr).toContain('UNPROTECTED PRIVATE KEY FILE');
       expect(r.stderr).toMatch(/Permissions 0644 for '\/home\/cloudrelay\/\.ssh\/id_rsa' are too open/);
       expect(r.stderr).toContain('Permission denied (publickey)');
-    } finally {
-      await healAndFlush(lab, 'ssh-key-perms');
-    }
+    });
     expect(
       (await inLab(lab, 'mailserver', ['stat', '-c', '%a', '/home/cloudrelay/.ssh/id_rsa'])).stdout.trim(),
     ).toBe('600');
@@ -88,8 +75,7 @@ describe('ssh-key-perms', () => {
 
 describe('relaymap-ineffective', () => {
   it('relayhost_map is still there but unused: mail goes direct (relay=none) and is deferred; heal routes via the relay', async () => {
-    await injectFault(lab.ctx, findFault('relaymap-ineffective'), []);
-    try {
+    await withFault(lab, 'relaymap-ineffective', async () => {
       expect(
         (await inLab(lab, 'mailserver', ['postconf', '-h', 'sender_dependent_relayhost_maps'])).stdout.trim(),
       ).toBe('');
@@ -115,9 +101,7 @@ describe('relaymap-ineffective', () => {
         new RegExp(`${id}: to=<${NAMES.destUser}>, relay=${RELAY}\\[[0-9.]+\\]:2526, .*status=sent`),
         30_000,
       );
-    } finally {
-      await healAndFlush(lab, 'relaymap-ineffective');
-    }
+    });
   });
 });
 
@@ -170,15 +154,12 @@ async function relayProbe(): Promise<string> {
 describe('open-relay', () => {
   it('relay access is denied without AUTH; with mynetworks = a whole private range it is granted (250); heal denies again', async () => {
     expect(await relayProbe()).toMatch(/^454 4\.7\.1 .*Relay access denied/);
-    await injectFault(lab.ctx, findFault('open-relay'), []);
-    try {
+    await withFault(lab, 'open-relay', async () => {
       expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout).toMatch(
         /\/(12|16)\b/,
       );
       expect(await relayProbe()).toMatch(/^250 /);
-    } finally {
-      await healAndFlush(lab, 'open-relay');
-    }
+    });
     expect(await relayProbe()).toMatch(/^454 4\.7\.1 .*Relay access denied/);
     expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout.trim()).toBe(
       '127.0.0.0/8',

@@ -2,15 +2,14 @@
  * Relay faults: each one shows its real symptom in the mail server's log and queue (what the runbooks
  * will read), and healing it (plus the flush an operator does) gets the deferred mail delivered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFault, injectFault } from '../../src/lab/faults.js';
+import { describe, expect, it } from 'vitest';
 import { labStatus } from '../../src/lab/lab.js';
 import { NAMES } from '../../src/lab/settings.js';
 import {
-  ensureLab,
   flush,
   healAndFlush,
   inLab,
+  labForFaultTests,
   mailLog,
   queue,
   reinjectedId,
@@ -18,18 +17,12 @@ import {
   token,
   waitForLog,
   waitForMail,
+  withFault,
   type Lab,
 } from '../helpers/lab.js';
 
 let lab: Lab;
-beforeAll(async () => {
-  lab = await ensureLab();
-});
-afterAll(async () => {
-  // whatever happened above, leave a healthy lab for the next file
-  for (const name of ['relay-down', 'relay-hung', 'relay-auth'])
-    await healAndFlush(lab, name).catch(() => undefined);
-});
+labForFaultTests((l) => (lab = l), ['relay-down', 'relay-hung', 'relay-auth']);
 
 /** Submits a message to the destination and returns its relay-leg queue id (after amavis). */
 async function sendToDest(): Promise<{ token: string; id: string }> {
@@ -47,8 +40,7 @@ const RELAY = NAMES.relayHost.replace(/\./g, '\\.');
 
 describe('relay-down', () => {
   it('closes 2526; mail is deferred with "Connection refused"; heal + flush delivers it', async () => {
-    await injectFault(lab.ctx, findFault('relay-down'), []);
-    try {
+    await withFault(lab, 'relay-down', async () => {
       const st = await inLab(lab, 'relay', ['supervisorctl', 'status', 'smtp-relay'], { allowFail: true });
       expect(st.stdout).toMatch(/STOPPED/);
       const status = await labStatus(lab.ctx);
@@ -72,16 +64,13 @@ describe('relay-down', () => {
         new RegExp(`${msg.id}: to=<${NAMES.destUser}>, relay=${RELAY}\\[[0-9.]+\\]:2526, .*status=sent`),
         30_000,
       );
-    } finally {
-      await healAndFlush(lab, 'relay-down');
-    }
+    });
   });
 });
 
 describe('relay-hung', () => {
   it('2526 still listens and smtp-relay is RUNNING, but nothing answers: greeting timeout, deferred; heal delivers', async () => {
-    await injectFault(lab.ctx, findFault('relay-hung'), []);
-    try {
+    await withFault(lab, 'relay-hung', async () => {
       expect((await inLab(lab, 'relay', ['supervisorctl', 'status', 'smtp-relay'])).stdout).toMatch(
         /RUNNING/,
       );
@@ -103,28 +92,22 @@ describe('relay-hung', () => {
 
       await healAndFlush(lab, 'relay-hung');
       await waitForMail(lab, 'dest', msg.token, 90_000);
-    } finally {
-      await healAndFlush(lab, 'relay-hung');
-    }
+    });
   });
 
   it('a watchdog restart (supervisorctl restart smtp-relay) also cures a hung relay', async () => {
-    await injectFault(lab.ctx, findFault('relay-hung'), []);
-    try {
+    await withFault(lab, 'relay-hung', async () => {
       await inLab(lab, 'relay', ['supervisorctl', 'restart', 'smtp-relay'], { timeoutMs: 60_000 });
       const msg = await sendToDest();
       await flush(lab);
       await waitForMail(lab, 'dest', msg.token, 60_000);
-    } finally {
-      await healAndFlush(lab, 'relay-hung');
-    }
+    });
   });
 });
 
 describe('relay-auth', () => {
   it('the relay answers 535 to the credentials; mail deferred; the relay error log says why; heal delivers', async () => {
-    await injectFault(lab.ctx, findFault('relay-auth'), []);
-    try {
+    await withFault(lab, 'relay-auth', async () => {
       const msg = await sendToDest();
       const line = await waitForLog(
         lab,
@@ -140,8 +123,6 @@ describe('relay-auth', () => {
 
       await healAndFlush(lab, 'relay-auth');
       await waitForMail(lab, 'dest', msg.token, 60_000);
-    } finally {
-      await healAndFlush(lab, 'relay-auth');
-    }
+    });
   });
 });

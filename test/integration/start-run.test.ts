@@ -7,19 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/body.js';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Dispatcher } from '../../src/alerts/receiver.js';
 import * as activities from '../../src/activities/start-run.js';
-import type { run as RunCliFn } from '../../src/client.js';
 import type { StartRunbookResult } from '../../src/shared/start.js';
 import type { RunbookInput } from '../../src/shared/types.js';
 import { ensureSchedules, scheduleId, triggerSchedule } from '../../src/temporal/schedules.js';
 import { runWorkflowId, startRunbook } from '../../src/temporal/start-run.js';
+import { inProcessCli, type Cli } from '../helpers/cli.js';
 import { saveHistories } from '../helpers/histories.js';
-import { createTestEnv } from '../helpers/temporal.js';
+import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import { finishSignal, type queueBacklog } from '../workflows/start-run-fixture.js';
 
 const RUNBOOK = 'queueBacklog';
@@ -27,10 +26,9 @@ const taskQueue = `starts-${randomUUID()}`;
 const workflowsPath = fileURLToPath(new URL('../workflows/start-run-fixture.ts', import.meta.url));
 const exampleConfig = fileURLToPath(new URL('../../docs/config.example.yaml', import.meta.url));
 
+let temporal: TestWorker;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let runCli: typeof RunCliFn;
+let cli: Cli;
 let dispatcher: Dispatcher;
 
 const alert: Alert = {
@@ -40,23 +38,6 @@ const alert: Alert = {
   startsAt: new Date().toISOString(),
   fingerprint: 'f00dfeed',
 };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (s) => void (stdout += s),
-    stderr: (s) => void (stderr += s),
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
 
 async function cliStart(target: string): Promise<StartRunbookResult> {
   const r = await cli('start', RUNBOOK, '--target', target, '--json');
@@ -110,26 +91,16 @@ async function runIds(target: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  env = await createTestEnv();
-  Object.assign(process.env, {
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: 'default',
-    MRB_TASK_QUEUE: taskQueue,
-    USER: 'alice',
-  });
-  delete process.env.MRB_CONNECT_TIMEOUT;
-  ({ run: runCli } = await import('../../src/client.js'));
+  temporal = await startTestWorker({ taskQueue, workflowsPath, activities });
+  env = temporal.env;
+  cli = await inProcessCli(env, taskQueue, { USER: 'alice' });
   dispatcher = temporalDispatcher(env.client, { taskQueue });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities });
-  running = worker.run();
 });
 
 afterAll(async () => {
   // The histories project replays these (scheduledStart included) and scans them for secrets.
   if (env) await saveHistories(env.client, 'start-run', workflowsPath);
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await temporal?.stop();
 });
 
 const message = (target: string, startedBy: string, run: { runId: string; startedAt: string }) =>

@@ -12,40 +12,19 @@ import { BASE_IMAGE } from '../../src/lab/base-image.js';
 import { createTransport } from '../../src/transports/index.js';
 import type { ExecRequest, TransportSpec } from '../../src/transports/index.js';
 import { TransportError } from '../../src/transports/types.js';
-import { startTestContainer, startTlsEngineProxy } from '../helpers/docker.js';
-import type { TestContainer, TlsEngineProxy } from '../helpers/docker.js';
 import { freePort } from '../helpers/ports.js';
-import { startSshd } from '../helpers/sshd.js';
-import type { TestSshd } from '../helpers/sshd.js';
+import { startTransportParts, type TransportParts } from '../helpers/transport-parts.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const ECHO: ExecRequest = { argv: ['echo', 'hello'], timeoutMs: 20_000, maxOutputBytes: 1024 };
-let sshd: TestSshd;
-let container: TestContainer;
-let tlsProxy: TlsEngineProxy;
+let parts: TransportParts;
 
 beforeAll(async () => {
-  [sshd, container, tlsProxy] = await Promise.all([
-    startSshd(),
-    startTestContainer(docker),
-    startTlsEngineProxy(),
-  ]);
+  parts = await startTransportParts(docker);
 });
 
 afterAll(async () => {
-  await Promise.allSettled([sshd?.stop(), container?.remove(), tlsProxy?.stop()]);
-});
-
-type SshSpec = Extract<TransportSpec, { kind: 'ssh' }>;
-const sshSpec = (over: Partial<SshSpec> = {}): SshSpec => ({
-  kind: 'ssh',
-  host: sshd.host,
-  port: sshd.port,
-  user: sshd.user,
-  privateKey: sshd.clientKey,
-  hostKeyFingerprint: sshd.hostKeyFingerprint,
-  shell: 'posix',
-  ...over,
+  await parts?.stop();
 });
 
 /** Runs `request` on a fresh transport for `spec` and returns the TransportError it must throw. */
@@ -64,7 +43,7 @@ async function failure(spec: TransportSpec, request: ExecRequest = ECHO): Promis
 
 function expectNoKeyMaterial(message: string): void {
   expect(message).not.toMatch(/PRIVATE KEY|BEGIN|ssh-ed25519 AAAA/);
-  expect(message).not.toContain(sshd.clientKey.slice(40, 80));
+  expect(message).not.toContain(parts.sshd.clientKey.slice(40, 80));
 }
 
 /** A TCP port that accepts connections and never says a word (a hung sshd or a firewall that eats packets). */
@@ -94,26 +73,26 @@ describe('local transport failures', () => {
 
 describe('SSH transport failures and connection handling', () => {
   it('refuses a host key that does not match the pin, naming host, expected and presented fingerprints', async () => {
-    const error = await failure(sshSpec({ hostKeyFingerprint: sshd.otherFingerprint }));
+    const error = await failure(parts.sshSpec({ hostKeyFingerprint: parts.sshd.otherFingerprint }));
     expect(error).toMatchObject({ kind: 'host-key', retryable: false });
     expect(error.message).toBe(
-      `SSH host key of 127.0.0.1:${sshd.port} does not match the pinned one: expected ${sshd.otherFingerprint}, ` +
-        `presented ${sshd.hostKeyFingerprint}; refusing to connect`,
+      `SSH host key of 127.0.0.1:${parts.sshd.port} does not match the pinned one: expected ${parts.sshd.otherFingerprint}, ` +
+        `presented ${parts.sshd.hostKeyFingerprint}; refusing to connect`,
     );
     expectNoKeyMaterial(error.message);
   });
 
   it('refuses a host without a pinned key and shows what it presented', async () => {
-    const error = await failure(sshSpec({ hostKeyFingerprint: '' }));
+    const error = await failure(parts.sshSpec({ hostKeyFingerprint: '' }));
     expect(error).toMatchObject({ kind: 'host-key', retryable: false });
     expect(error.message).toContain(
-      `SSH host 127.0.0.1:${sshd.port} has no pinned host key; refusing to connect`,
+      `SSH host 127.0.0.1:${parts.sshd.port} has no pinned host key; refusing to connect`,
     );
-    expect(error.message).toContain(sshd.hostKeyFingerprint);
+    expect(error.message).toContain(parts.sshd.hostKeyFingerprint);
   });
 
   it('a closed port is unreachable and retryable', async () => {
-    const error = await failure(sshSpec({ port: await freePort() }));
+    const error = await failure(parts.sshSpec({ port: await freePort() }));
     expect(error).toMatchObject({ kind: 'unreachable', retryable: true });
     expect(error.message).toMatch(/ECONNREFUSED/);
   });
@@ -122,7 +101,7 @@ describe('SSH transport failures and connection handling', () => {
     const silent = await silentServer();
     try {
       const started = Date.now();
-      const error = await failure(sshSpec({ port: silent.port, connectTimeoutMs: 500 }), {
+      const error = await failure(parts.sshSpec({ port: silent.port, connectTimeoutMs: 500 }), {
         ...ECHO,
         timeoutMs: 10_000,
       });
@@ -135,15 +114,15 @@ describe('SSH transport failures and connection handling', () => {
   });
 
   it('a key the server does not accept is an auth error, not retryable', async () => {
-    const error = await failure(sshSpec({ privateKey: sshd.strangerKey }));
+    const error = await failure(parts.sshSpec({ privateKey: parts.sshd.strangerKey }));
     expect(error).toMatchObject({ kind: 'auth', retryable: false });
-    expect(error.message).toContain(`${sshd.user}@127.0.0.1:${sshd.port} rejected our key`);
+    expect(error.message).toContain(`${parts.sshd.user}@127.0.0.1:${parts.sshd.port} rejected our key`);
     expectNoKeyMaterial(error.message);
   });
 
   it('uses a passphrase-protected key', async () => {
     const transport = createTransport(
-      sshSpec({ privateKey: sshd.encryptedClientKey, passphrase: sshd.passphrase }),
+      parts.sshSpec({ privateKey: parts.sshd.encryptedClientKey, passphrase: parts.sshd.passphrase }),
     );
     try {
       expect(await transport.exec(ECHO)).toMatchObject({ exitCode: 0, stdout: 'hello\n' });
@@ -153,12 +132,12 @@ describe('SSH transport failures and connection handling', () => {
   });
 
   it('a missing remote program is not-found', async () => {
-    const error = await failure(sshSpec(), { ...ECHO, argv: ['mrb-no-such-program'] });
+    const error = await failure(parts.sshSpec(), { ...ECHO, argv: ['mrb-no-such-program'] });
     expect(error).toMatchObject({ kind: 'not-found', retryable: false });
   });
 
   it('reuses one connection for all commands, in parallel too, and reconnects after close()', async () => {
-    const transport = createTransport(sshSpec());
+    const transport = createTransport(parts.sshSpec());
     const clientPort = async (): Promise<string> =>
       (await transport.exec({ ...ECHO, argv: ['printenv', 'SSH_CONNECTION'] })).stdout.split(' ')[1] ?? '';
     try {
@@ -177,7 +156,7 @@ describe('docker transport failures', () => {
   const dockerSpec = (over: Partial<Extract<TransportSpec, { kind: 'docker' }>> = {}): TransportSpec => ({
     kind: 'docker',
     engine: { kind: 'unix' },
-    container: container.name,
+    container: parts.container.name,
     ...over,
   });
 
@@ -226,29 +205,29 @@ describe('docker transport failures', () => {
       kind: _kind,
       shell: _shell,
       ...endpoint
-    } = sshSpec({ hostKeyFingerprint: sshd.otherFingerprint });
+    } = parts.sshSpec({ hostKeyFingerprint: parts.sshd.otherFingerprint });
     const error = await failure(dockerSpec({ engine: { kind: 'ssh', ...endpoint } }));
     expect(error).toMatchObject({ kind: 'host-key', retryable: false });
     expect(error.message).toContain(
-      `expected ${sshd.otherFingerprint}, presented ${sshd.hostKeyFingerprint}`,
+      `expected ${parts.sshd.otherFingerprint}, presented ${parts.sshd.hostKeyFingerprint}`,
     );
   });
 
   it('over SSH, a closed port is unreachable', async () => {
-    const { kind: _kind, shell: _shell, ...endpoint } = sshSpec({ port: await freePort() });
+    const { kind: _kind, shell: _shell, ...endpoint } = parts.sshSpec({ port: await freePort() });
     const error = await failure(dockerSpec({ engine: { kind: 'ssh', ...endpoint } }));
     expect(error).toMatchObject({ kind: 'unreachable', retryable: true });
   });
 
   it('over TLS, an engine certificate from another CA is refused like a changed host key', async () => {
-    const { host, port, client, rogue } = tlsProxy;
+    const { host, port, client, rogue } = parts.tlsProxy;
     const error = await failure(dockerSpec({ engine: { kind: 'tls', host, port, ...client, ca: rogue.ca } }));
     expect(error).toMatchObject({ kind: 'host-key', retryable: false });
   });
 
   it('over TLS, a client certificate the engine does not trust is an auth error', async () => {
     // The strict endpoint refuses it in the handshake with a TLS alert, like dockerd does.
-    const { host, strictPort: port, client, rogue } = tlsProxy;
+    const { host, strictPort: port, client, rogue } = parts.tlsProxy;
     const error = await failure(
       dockerSpec({ engine: { kind: 'tls', host, port, ca: client.ca, cert: rogue.cert, key: rogue.key } }),
     );

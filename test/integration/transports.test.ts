@@ -12,37 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransport } from '../../src/transports/index.js';
 import type { HostTransport, TransportSpec } from '../../src/transports/index.js';
 import { TransportError } from '../../src/transports/types.js';
-import { startTestContainer, startTlsEngineProxy } from '../helpers/docker.js';
-import type { TestContainer, TlsEngineProxy } from '../helpers/docker.js';
-import { startSshd } from '../helpers/sshd.js';
-import type { TestSshd } from '../helpers/sshd.js';
+import { startTransportParts, type TransportParts } from '../helpers/transport-parts.js';
 
 const run = promisify(execFile);
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-let sshd: TestSshd;
-let container: TestContainer;
-let tlsProxy: TlsEngineProxy;
+let parts: TransportParts;
 
 beforeAll(async () => {
-  [sshd, container, tlsProxy] = await Promise.all([
-    startSshd(),
-    startTestContainer(docker),
-    startTlsEngineProxy(),
-  ]);
+  parts = await startTransportParts(docker);
 });
 
 afterAll(async () => {
-  await Promise.allSettled([sshd?.stop(), container?.remove(), tlsProxy?.stop()]);
-});
-
-const sshSpec = (): Extract<TransportSpec, { kind: 'ssh' }> => ({
-  kind: 'ssh',
-  host: sshd.host,
-  port: sshd.port,
-  user: sshd.user,
-  privateKey: sshd.clientKey,
-  hostKeyFingerprint: sshd.hostKeyFingerprint,
-  shell: 'posix',
+  await parts?.stop();
 });
 
 /** Processes on this host whose command line contains `pattern` (all transports here run on this kernel). */
@@ -61,24 +42,24 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'local', spec: () => ({ kind: 'local' }) },
-  { name: 'ssh', spec: sshSpec },
+  { name: 'ssh', spec: () => parts.sshSpec() },
   {
     name: 'docker (unix socket)',
-    spec: () => ({ kind: 'docker', engine: { kind: 'unix' }, container: container.name }),
+    spec: () => ({ kind: 'docker', engine: { kind: 'unix' }, container: parts.container.name }),
   },
   {
     name: 'docker (TCP+TLS)',
     spec: () => ({
       kind: 'docker',
-      engine: { kind: 'tls', host: tlsProxy.host, port: tlsProxy.port, ...tlsProxy.client },
-      container: container.name,
+      engine: { kind: 'tls', host: parts.tlsProxy.host, port: parts.tlsProxy.port, ...parts.tlsProxy.client },
+      container: parts.container.name,
     }),
   },
   {
     name: 'docker (over SSH)',
     spec: () => {
-      const { shell: _shell, kind: _kind, ...endpoint } = sshSpec();
-      return { kind: 'docker', engine: { kind: 'ssh', ...endpoint }, container: container.name };
+      const { shell: _shell, kind: _kind, ...endpoint } = parts.sshSpec();
+      return { kind: 'docker', engine: { kind: 'ssh', ...endpoint }, container: parts.container.name };
     },
   },
 ];

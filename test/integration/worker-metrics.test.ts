@@ -5,40 +5,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installWorkerMetrics, type WorkerMetrics } from '../../src/temporal/metrics.js';
 import { freePort } from '../helpers/ports.js';
-import { createTestEnv } from '../helpers/temporal.js';
+import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
 
 const taskQueue = `metrics-${randomUUID()}`;
 const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 let metrics: WorkerMetrics;
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let temporal: TestWorker;
 
 beforeAll(async () => {
   metrics = installWorkerMetrics(`127.0.0.1:${await freePort()}`, {
     globalTags: { suite: 'worker-metrics' },
   });
-  env = await createTestEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  temporal = await startTestWorker({
     taskQueue,
     workflowsPath: fixturePath,
     activities: { ...fixtureActivities, loadTargetPlan: fixtureActivities.makePlan() },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await temporal?.stop();
 });
 
 /** Sum of a metric's samples, optionally only those whose labels contain `having`. */
@@ -59,7 +50,7 @@ describe('worker metrics', () => {
 
   it('serves Temporal worker metrics for Prometheus, counting the workflows the worker completed', async () => {
     fixtureActivities.world.broken = false;
-    const report = await env.client.workflow.execute<typeof engineFixture>('engineFixture', {
+    const report = await temporal.env.client.workflow.execute<typeof engineFixture>('engineFixture', {
       taskQueue,
       workflowId: `metrics-${randomUUID()}`,
       args: [{ target: 'lab' }],

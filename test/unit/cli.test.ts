@@ -166,9 +166,7 @@ describe('approve and reject: the decision sent', () => {
       deadline: t(9),
     } as PendingApproval;
     expect(pendingRequestId(pending)).toBeUndefined();
-    expect(pendingRequestId({ ...pending, requestId: 'flush-queue#2' })).toBe(
-      'flush-queue#2',
-    );
+    expect(pendingRequestId({ ...pending, requestId: 'flush-queue#2' })).toBe('flush-queue#2');
   });
 
   it('sends an unsigned decision bound to the request and the run when no key is given', () => {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RUNBOOKS } from '../../src/shared/runbooks.js';
+import { INTERNAL_WORKFLOWS, RUNBOOKS } from '../../src/shared/runbooks.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -52,13 +52,12 @@ function stepsOf(source: string, shared: Map<string, string[]>): string[] {
   return [...new Set([...literalSteps(source), ...names.flatMap((n) => shared.get(n) ?? [])])];
 }
 
-/** Runbook name -> its source file, from the export lines of src/workflows/index.ts. */
+/** Runbook name -> its source file, from the export lines of src/workflows/index.ts (runbooks only). */
 function runbookFiles(indexSource: string): Map<string, string> {
   return new Map(
-    [...indexSource.matchAll(/^export \{ (\w+) \} from '\.\/([\w-]+)\.js';/gm)].map((m) => [
-      m[1]!,
-      `src/workflows/${m[2]!}.ts`,
-    ]),
+    [...indexSource.matchAll(/^export \{ (\w+) \} from '\.\/([\w-]+)\.js';/gm)]
+      .filter((m) => !INTERNAL_WORKFLOWS.includes(m[1]!))
+      .map((m) => [m[1]!, `src/workflows/${m[2]!}.ts`]),
   );
 }
 
