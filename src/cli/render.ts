@@ -20,8 +20,8 @@ export function durationText(from: string, to: string | undefined): string {
     : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-export function approveHint(workflowId: string, step: string): string {
-  return `mail-runbooks approve ${workflowId} --step ${step} --by <your-name> --comment "<why>" (or reject)`;
+export function approveHint(workflowId: string, request: string): string {
+  return `npx mail-runbooks approve ${workflowId} --request '${request}' --by <your-name> [--key <ed25519 key>] --comment "<why>" (or reject)`;
 }
 
 /** `show`: the run, its steps, the pending approval, decisions, the evidence of every step, the report. */
@@ -35,7 +35,8 @@ export function renderShow(view: RunView, evidenceChars = 300): string {
   const status = view.status;
   if (status) {
     lines.push('', renderStatusMarkdown(status, view.workflowId));
-    if (status.pending) lines.push('', `To decide: ${approveHint(view.workflowId, status.pending.step)}`);
+    if (status.pending)
+      lines.push('', `To decide: ${approveHint(view.workflowId, status.pending.requestId)}`);
     const withEvidence = status.steps.filter((s) => s.evidence !== undefined);
     if (withEvidence.length || status.pending?.evidence !== undefined) {
       lines.push('', '### Evidence');
@@ -145,7 +146,7 @@ export function renderEvent(e: WatchEvent, workflowId: string): string {
     case 'pending':
       return [
         `⏸  ${e.pending.step} awaits approval: ${e.pending.reason} (deadline ${e.pending.deadline})`,
-        `   ${approveHint(workflowId, e.pending.step)}`,
+        `   ${approveHint(workflowId, e.pending.requestId)}`,
       ].join('\n');
     case 'decision':
       return `${e.decision.approved ? '👍' : '🛑'} ${e.decision.step} ${e.decision.approved ? 'approved' : 'rejected'} by ${e.decision.by} (${e.decision.via})${e.decision.comment ? `: ${e.decision.comment}` : ''}`;

@@ -60,7 +60,7 @@ async function decide(
   client: Client,
   workflowId: string,
   approved: boolean,
-  opts: { step?: string; by: string; comment?: string; request?: string; key?: string },
+  opts: { step?: string; by: string; comment?: string; request?: string; key?: string; run?: string },
 ): Promise<{ record: DecisionRecord; signed: boolean }> {
   const by = opts.by.trim();
   if (!by) throw new CliError('--by needs a name');
@@ -72,6 +72,11 @@ async function decide(
       `run ${workflowId} has ended (${view.execution.toLowerCase()}${verdict}): nothing awaits approval`,
     );
   }
+  // A command copied from an older run's notification names that run: never decide a newer one with it.
+  if (opts.run !== undefined && opts.run !== view.runId)
+    throw new CliError(
+      `run ${opts.run} of ${workflowId} is not the one running (${view.runId}): nothing decided; read the pending request with show ${workflowId}`,
+    );
   const status = requireStatus(view);
   const pending = status.pending;
   if (!pending)
@@ -228,6 +233,7 @@ export function registerRunCommands(program: Command): void {
       .argument('<workflowId>')
       .option('--step <name>', 'the step being decided (default: the pending one)')
       .option('--request <id>', "the approval request being decided (default: the pending one's id)")
+      .option('--run <runId>', 'the run the decision is for (refused when another run is running)')
       .requiredOption('--by <name>', 'who decides (recorded in the history)')
       .option(
         '--key <path>',
@@ -241,6 +247,7 @@ export function registerRunCommands(program: Command): void {
           opts: OutputOptions & {
             step?: string;
             request?: string;
+            run?: string;
             by: string;
             key?: string;
             comment?: string;

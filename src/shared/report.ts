@@ -20,13 +20,25 @@ export function renderStatusMarkdown(status: RunbookStatus, workflowId?: string)
   const lines: string[] = [`## ${status.runbook} on ${status.target ?? '(default target)'}`];
   if (status.verdict) lines.push(`**Verdict: ${status.verdict}** — ${status.cause ?? ''}`);
   else if (status.currentStep) lines.push(`Current step: \`${status.currentStep}\``);
-  if (status.pending) {
+  const p = status.pending;
+  if (p) {
+    const votes =
+      p.policy.minApprovals > 1 ? ` (${p.approvals.length} of ${p.policy.minApprovals} approvals)` : '';
     lines.push(
       '',
-      `### Awaiting approval: \`${status.pending.step}\``,
-      status.pending.reason,
-      `Deadline: ${status.pending.deadline}. Approve from the UI: Signal \`approve\` with \`{"by": "your-name", "comment": "..."}\`` +
-        (workflowId ? `, or \`mail-runbooks approve ${workflowId} --by your-name\`.` : '.'),
+      `### Awaiting approval: \`${p.step}\`${votes}`,
+      `Request \`${p.requestId}\`, deadline ${p.deadline}` +
+        (p.policy.approvers.length ? `; approvers: ${p.policy.approvers.join(', ')}` : ''),
+      '',
+      '```',
+      p.brief,
+      '```',
+      workflowId
+        ? `Decide: \`npx mail-runbooks approve ${workflowId} --request '${p.requestId}' --by <you> --key <your-ed25519-key>\` (or reject)`
+        : '',
+      p.policy.allowUnsigned
+        ? `Unsigned decisions count on this target: from the UI, Signal \`approve\` or \`reject\` with \`{"request": "${p.requestId}", "by": "<you>", "comment": "..."}\`.`
+        : '',
     );
   }
   if (status.steps.length) {
@@ -36,8 +48,14 @@ export function renderStatusMarkdown(status: RunbookStatus, workflowId?: string)
     lines.push('', '### Decisions');
     for (const d of status.decisions) {
       lines.push(
-        `- ${d.at}: \`${d.step}\` ${d.approved ? 'approved' : 'rejected'} by ${d.by} (${d.via})${d.comment ? `: ${d.comment}` : ''}`,
+        `- ${d.at}: \`${d.step}\` ${d.approved ? 'approved' : 'rejected'} by ${d.by} (${d.via}, ${d.authentication})${d.comment ? `: ${d.comment}` : ''}`,
       );
+    }
+  }
+  if (status.refused.length) {
+    lines.push('', '### Refused decisions');
+    for (const r of status.refused.slice(-10)) {
+      lines.push(`- ${r.at}: ${r.by ?? '(no name)'} by ${r.via}, refused (${r.rule}): ${r.reason}`);
     }
   }
   return lines.join('\n');

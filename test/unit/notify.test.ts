@@ -11,6 +11,8 @@ const event: NotificationEvent = {
   workflowId: 'mrb.queueBacklog.lab',
   runId: 'run-1',
   step: 'flush-queue',
+  request: 'flush-queue#1.abcdef01',
+  brief: 'Touches: every queued message (120 now) is retried at once\nCommand: postqueue -f',
   summary: 'flush-queue: 120 deferred messages; the relay answers',
 };
 
@@ -45,8 +47,10 @@ describe('notifications', () => {
     expect(message.subject).toBe('[mail-runbooks] Approval needed: queueBacklog on lab (flush-queue)');
     expect(message.text).toContain('120 deferred messages');
     expect(message.text).toContain(
-      'mail-runbooks approve mrb.queueBacklog.lab --step flush-queue --by <your-name>',
+      "mail-runbooks approve mrb.queueBacklog.lab --run run-1 --request 'flush-queue#1.abcdef01' --by <your-name>",
     );
+    expect(message.text).toContain('Request: flush-queue#1.abcdef01');
+    expect(message.text).toContain('Touches: every queued message');
     expect(message.uiUrl).toBe(
       'http://127.0.0.1:8233/namespaces/default/workflows/mrb.queueBacklog.lab/run-1',
     );
