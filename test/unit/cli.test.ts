@@ -103,7 +103,7 @@ describe('watch events', () => {
       '▶  look-again (check) …',
     ]);
     expect(renderEvent({ event: 'pending', pending: second.pending! }, 'wf-1')).toContain(
-      'mail-runbooks approve wf-1 --step repair --by <your-name>',
+      "mail-runbooks approve wf-1 --request 'repair#1.abcdef01' --by <your-name>",
     );
   });
 });
