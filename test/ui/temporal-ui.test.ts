@@ -158,7 +158,12 @@ describe('Temporal Web UI', () => {
     const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
     await dialog.getByRole('button', { name: 'Select a signal' }).click();
     await dialog.getByRole('option', { name: 'approve', exact: true }).click();
-    const decision = { by: 'ui-test', comment: 'approved in the browser' };
+    // The decision names the request the details show (the lab lets unsigned decisions count).
+    const decision = {
+      request: status.pending!.requestId,
+      by: 'ui-test',
+      comment: 'approved in the browser',
+    };
     expect(await fillJson(page, jsonEditor(dialog), decision)).toEqual(decision);
     await screenshot(page, '05-signal-dialog');
     await dialog.getByRole('button', { name: 'Submit' }).click();
@@ -176,7 +181,9 @@ describe('Temporal Web UI', () => {
     await page.getByRole('tab', { name: /User Metadata/ }).click();
     const finalDetails = page.getByTitle('output').contentFrame();
     await finalDetails.getByText(/Verdict: fixed/).waitFor();
-    await finalDetails.getByText(/approved by ui-test \(signal\): approved in the browser/).waitFor();
+    await finalDetails
+      .getByText(/approved by ui-test \(signal, unsigned\): approved in the browser/)
+      .waitFor();
     await screenshot(page, '07-final-details');
 
     const report = (await within(UI_WAIT, 'the workflow result', handle.result())) as RunbookReport;
@@ -188,6 +195,7 @@ describe('Temporal Web UI', () => {
       by: 'ui-test',
       comment: 'approved in the browser',
       via: 'signal',
+      authentication: 'unsigned',
     });
     expect((await inLab(lab, 'mailserver', ['stat', '-c', '%a', KEY])).stdout.trim()).toBe('600');
   });
