@@ -150,7 +150,9 @@ describe('mail-runbooks CLI', () => {
     const shown = await cli('show', id);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('### Awaiting approval: `repair`');
-    expect(shown.stdout).toContain(`mail-runbooks approve ${id} --step repair`);
+    expect(shown.stdout).toContain(
+      `mail-runbooks approve ${id} --request '${view.status?.pending?.requestId ?? ''}'`,
+    );
     expect(shown.stdout).toMatch(
       /### Evidence\n- `load-target-plan`: .*\n- `look`: \{"truncated":true,.*… \(\d+ chars; --json shows all\)/,
     );
@@ -161,7 +163,7 @@ describe('mail-runbooks CLI', () => {
     // The Update validates the decision: a step that is not pending is refused, with the reason.
     expectOneLineError(
       await cli('approve', id, '--step', 'restart-everything', '--by', 'eve'),
-      /^mail-runbooks: refused by run .*: step restart-everything is not pending \(pending: repair\)$/m,
+      /^mail-runbooks: refused by run .*: refused \(step\): step restart-everything is not the one pending \(repair\)$/m,
     );
     const approved = await cli('approve', id, '--by', 'alice', '--comment', 'go ahead');
     expect(approved.stderr).toBe(`${UNSIGNED_NOTE}\n`);
@@ -203,7 +205,7 @@ describe('mail-runbooks CLI', () => {
     ]);
     const finalText = (await cli('show', id)).stdout;
     expect(finalText).toContain('**Verdict: fixed** — repaired');
-    expect(finalText).toContain('`repair` approved by alice (update): go ahead');
+    expect(finalText).toContain('`repair` approved by alice (update, unsigned): go ahead');
     expect(finalText).toMatch(/### Report\nverdict: fixed: repaired\ntarget: lab, 4 steps, 1 decisions/);
 
     // Nothing is pending any more: refused before any Update is sent.

@@ -97,7 +97,12 @@ describe('notifications', () => {
     const texts = received.map((m) => m.text ?? '');
     const request = texts.find((t) => t.includes('restart-relay-watchdog') && t.includes('approve'));
     expect(request, texts.join('\n---\n')).toBeDefined();
-    expect(request).toContain(`mail-runbooks approve ${handle.workflowId} --step restart-relay-watchdog`);
+    expect(request).toMatch(
+      new RegExp(
+        `mail-runbooks approve ${handle.workflowId} --run \\S+ --request 'restart-relay-watchdog#1\\.`,
+      ),
+    );
+    expect(request).toContain('Touches: the relay');
     expect(request).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${handle.workflowId}`);
     expect(request).toMatch(/relay port 2526 is not listening/);
     expect(texts.some((t) => /needs-human/.test(t))).toBe(true);
