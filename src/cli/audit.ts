@@ -9,6 +9,7 @@ import type { DecisionAuthentication, DecisionRecord, RefusedDecision } from '..
 import { RUNBOOK, TARGET } from '../shared/search-attributes.js';
 import { withClient } from './connect.js';
 import { CliError, context, errorLine, output, type OutputOptions } from './output.js';
+import { alignColumns } from './render.js';
 import { fetchRun, type RunView } from './run-state.js';
 import { listQuery } from './runs.js';
 
@@ -157,15 +158,7 @@ export function renderAudit(entries: AuditEntry[]): string {
       oneLine(e.outcome === 'refused' ? e.reason : e.comment),
     ]),
   ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return alignColumns(table, true);
 }
 
 interface ListedRun extends RunLabels {
