@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerAuditCommand } from './cli/audit.js';
 import { registerConfigCommands } from './cli/config.js';
 import {
   CliError,
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
       );
     });
   registerRunCommands(program);
+  registerAuditCommand(program);
   registerScheduleCommands(program);
   registerConfigCommands(program);
   return program;

@@ -86,11 +86,17 @@ export function renderList(rows: RunRow[]): string {
       r.started,
     ]),
   ];
+  return alignColumns(table);
+}
+
+/** Rows of cells as aligned columns; `lastUnpadded`: the last column is free text, never widened. */
+export function alignColumns(table: string[][], lastUnpadded = false): string {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const last = table[0]!.length - 1;
   return table
     .map((row) =>
       row
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((cell, i) => (lastUnpadded && i === last ? cell : cell.padEnd(widths[i]!)))
         .join('  ')
         .trimEnd(),
     )

@@ -60,9 +60,10 @@ async function queryStatus(
 export async function fetchRun(
   client: Client,
   workflowId: string,
-  options: { queryTimeoutMs?: number } = {},
+  /** runId: that run exactly (the audit reads closed runs under a reused workflow id); default the latest. */
+  options: { queryTimeoutMs?: number; runId?: string } = {},
 ): Promise<RunView> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle(workflowId, options.runId);
   const timeoutMs = options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
   try {
     const d = await handle.describe();
