@@ -11,6 +11,7 @@
  * Ctrl-C (or SIGTERM) stops the receiver, the worker, then the server, and waits for each: nothing is left.
  */
 import { dirname } from 'node:path';
+import { temporalApprovalRuns } from './alerts/approval-runs.js';
 import { receiverOptionsFromConfig } from './alerts/from-config.js';
 import { temporalDispatcher } from './alerts/dispatch.js';
 import { startReceiver, type Receiver } from './alerts/receiver.js';
@@ -101,9 +102,19 @@ async function main(): Promise<void> {
   let receiver: Receiver | undefined;
   const receiverOptions = await receiverOptionsFromConfig(config, dirname(configPath));
   if (receiverOptions) {
-    receiver = await startReceiver({ ...receiverOptions, dispatcher: temporalDispatcher(client), log });
+    receiver = await startReceiver({
+      ...receiverOptions,
+      dispatcher: temporalDispatcher(client),
+      approvalRuns: temporalApprovalRuns(client),
+      log,
+    });
     log(
       `alerts: receiver at ${receiver.url} (Alertmanager webhook: ${receiver.url}/alerts; metrics ${receiver.url}/metrics)`,
+    );
+    log(
+      receiverOptions.approval
+        ? `approvals: endpoint at ${receiver.url}/approve/<workflowId>?request=<id> for ${receiverOptions.approval.approvers.length} approver(s) with a token`
+        : 'approvals: no endpoint (it needs approvers with a token and a target with approval.receiverKey)',
     );
   } else {
     log('alerts: the config has no alerts section: no receiver');

@@ -39,6 +39,7 @@ export async function notify(event: NotificationEvent): Promise<{ delivered: str
   const message = renderNotification(
     event,
     uiBaseUrl ? { baseUrl: uiBaseUrl, namespace: temporalTarget().namespace } : undefined,
+    config.alerts?.publicUrl,
   );
   const configured = await channels().catch((err: unknown) => {
     log.warn('notification channels unusable', { error: (err as Error).message });

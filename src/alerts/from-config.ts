@@ -1,7 +1,35 @@
 /** The receiver's options from the config file: listen address, routes, and auth with secrets resolved. */
+import { readPrivateKey } from '../approval/keys.js';
 import type { Config } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
+import type { ApprovalEndpointConfig } from './approval-endpoint.js';
 import type { ReceiverAuth, ReceiverOptions } from './receiver.js';
+
+/**
+ * The approval endpoint's secrets: the approvers that have a token, and each target's receiver key.
+ * Undefined when either is missing (the endpoint then says it is not configured). A key that cannot sign
+ * stops the start, as a missing auth secret does.
+ */
+export async function approvalEndpointFromConfig(
+  config: Config,
+  baseDir: string,
+): Promise<ApprovalEndpointConfig | undefined> {
+  const approvers = [];
+  for (const [name, approver] of Object.entries(config.approvers)) {
+    if (approver.token === undefined) continue;
+    const token = (await resolveSecret(approver.token, baseDir)).trim();
+    if (token) approvers.push({ name, token });
+  }
+  const receiverKeys = new Map<string, string>();
+  for (const target of config.targets) {
+    if (target.approval.receiverKey === undefined) continue;
+    const key = await resolveSecret(target.approval.receiverKey, baseDir);
+    const read = readPrivateKey(key);
+    if (!read.ok) throw new Error(`targets ${target.name}: approval.receiverKey ${read.problem}`);
+    receiverKeys.set(target.name, key);
+  }
+  return approvers.length > 0 && receiverKeys.size > 0 ? { approvers, receiverKeys } : undefined;
+}
 
 export async function receiverOptionsFromConfig(
   config: Config,
@@ -22,7 +50,9 @@ export async function receiverOptionsFromConfig(
   } else {
     throw new Error('alerts.auth needs bearerToken or basic'); // the schema already refuses this
   }
+  const approval = await approvalEndpointFromConfig(config, baseDir);
   return {
+    ...(approval && { approval }),
     host: alerts.listen.host,
     port: alerts.listen.port,
     auth,

@@ -2,11 +2,15 @@
  * The Alertmanager webhook receiver. It authenticates the caller, limits and validates the body (bad input:
  * a 4xx that says what is wrong, nothing started), maps each alert to a runbook and target, and hands it to
  * the dispatcher: firing alerts start one run per (runbook, target), resolved ones reach the running run.
+ * Under /approve/ it serves the approval endpoint (approval-endpoint.ts), with its own authentication.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Registry } from 'prom-client';
+import { APPROVE_PATH, approvalEndpoint, type ApprovalEndpointConfig } from './approval-endpoint.js';
+import type { ApprovalRuns } from './approval-runs.js';
 import { parseWebhook, type Alert } from './body.js';
+import { HttpError, readBody } from './http.js';
 import { routeAlert, type RoutingConfig } from './routing.js';
 
 export interface Dispatcher {
@@ -34,6 +38,10 @@ export interface ReceiverOptions {
   dispatcher: Dispatcher;
   maxBodyBytes?: number;
   log?: (line: string) => void;
+  /** The approval endpoint's approvers and keys; without them it answers 404 "not configured". */
+  approval?: ApprovalEndpointConfig;
+  /** How the approval endpoint reads runs and sends decisions (Temporal, or a fake in unit tests). */
+  approvalRuns?: ApprovalRuns;
 }
 
 export interface Receiver {
@@ -58,36 +66,6 @@ export function authorized(header: string | undefined, auth: ReceiverAuth): bool
     sameSecret(decoded.slice(0, colon), auth.basic.user) &&
     sameSecret(decoded.slice(colon + 1), auth.basic.password)
   );
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(new HttpError(413, `body larger than ${limit} bytes`, 'too-large'));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      // Stop reading (a body sent without content-length); the 413 goes out with "connection: close".
-      req.off('data', onData);
-      req.pause();
-      reject(new HttpError(413, `body larger than ${limit} bytes`, 'too-large'));
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -125,6 +103,19 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
     name: 'mrb_alerts_resolved_delivered_total',
     help: 'Resolved alerts delivered to a running run',
     registers: [registry],
+  });
+
+  const approvalRequests = new Counter({
+    name: 'mrb_approval_requests_total',
+    help: 'Requests to the approval endpoint, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const handleApproval = approvalEndpoint({
+    ...(options.approval && { config: options.approval }),
+    ...(options.approvalRuns && { runs: options.approvalRuns }),
+    maxBodyBytes: limit,
+    log,
   });
 
   async function handleAlerts(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -186,6 +177,10 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true });
       if (req.method === 'GET' && path === '/metrics') {
         res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+        return;
+      }
+      if (path?.startsWith(APPROVE_PATH)) {
+        approvalRequests.inc({ outcome: await handleApproval(req, res) });
         return;
       }
       if (path !== '/alerts') throw new HttpError(404, 'not found: POST alerts to /alerts', 'not-found');

@@ -431,6 +431,11 @@ const alertsSchema = strict({
     })
     .describe('how callers authenticate'),
   routes: z.array(routeSchema).default([]).describe('first matching route wins'),
+  publicUrl: httpUrl
+    .optional()
+    .describe(
+      "the receiver's base URL as approvers' browsers reach it; approval notifications then link to its approval endpoint, `<publicUrl>/approve/<workflowId>?request=<id>`",
+    ),
 }).describe('alerts that start runbooks');
 
 const scheduleSchema = strict({

@@ -19,6 +19,8 @@ export interface RenderedNotification {
   subject: string;
   text: string;
   uiUrl?: string;
+  /** The approval endpoint's page for the request, when the receiver's public URL is configured. */
+  approvalUrl?: string;
   commands: string[];
 }
 
@@ -30,9 +32,16 @@ const TITLES: Record<NotificationEvent['kind'], string> = {
   finished: 'Run finished',
 };
 
+/** The approval endpoint's page for a request (no token: the approver adds theirs). */
+export function approvalLink(publicUrl: string, workflowId: string, request: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/approve/${encodeURIComponent(workflowId)}?request=${encodeURIComponent(request)}`;
+}
+
 export function renderNotification(
   event: NotificationEvent,
   ui?: { baseUrl: string; namespace: string },
+  /** The receiver's public base URL (alerts.publicUrl): approval requests link to its approval page. */
+  approvalBaseUrl?: string,
 ): RenderedNotification {
   const uiUrl = ui
     ? `${ui.baseUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(event.workflowId)}/${encodeURIComponent(event.runId)}`
@@ -45,6 +54,10 @@ export function renderNotification(
     event.request;
   const decide = (verb: string) =>
     `npx mail-runbooks ${verb} ${event.workflowId} --run ${event.runId} --request '${event.request}' --by <your-name> --comment "<why>"`;
+  const approvalUrl =
+    deciding && approvalBaseUrl && event.request
+      ? approvalLink(approvalBaseUrl, event.workflowId, event.request)
+      : undefined;
   const commands = deciding
     ? [decide('approve'), decide('reject')]
     : [`npx mail-runbooks show ${event.workflowId}`];
@@ -58,8 +71,9 @@ export function renderNotification(
     ...(event.brief ? ['', event.brief] : []),
     '',
     ...(uiUrl ? [`Open in the Temporal UI: ${uiUrl}`] : []),
+    ...(approvalUrl ? [`Decide in the browser (add &token=<your token>): ${approvalUrl}`] : []),
     ...(deciding ? ['Decide with:'] : ['Details:']),
     ...commands.map((c) => `  ${c}`),
   ].join('\n');
-  return { subject, text, uiUrl, commands };
+  return { subject, text, uiUrl, ...(approvalUrl && { approvalUrl }), commands };
 }

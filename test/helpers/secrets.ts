@@ -11,6 +11,7 @@ export const LAB_SECRETS_DIR = resolve(fileURLToPath(new URL('../../.lab/secrets
 /** Secrets the tests themselves invent (receiver tokens and the like). */
 export const TEST_SECRETS: Record<string, string> = {
   receiverToken: 'mrb-test-receiver-token-5f1c9a',
+  approverToken: 'mrb-test-approver-token-3b8e27',
 };
 
 export interface KnownSecret {

@@ -56,6 +56,21 @@ describe('notifications', () => {
     );
   });
 
+  it("link to the receiver's approval page when its public URL is known, never with a token", () => {
+    const link = 'https://runbooks.example.org/approve/mrb.queueBacklog.lab?request=flush-queue%231.abcdef01';
+    const message = renderNotification(event, undefined, 'https://runbooks.example.org/');
+    expect(message.approvalUrl).toBe(link);
+    expect(message.text).toContain(`Decide in the browser (add &token=<your token>): ${link}`);
+    expect(renderNotification(event).approvalUrl).toBeUndefined();
+    const finished = renderNotification(
+      { ...event, kind: 'finished' },
+      undefined,
+      'https://runbooks.example.org',
+    );
+    expect(finished.approvalUrl).toBeUndefined();
+    expect(finished.text).not.toContain('/approve/');
+  });
+
   it('retry a failing webhook, then deliver Slack-compatible JSON', async () => {
     failuresLeft = 2;
     const result = await deliver({ kind: 'webhook', url: sinkUrl }, renderNotification(event), {
