@@ -7,7 +7,7 @@
  * proceed. When the alert that started the run resolves, the gate re-checks at once and withdraws the
  * request if the target is healthy.
  */
-import { ApplicationFailure, condition, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   stepPolicy,
   type ApprovalPlan,
@@ -56,6 +56,9 @@ export type GateOutcome =
 export type ProofVerifier = (fields: SignedDecisionFields, proof: DecisionProof) => Promise<ProofCheck>;
 
 const MAX_REFUSED = 50;
+
+/** Patch id: request ids end in the run id's random end, not its time-ordered start. */
+const REQUEST_ID_FROM_RANDOM_END = 'request-id-from-random-end';
 
 export class ApprovalGate {
   private requests = 0;
@@ -116,8 +119,12 @@ export class ApprovalGate {
   /** Waits for the decision on one request (or applies the unattended policy) and returns its outcome. */
   async decide(request: ApprovalRequest, plan: ApprovalPlan): Promise<GateOutcome> {
     const { step } = request;
-    // The run id's start makes a decision copied from another run's notification name no request here.
-    const requestId = `${step}#${++this.requests}.${workflowInfo().runId.slice(0, 8)}`;
+    // The run id's random end (its start is a timestamp: UUIDv7, alike for runs started within a minute)
+    // makes a decision copied from another run's notification name no request here. Runs recorded before
+    // that change keep their ids (the fixtures replay them).
+    const { runId } = workflowInfo();
+    const runMark = patched(REQUEST_ID_FROM_RANDOM_END) ? runId.slice(-8) : runId.slice(0, 8);
+    const requestId = `${step}#${++this.requests}.${runMark}`;
     if (plan.unattended.includes(step)) {
       log.info('step runs unattended by policy', { step, requestId });
       return this.settle('approved', {
