@@ -24,7 +24,11 @@ export class HeavyHitters {
   private decrements = 0;
   private total = 0;
 
-  constructor(private readonly capacity: number) {
+  /** `onEvict` is told each key that is dropped, so callers can keep per-key data for held keys only. */
+  constructor(
+    private readonly capacity: number,
+    private readonly onEvict?: (key: string) => void,
+  ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1)
       throw new RangeError('capacity must be a positive integer');
   }
@@ -43,9 +47,15 @@ export class HeavyHitters {
     // Full: the new key and every held key lose one; keys that reach zero make room.
     this.decrements++;
     for (const [k, v] of this.counts) {
-      if (v <= 1) this.counts.delete(k);
-      else this.counts.set(k, v - 1);
+      if (v <= 1) {
+        this.counts.delete(k);
+        this.onEvict?.(k);
+      } else this.counts.set(k, v - 1);
     }
+  }
+
+  has(key: string): boolean {
+    return this.counts.has(key);
   }
 
   get size(): number {

@@ -23,6 +23,14 @@ export interface QueueCounts {
   readonly ageBuckets: readonly number[];
 }
 
+export interface DomainAges {
+  readonly domain: string;
+  /** Messages in the row (the sum of `buckets`). */
+  readonly total: number;
+  /** Messages per age bucket (AGE_BUCKET_LABELS). */
+  readonly buckets: readonly number[];
+}
+
 export interface QueueSummary {
   /** The reference time ages were computed against (epoch seconds). */
   readonly now: number;
@@ -41,6 +49,14 @@ export interface QueueSummary {
   };
   /** Recipients per destination domain. */
   readonly recipientDomains: TopList;
+  /**
+   * qshape's view: for the top recipient domains (at most DOMAIN_AGE_ROWS, in recipientDomains order),
+   * messages per age bucket; a message counts once per distinct domain among its recipients, so rows may
+   * add up to more than the total. Exact while recipientDomains.exact; otherwise a row only counts the
+   * messages seen since its domain was last admitted to the bounded top list (a lower bound per bucket).
+   * Absent from summaries recorded before it existed.
+   */
+  readonly domainAges?: readonly DomainAges[];
   /** Messages per envelope sender. */
   readonly senders: TopList;
   /** Recipients per normalised delay_reason (recipients with no reason are not counted here). */
@@ -65,6 +81,8 @@ const MAX_KEY_LENGTH = 256;
 const MAX_INVALID_SAMPLES = 3;
 // Many recipients share a raw reason; normalising each distinct one once saves most of the regex work.
 const REASON_CACHE_SIZE = 4096;
+/** Domains in the age matrix: enough for a person to see where the backlog is, small in history. */
+export const DOMAIN_AGE_ROWS = 10;
 
 function bucketOf(ageSeconds: number): number {
   const minutes = ageSeconds / 60;
@@ -97,6 +115,8 @@ export class QueueSummaryAccumulator {
     [...KNOWN_QUEUES, 'other' as const].map((q) => [q, new MutableCounts()]),
   );
   private readonly domains: HeavyHitters;
+  /** Age buckets for exactly the domains `domains` holds (dropped with them), so memory stays bounded. */
+  private readonly domainBuckets = new Map<string, number[]>();
   private readonly senders: HeavyHitters;
   private readonly reasons: HeavyHitters;
   private readonly reasonCache = new Map<string, string>();
@@ -111,7 +131,7 @@ export class QueueSummaryAccumulator {
     this.keepPorts = options.keepPorts ?? true;
     this.topK = Math.max(1, Math.min(50, Math.trunc(options.topK ?? 20)));
     const capacity = Math.max(this.topK, Math.trunc(options.capacity ?? 2000));
-    this.domains = new HeavyHitters(capacity);
+    this.domains = new HeavyHitters(capacity, (key) => this.domainBuckets.delete(key));
     this.senders = new HeavyHitters(capacity);
     this.reasons = new HeavyHitters(capacity);
   }
@@ -151,10 +171,29 @@ export class QueueSummaryAccumulator {
       this.oldest = { queueId: m.queueId, queueName: m.queueName, arrivalTime: m.arrivalTime, ageSeconds };
     }
     this.senders.add(cut(m.sender === '' ? 'MAILER-DAEMON' : m.sender));
+    // Most messages have one recipient: no set needed to count each of its domains once.
+    const messageDomains = m.recipients.length > 1 ? new Set<string>() : undefined;
+    let onlyDomain: string | undefined;
     for (const r of m.recipients) {
-      this.domains.add(recipientDomain(r.address));
+      const domain = recipientDomain(r.address);
+      this.domains.add(domain);
+      if (messageDomains) messageDomains.add(domain);
+      else onlyDomain = domain;
       if (r.delayReason !== undefined) this.reasons.add(this.normalised(r.delayReason));
     }
+    if (onlyDomain !== undefined) this.countDomainAge(onlyDomain, bucket);
+    for (const domain of messageDomains ?? []) this.countDomainAge(domain, bucket);
+  }
+
+  /** After the message's recipients were counted, so a domain admitted by this message is counted too. */
+  private countDomainAge(domain: string, bucket: number): void {
+    if (!this.domains.has(domain)) return;
+    let buckets = this.domainBuckets.get(domain);
+    if (!buckets) {
+      buckets = new Array<number>(AGE_BUCKET_LABELS.length).fill(0);
+      this.domainBuckets.set(domain, buckets);
+    }
+    buckets[bucket] = (buckets[bucket] ?? 0) + 1;
   }
 
   private normalised(reason: string): string {
@@ -178,6 +217,11 @@ export class QueueSummaryAccumulator {
       QueueKey,
       QueueCounts
     >;
+    const recipientDomains = this.domains.top(this.topK);
+    const domainAges = recipientDomains.top.slice(0, DOMAIN_AGE_ROWS).map(({ key }): DomainAges => {
+      const buckets = [...(this.domainBuckets.get(key) ?? AGE_BUCKET_LABELS.map(() => 0))];
+      return { domain: key, total: buckets.reduce((a, b) => a + b, 0), buckets };
+    });
     return {
       now: this.now,
       messages: this.total.messages,
@@ -188,7 +232,8 @@ export class QueueSummaryAccumulator {
       ageBucketLabels: AGE_BUCKET_LABELS,
       ageBuckets: [...this.total.ageBuckets],
       ...(this.oldest && { oldest: { ...this.oldest } }),
-      recipientDomains: this.domains.top(this.topK),
+      recipientDomains,
+      domainAges,
       senders: this.senders.top(this.topK),
       deferralReasons: this.reasons.top(this.topK),
       invalidLines: this.invalid,

@@ -29,15 +29,39 @@ function topLines(
   return [title, ...list.top.slice(0, n).map((e) => `  ${String(e.count).padStart(7)}  ${e.key}`)];
 }
 
-/** The age histogram as qshape prints it: minutes as column heads, message counts below. */
-function ageRow(queue: QueueSummary): string[] {
+// Domain names can be 256 characters; the table must stay readable and inside MAX_BRIEF_CHARS.
+const MAX_DOMAIN_COLUMN = 32;
+
+function domainCell(domain: string): string {
+  return domain.length > MAX_DOMAIN_COLUMN ? `${domain.slice(0, MAX_DOMAIN_COLUMN - 1)}…` : domain;
+}
+
+/**
+ * The age histogram as qshape prints it: minutes as column heads, the TOTAL row (messages) first, then
+ * one row per top recipient domain when the summary has them, each cell right-aligned.
+ */
+function ageTable(queue: QueueSummary): string[] {
   const labels = queue.ageBucketLabels;
+  const domains = queue.domainAges ?? [];
+  // Summaries recorded before the matrix existed keep their one-row table without a name column.
+  const named = domains.length > 0;
+  const rows: { name: string; total: number; buckets: readonly number[] }[] = [
+    { name: named ? 'TOTAL' : '', total: queue.messages, buckets: queue.ageBuckets },
+    ...domains.map((d) => ({ name: domainCell(d.domain), total: d.total, buckets: d.buckets })),
+  ];
   const width =
-    Math.max(...labels.map((l) => l.length), ...queue.ageBuckets.map((c) => String(c).length)) + 1;
+    Math.max(...labels.map((l) => l.length), ...rows.flatMap((r) => r.buckets.map((c) => String(c).length))) +
+    1;
+  const nameWidth = Math.max(...rows.map((r) => r.name.length));
+  const totalWidth = named ? Math.max(width, ...rows.map((r) => String(r.total).length + 1)) : 7;
+  const line = (name: string, total: string, cells: readonly string[]): string =>
+    `  ${name.padStart(nameWidth)}${total.padStart(totalWidth)}${cells.map((c) => c.padStart(width)).join('')}`;
   return [
-    'Age in minutes (like qshape):',
-    `  ${'T'.padStart(7)}${labels.map((l) => l.padStart(width)).join('')}`,
-    `  ${String(queue.messages).padStart(7)}${queue.ageBuckets.map((c) => String(c).padStart(width)).join('')}`,
+    named
+      ? 'Messages by recipient domain and age in minutes (like qshape):'
+      : 'Age in minutes (like qshape):',
+    line('', 'T', labels),
+    ...rows.map((r) => line(r.name, String(r.total), r.buckets.map(String))),
   ];
 }
 
@@ -49,14 +73,14 @@ export function renderBrief(input: BriefInput): string {
     lines.push(
       `Queue: ${q.messages} messages, ${q.recipients} recipients` +
         (q.oldest ? `, oldest ${Math.round(q.oldest.ageSeconds / 60)} min` : ''),
-      ...ageRow(q),
+      ...ageTable(q),
       ...topLines('Top recipient domains:', q.recipientDomains),
       ...topLines('Top deferral reasons:', q.deferralReasons),
     );
   }
   lines.push(`Command: ${input.command}`);
   const text = lines.join('\n');
-  return text.length <= MAX_BRIEF_CHARS
-    ? text
-    : `${text.slice(0, MAX_BRIEF_CHARS - 20)}\n… (cut at ${MAX_BRIEF_CHARS} characters)`;
+  if (text.length <= MAX_BRIEF_CHARS) return text;
+  const cutNote = `\n… (cut at ${MAX_BRIEF_CHARS} characters)`;
+  return `${text.slice(0, MAX_BRIEF_CHARS - cutNote.length)}${cutNote}`;
 }

@@ -12,6 +12,11 @@ import {
 const NOW = 1_795_320_000;
 const LIMIT = 64 * 1024;
 
+/** The accumulator's per-domain age vectors held right now (private: this is the memory bound under test). */
+function domainBucketsHeld(acc: QueueSummaryAccumulator): number {
+  return (acc as unknown as { domainBuckets: Map<string, number[]> }).domainBuckets.size;
+}
+
 describe('normaliseDelayReason', () => {
   it('keeps the shape and the SMTP codes, drops hosts, IPs, addresses, ids and numbers', () => {
     expect(normaliseDelayReason('connect to 127.0.0.1[127.0.0.1]:2526: Connection refused')).toBe(
@@ -82,6 +87,17 @@ describe('HeavyHitters', () => {
   });
 });
 
+describe('HeavyHitters eviction hook', () => {
+  it('tells the caller each key it drops, and which keys it holds', () => {
+    const evicted: string[] = [];
+    const hh = new HeavyHitters(2, (key) => evicted.push(key));
+    for (const k of ['a', 'a', 'b', 'c']) hh.add(k);
+    // Full when "c" arrives: everyone loses one, "b" reaches zero and is dropped, "c" is not admitted.
+    expect(evicted).toEqual(['b']);
+    expect([hh.has('a'), hh.has('b'), hh.has('c')]).toEqual([true, false, false]);
+  });
+});
+
 describe('queue summary', () => {
   it('summarises the captured queue', () => {
     const text = readFixture('postqueue-j.txt');
@@ -121,6 +137,13 @@ describe('queue summary', () => {
     expect(s.deferralReasons.exact).toBe(true);
     expect(s.recipientDomains.top[0]?.key).toBe('domain0.example');
     expect(s.recipientDomains.top).toHaveLength(20);
+    // The qshape matrix: the top 10 domains in recipientDomains order, each row within the total.
+    expect(s.domainAges?.map((d) => d.domain)).toEqual(s.recipientDomains.top.slice(0, 10).map((e) => e.key));
+    for (const row of s.domainAges ?? []) {
+      expect(row.buckets.reduce((a, b) => a + b, 0)).toBe(row.total);
+      expect(row.total).toBeGreaterThan(0);
+      expect(row.total).toBeLessThanOrEqual(100_000);
+    }
     expect(Buffer.byteLength(json)).toBeLessThan(LIMIT);
   }, 60_000); // correctness on a large input, not a timing: generous under a loaded CI machine
 
@@ -146,8 +169,78 @@ describe('queue summary', () => {
     expect(s.invalidLines).toBe(100);
     expect(s.invalidSamples.length).toBeLessThanOrEqual(3);
     expect(s.senders.exact).toBe(false);
+    expect(s.domainAges?.length).toBeLessThanOrEqual(10);
+    for (const row of s.domainAges ?? []) expect(row.domain.length).toBeLessThanOrEqual(256);
+    // Age vectors are held only for the domains the bounded top list holds.
+    expect(domainBucketsHeld(acc)).toBeLessThanOrEqual(500);
     expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThan(LIMIT);
   }, 60_000); // correctness on a large input, not a timing: generous under a loaded CI machine
+
+  it('keeps an exact qshape matrix of the top domains on a small queue', () => {
+    const minutesAgo = (m: number): number => NOW - m * 60;
+    const line = (arrivalMinutesAgo: number, ...addresses: string[]): string =>
+      JSON.stringify({
+        queue_name: 'deferred',
+        queue_id: `Q${arrivalMinutesAgo}`,
+        arrival_time: minutesAgo(arrivalMinutesAgo),
+        message_size: 1,
+        sender: 's@here.example',
+        recipients: addresses.map((address) => ({ address })),
+      });
+    const s = summariseQueueJson(
+      [
+        line(1, 'a@A.example', 'b@a.example'), // two recipients, one domain: one message in its row
+        line(7, 'c@a.example', 'd@b.example'), // two domains: the message counts in both rows
+        line(30, 'e@a.example'),
+        line(2000, 'f@b.example'),
+        line(3, 'g@c.example'),
+      ].join('\n'),
+      { now: NOW },
+    );
+    const zeros = (): number[] => new Array<number>(10).fill(0);
+    const row = (domain: string, counts: Record<number, number>) => {
+      const buckets = zeros();
+      for (const [i, n] of Object.entries(counts)) buckets[Number(i)] = n;
+      return { domain, total: buckets.reduce((x, y) => x + y, 0), buckets };
+    };
+    expect(s.recipientDomains.top.map((e) => [e.key, e.count])).toEqual([
+      ['a.example', 4],
+      ['b.example', 2],
+      ['c.example', 1],
+    ]);
+    expect(s.domainAges).toEqual([
+      row('a.example', { 0: 1, 1: 1, 3: 1 }),
+      row('b.example', { 1: 1, 9: 1 }),
+      row('c.example', { 0: 1 }),
+    ]);
+    expect(s.ageBuckets).toEqual(row('', { 0: 2, 1: 1, 3: 1, 9: 1 }).buckets);
+  });
+
+  it('lists at most 10 domains and gives lower bounds once domains were dropped', () => {
+    const acc = new QueueSummaryAccumulator({ now: NOW, capacity: 20 });
+    const heavy = new Array<number>(10).fill(0);
+    for (let i = 0; i < 20_000; i++) {
+      const isHeavy = i % 3 === 0;
+      const bucket = i % 10;
+      if (isHeavy) heavy[bucket] = (heavy[bucket] ?? 0) + 1;
+      acc.addMessage({
+        queueName: 'deferred',
+        queueId: `Q${i}`,
+        arrivalTime: NOW - ([1, 6, 11, 21, 41, 81, 161, 321, 641, 1281][bucket] ?? 0) * 60,
+        messageSize: 1,
+        sender: 's@here.example',
+        forcedExpire: false,
+        recipients: [{ address: isHeavy ? 'x@heavy.example' : `x@d${i}.example` }],
+      });
+    }
+    const s = acc.result();
+    expect(s.recipientDomains.exact).toBe(false);
+    expect(s.domainAges?.length).toBeLessThanOrEqual(10);
+    expect(s.domainAges?.[0]?.domain).toBe('heavy.example');
+    s.domainAges?.[0]?.buckets.forEach((n, i) => expect(n).toBeLessThanOrEqual(heavy[i] ?? 0));
+    expect(s.domainAges?.[0]?.total).toBeGreaterThan(0);
+    expect(domainBucketsHeld(acc)).toBeLessThanOrEqual(20);
+  });
 
   it('counts bad lines instead of throwing, and needs a reference time', () => {
     const s = summariseQueueJson('not json\n{"queue_name":"deferred"}\n\n', { now: NOW });
