@@ -14,6 +14,9 @@ export interface DispatcherOptions {
   taskQueue?: string;
 }
 
+/** The route an alert took, as the run keeps it: a resolved alert must come the same way. */
+const routingKey = (runbook: string, target: string): string => `${runbook}/${target}`;
+
 /** The alert as people know it: its name, and the fingerprint that tells repeats of it apart. */
 function alertDescription(alert: Alert): string {
   const name = alert.labels.alertname ?? '(no alertname)';
@@ -26,7 +29,11 @@ export function temporalDispatcher(client: Client, options: DispatcherOptions = 
       const run = await startRunbook(client, {
         runbook,
         target,
-        trigger: { kind: 'alert', ref: alert.fingerprint ?? alert.labels.alertname },
+        trigger: {
+          kind: 'alert',
+          ref: alert.fingerprint ?? alert.labels.alertname,
+          routingKey: routingKey(runbook, target),
+        },
         startedBy: alertDescription(alert),
         ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       });
@@ -41,9 +48,11 @@ export function temporalDispatcher(client: Client, options: DispatcherOptions = 
       // The running run of (runbook, target), whether an alert, a person or a schedule started it.
       const workflowId = runWorkflowId(runbook, target);
       try {
-        await client.workflow
-          .getHandle(workflowId)
-          .signal(alertResolvedSignal, { at: alert.endsAt, fingerprint: alert.fingerprint });
+        await client.workflow.getHandle(workflowId).signal(alertResolvedSignal, {
+          at: alert.endsAt,
+          fingerprint: alert.fingerprint ?? alert.labels.alertname,
+          routingKey: routingKey(runbook, target),
+        });
         return { workflowId, outcome: 'delivered' };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return { workflowId, outcome: 'no-run' };

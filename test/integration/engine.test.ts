@@ -277,14 +277,18 @@ describe('step engine', () => {
     expect(world.repairs).toBe(0);
   });
 
-  it('a resolved alert with another fingerprint changes nothing; still broken, the request keeps waiting', async () => {
-    const handle = await start('lab', { kind: 'alert', ref: 'fp-2' });
+  it('a resolved alert with another fingerprint or route changes nothing; still broken, the request keeps waiting', async () => {
+    const handle = await start('lab', { kind: 'alert', ref: 'fp-2', routingKey: 'engineFixture/lab' });
     const { pending } = await waitForPending(handle);
     world.broken = false;
-    await handle.signal(alertResolvedSignal, { fingerprint: 'someone-else' });
+    await handle.signal(alertResolvedSignal, {
+      fingerprint: 'someone-else',
+      routingKey: 'engineFixture/lab',
+    });
+    await handle.signal(alertResolvedSignal, { fingerprint: 'fp-2', routingKey: 'engineFixture/elsewhere' });
     expect((await handle.query(statusQuery)).alertResolved).toBe(false);
     world.broken = true;
-    await handle.signal(alertResolvedSignal, { fingerprint: 'fp-2' });
+    await handle.signal(alertResolvedSignal, { fingerprint: 'fp-2', routingKey: 'engineFixture/lab' });
     await new Promise((r) => setTimeout(r, 1_500));
     const status = await handle.query(statusQuery);
     expect(status.alertResolved).toBe(true);
