@@ -17,6 +17,16 @@ export interface MapRef {
   readonly queryable: boolean;
 }
 
+/**
+ * A password table's value with its inline data hidden: `static:user:password`, `static:{...}` and
+ * `inline:{...}` carry the secret in main.cf itself. File-based maps keep their type and path.
+ */
+export function redactInlineTables(value: string): string {
+  return value
+    .replace(/\b(inline|static):\{[^}]*\}/g, '$1:{<redacted>}')
+    .replace(/\bstatic:(?!\{)[^\s,]+/g, 'static:<redacted>');
+}
+
 /** One `type:name` reference; undefined when the text is not of that form. */
 export function parseMapRef(text: string): MapRef | undefined {
   const m = /^([a-z][a-z0-9_]*):(.+)$/.exec(text);

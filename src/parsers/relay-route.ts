@@ -12,6 +12,7 @@ import { postmapKey } from '../commands/validate.js';
 import type { StepOutcome } from '../shared/types.js';
 import { parsePostconfValues } from './postconf.js';
 import {
+  redactInlineTables,
   addressDomain,
   parseMapList,
   parseNexthop,
@@ -33,9 +34,14 @@ export const ROUTING_PARAMETERS = [
 
 export type RoutingSettings = Record<(typeof ROUTING_PARAMETERS)[number], string>;
 
-/** `postconf -h` output for ROUTING_PARAMETERS. */
+/**
+ * `postconf -h` output for ROUTING_PARAMETERS. The password table's inline data (`static:user:password`,
+ * `inline:{...}`) is hidden here, before the settings can reach evidence, a summary or a log.
+ */
 export function parseRoutingSettings(postconfOutput: string): RoutingSettings {
-  return { ...parsePostconfValues(postconfOutput, ROUTING_PARAMETERS) } as RoutingSettings;
+  const settings = { ...parsePostconfValues(postconfOutput, ROUTING_PARAMETERS) } as RoutingSettings;
+  settings.smtp_sasl_password_maps = redactInlineTables(settings.smtp_sasl_password_maps);
+  return settings;
 }
 
 /** Answers `postmap -q key map`; may be asynchronous (a command on the mail server). */

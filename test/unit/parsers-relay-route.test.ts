@@ -336,6 +336,33 @@ describe('relay SASL credentials', () => {
     expect(JSON.stringify(result)).not.toContain('s3cret');
   });
 
+  it('hides a password written into main.cf (static: and inline: password tables) before it reaches evidence', async () => {
+    const planted = 'Pl4nted-Secret';
+    for (const maps of [
+      `static:relayuser:${planted}`,
+      `static:{relayuser:${planted}}`,
+      `inline:{ [relay.lab.test]:2526=relayuser:${planted} }, texthash:/etc/postfix/sasl_passwd`,
+    ]) {
+      const postconf = ['[relay.lab.test]:2526', '', '', maps, 'yes', 'no'].join('\n');
+      const s = parseRoutingSettings(postconf);
+      expect(s.smtp_sasl_password_maps).not.toContain(planted);
+      const route = await outcomeFor(s, {});
+      const creds = await checkRelayCredentials(
+        s,
+        'canary@lab.test',
+        '[relay.lab.test]:2526',
+        tableLookup({}),
+      );
+      for (const text of [JSON.stringify(s), JSON.stringify(route), JSON.stringify(creds)])
+        expect(text).not.toContain(planted);
+    }
+    expect(
+      parseRoutingSettings(['', '', '', 'texthash:/etc/postfix/sasl_passwd', 'yes', 'no'].join('\n')),
+    ).toMatchObject({
+      smtp_sasl_password_maps: 'texthash:/etc/postfix/sasl_passwd',
+    });
+  });
+
   it('reports no login, SASL disabled, no password maps, and hides postmap errors of password maps', async () => {
     const none = await checkRelayCredentials(
       healthy,
