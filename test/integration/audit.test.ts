@@ -14,6 +14,7 @@ import { approveSignal } from '../../src/shared/messages.js';
 import { inProcessCli, type Cli } from '../helpers/cli.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const { world } = fixtureActivities;
 const taskQueue = `audit-${randomUUID()}`;
@@ -28,16 +29,6 @@ async function cliJson<T>(...args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Starts the fixture on `target` and returns its id and pending request once it awaits approval. */
 async function pendingRun(target: string): Promise<{ id: string; runId: string; request: string }> {
   const { workflowId: id } = await cliJson<{ workflowId: string }>(
@@ -46,7 +37,7 @@ async function pendingRun(target: string): Promise<{ id: string; runId: string; 
     '--target',
     target,
   );
-  return until(`${id} awaiting approval`, async () => {
+  return pollUntil(20_000, `${id} awaiting approval`, async () => {
     const view = await cliJson<RunView>('show', id);
     const request = view.status?.pending?.requestId;
     return request ? { id, runId: view.runId, request } : undefined;
@@ -54,7 +45,9 @@ async function pendingRun(target: string): Promise<{ id: string; runId: string; 
 }
 
 const ended = (id: string) =>
-  until(`${id} ended`, async () => ((await cliJson<RunView>('show', id)).report ? true : undefined));
+  pollUntil(20_000, `${id} ended`, async () =>
+    (await cliJson<RunView>('show', id)).report ? true : undefined,
+  );
 
 beforeAll(async () => {
   temporal = await startTestWorker({
@@ -93,7 +86,7 @@ describe('mail-runbooks audit', () => {
     await ended(rejected.id);
     await ended(approved.id);
 
-    const entries = await until('all three in the audit', async () => {
+    const entries = await pollUntil(20_000, 'all three in the audit', async () => {
       const listed = await cliJson<AuditEntry[]>('audit');
       return listed.length >= 3 ? listed : undefined;
     });

@@ -18,6 +18,7 @@ import { inProcessCli, type Cli, type CliResult as Result } from '../helpers/cli
 import { freePort } from '../helpers/ports.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const { world } = fixtureActivities;
 const taskQueue = `cli-${randomUUID()}`;
@@ -56,16 +57,6 @@ function expectOneLineError(r: Result, pattern: RegExp, stdoutEmpty = true): voi
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function startRun(target = 'lab'): Promise<string> {
   const started = await cliJson<{ workflowId: string; taskQueue: string }>(
     'start',
@@ -78,7 +69,7 @@ async function startRun(target = 'lab'): Promise<string> {
 }
 
 const awaitingApproval = (id: string) =>
-  until(`${id} awaiting approval`, async () => {
+  pollUntil(20_000, `${id} awaiting approval`, async () => {
     const view = await cliJson<RunView>('show', id);
     return view.status?.pending ? view : undefined;
   });
@@ -117,7 +108,7 @@ describe('mail-runbooks CLI', () => {
     expect(id).toBe('mrb.queueBacklog.lab'); // one run per (runbook, target): src/temporal/start-run.ts
 
     // list --awaiting finds it through the search attributes (visibility is eventually consistent).
-    const rows = await until('listed as awaiting', async () => {
+    const rows = await pollUntil(20_000, 'listed as awaiting', async () => {
       const listed = await cliJson<RunRow[]>(
         'list',
         '--awaiting',
@@ -214,7 +205,7 @@ describe('mail-runbooks CLI', () => {
       /run .* has ended \(completed, verdict fixed\): nothing awaits approval/,
     );
     // Finished runs show up with --all, not by default.
-    const all = await until('listed as completed', async () => {
+    const all = await pollUntil(20_000, 'listed as completed', async () => {
       const listed = await cliJson<RunRow[]>('list', '--all', '--runbook', 'engineFixture');
       return listed.find((r) => r.workflowId === id && r.status === 'COMPLETED');
     });
@@ -270,7 +261,7 @@ describe('mail-runbooks CLI', () => {
     // A run busy in a check (nothing awaits approval yet).
     lookGate = new Promise((r) => (openLookGate = r));
     const id = await startRun();
-    await until('look running', async () => {
+    await pollUntil(20_000, 'look running', async () => {
       const view = await cliJson<RunView>('show', id);
       return view.status?.currentStep === 'look' ? view : undefined;
     });
@@ -290,7 +281,9 @@ describe('mail-runbooks CLI', () => {
     ]);
     world.broken = false;
     openLookGate();
-    await until('healthy', async () => ((await cliJson<RunView>('show', id)).report ? true : undefined));
+    await pollUntil(20_000, 'healthy', async () =>
+      (await cliJson<RunView>('show', id)).report ? true : undefined,
+    );
     expect((await cliJson<RunView>('show', id)).report?.verdict).toBe('healthy');
 
     expectOneLineError(
@@ -318,7 +311,7 @@ describe('mail-runbooks CLI', () => {
       config,
     );
     expect(second.map((r) => r.outcome)).toEqual(first.map(() => 'unchanged'));
-    const listed = await until('schedules listed', async () => {
+    const listed = await pollUntil(20_000, 'schedules listed', async () => {
       const rows = await cliJson<Array<{ id: string; runbook?: string }>>('schedules', 'list');
       return rows.length === first.length ? rows : undefined;
     });
