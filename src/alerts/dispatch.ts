@@ -12,7 +12,11 @@ import type { Dispatcher } from './receiver.js';
 export interface DispatcherOptions {
   /** The task queue runs start on; the worker's TASK_QUEUE unless given (tests use their own). */
   taskQueue?: string;
+  /** Deadline of each call to Temporal; a paused or unreachable server fails the call (the receiver: 503). */
+  callTimeoutMs?: number;
 }
+
+const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 /** The route an alert took, as the run keeps it: a resolved alert must come the same way. */
 const routingKey = (runbook: string, target: string): string => `${runbook}/${target}`;
@@ -24,19 +28,23 @@ function alertDescription(alert: Alert): string {
 }
 
 export function temporalDispatcher(client: Client, options: DispatcherOptions = {}): Dispatcher {
+  const bounded = <T>(call: () => Promise<T>): Promise<T> =>
+    client.withDeadline(Date.now() + (options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS), call);
   return {
     async fire(runbook, target, alert) {
-      const run = await startRunbook(client, {
-        runbook,
-        target,
-        trigger: {
-          kind: 'alert',
-          ref: alert.fingerprint ?? alert.labels.alertname,
-          routingKey: routingKey(runbook, target),
-        },
-        startedBy: alertDescription(alert),
-        ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-      });
+      const run = await bounded(() =>
+        startRunbook(client, {
+          runbook,
+          target,
+          trigger: {
+            kind: 'alert',
+            ref: alert.fingerprint ?? alert.labels.alertname,
+            routingKey: routingKey(runbook, target),
+          },
+          startedBy: alertDescription(alert),
+          ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+        }),
+      );
       return {
         workflowId: run.workflowId,
         runId: run.runId,
@@ -48,11 +56,13 @@ export function temporalDispatcher(client: Client, options: DispatcherOptions = 
       // The running run of (runbook, target), whether an alert, a person or a schedule started it.
       const workflowId = runWorkflowId(runbook, target);
       try {
-        await client.workflow.getHandle(workflowId).signal(alertResolvedSignal, {
-          at: alert.endsAt,
-          fingerprint: alert.fingerprint ?? alert.labels.alertname,
-          routingKey: routingKey(runbook, target),
-        });
+        await bounded(() =>
+          client.workflow.getHandle(workflowId).signal(alertResolvedSignal, {
+            at: alert.endsAt,
+            fingerprint: alert.fingerprint ?? alert.labels.alertname,
+            routingKey: routingKey(runbook, target),
+          }),
+        );
         return { workflowId, outcome: 'delivered' };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return { workflowId, outcome: 'no-run' };

@@ -36,7 +36,13 @@ export interface ReceiverOptions {
   auth: ReceiverAuth;
   routing: RoutingConfig;
   dispatcher: Dispatcher;
+  /** Largest body read; default 1 MiB (Alertmanager's largest group, 1,000 alerts, is about 0.5 MB). */
   maxBodyBytes?: number;
+  /**
+   * How long one request may spend handing its alerts to Temporal before the receiver answers 503 with
+   * Retry-After (Alertmanager then sends the group again; starts are idempotent per (runbook, target)).
+   */
+  dispatchTimeoutMs?: number;
   log?: (line: string) => void;
   /** The approval endpoint's approvers and keys; without them it answers 404 "not configured". */
   approval?: ApprovalEndpointConfig;
@@ -68,13 +74,43 @@ export function authorized(header: string | undefined, auth: ReceiverAuth): bool
   );
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_DISPATCH_TIMEOUT_MS = 15_000;
+/** Seconds a client is asked to wait before sending again when Temporal cannot be reached. */
+export const RETRY_AFTER_SECONDS = 10;
+
+const unavailable = (message: string): HttpError =>
+  new HttpError(503, message, 'unavailable', { 'retry-after': String(RETRY_AFTER_SECONDS) });
+
+/** `work`, or a 503 once `ms` have passed (work still running then is left to finish or fail on its own). */
+async function withinDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(unavailable(`could not dispatch within ${ms} ms: Temporal does not answer`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const limit = options.maxBodyBytes ?? 256 * 1024;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const dispatchTimeoutMs = options.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS;
   const registry = new Registry();
   const received = new Counter({
     name: 'mrb_alerts_received_total',
@@ -135,8 +171,15 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
     if (!parsed.ok)
       throw new HttpError(400, `not an Alertmanager v4 webhook body: ${parsed.error}`, 'invalid-body');
 
+    const results = await withinDeadline(dispatchTimeoutMs, dispatchAll(parsed.webhook.alerts));
+    send(res, 200, { results });
+  }
+
+  /** Each alert to its run. A firing (runbook, target) already handed over in this group is not sent again. */
+  async function dispatchAll(alerts: Alert[]): Promise<Array<Record<string, unknown>>> {
+    const firedInGroup = new Map<string, { workflowId: string }>();
     const results = [];
-    for (const alert of parsed.webhook.alerts) {
+    for (const alert of alerts) {
       received.inc({ status: alert.status });
       const route = routeAlert(alert, options.routing);
       const name = alert.labels.alertname;
@@ -150,10 +193,18 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
         });
         continue;
       }
-      const result =
-        alert.status === 'firing'
-          ? await options.dispatcher.fire(route.runbook, route.target, alert)
-          : await options.dispatcher.resolve(route.runbook, route.target, alert);
+      const key = `${route.runbook}/${route.target}`;
+      const fired = firedInGroup.get(key);
+      let result;
+      if (alert.status === 'firing') {
+        result = fired
+          ? { workflowId: fired.workflowId, outcome: 'deduplicated' as const }
+          : await options.dispatcher.fire(route.runbook, route.target, alert);
+        firedInGroup.set(key, result);
+      } else {
+        firedInGroup.delete(key);
+        result = await options.dispatcher.resolve(route.runbook, route.target, alert);
+      }
       if (result.outcome === 'started') started.inc({ runbook: route.runbook });
       if (result.outcome === 'deduplicated') deduplicated.inc();
       if (result.outcome === 'delivered') resolvedDelivered.inc();
@@ -168,7 +219,7 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
         ...result,
       });
     }
-    send(res, 200, { results });
+    return results;
   }
 
   const server = createServer((req, res) => {
@@ -192,12 +243,14 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
         rejected.inc({ reason: err.reason });
         // The rest of a refused body is not read: close the connection rather than leave it half-read.
         if (err.status === 413) res.setHeader('connection', 'close');
-        send(res, err.status, { error: err.message });
+        if (err.status === 503) log(`alerts: ${err.message}`);
+        send(res, err.status, { error: err.message }, err.headers);
       } else {
         // Temporal unreachable and the like: 503 makes Alertmanager retry later, so nothing is lost.
-        log(`alerts: ${(err as Error).message}`);
-        rejected.inc({ reason: 'unavailable' });
-        send(res, 503, { error: `could not dispatch: ${(err as Error).message}` });
+        const failure = unavailable(`could not dispatch: ${(err as Error).message}`);
+        log(`alerts: ${failure.message}`);
+        rejected.inc({ reason: failure.reason });
+        send(res, failure.status, { error: failure.message }, failure.headers);
       }
     });
   });

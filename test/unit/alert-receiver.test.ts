@@ -164,6 +164,102 @@ describe('alert receiver', () => {
   });
 });
 
+describe('alert receiver under load and faults', () => {
+  /** A receiver with the defaults (body limit, dispatch deadline) unless given, and the shared dispatcher. */
+  async function receiverWith(options: Partial<Parameters<typeof startReceiver>[0]> = {}) {
+    return startReceiver({
+      host: '127.0.0.1',
+      port: 0,
+      auth: { bearerToken: TOKEN },
+      routing,
+      dispatcher,
+      log: () => {},
+      ...options,
+    });
+  }
+
+  it('answers a body far over the limit, still being sent, with a 413 the client can read (not a reset)', async () => {
+    const before = calls.length;
+    const size = 2 * 1024 * 1024;
+    const bytes = new Uint8Array(size).fill(0x78);
+    // Half a MiB at once (the socket buffers fill), then 64 KiB pieces 5 ms apart: the client is still
+    // writing when the receiver has refused the body, and unread data waits on the connection.
+    const slowly = (): ReadableStream<Uint8Array> => {
+      let offset = 0;
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (offset >= size) return controller.close();
+          if (offset >= 512 * 1024) await new Promise((r) => setTimeout(r, 5));
+          controller.enqueue(bytes.subarray(offset, (offset += 64 * 1024)));
+        },
+      });
+    };
+    for (const declared of [true, false, true, false]) {
+      const res = await fetch(`${receiver.url}/alerts`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'application/json',
+          ...(declared && { 'content-length': String(size) }),
+        },
+        body: slowly(),
+        duplex: 'half',
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: string }).error).toMatch(/larger than 4096/);
+    }
+    expect(calls.length).toBe(before);
+  });
+
+  it('accepts an Alertmanager group of 1,000 alerts (about 0.5 MB) with the default limit', async () => {
+    const big = await receiverWith();
+    try {
+      const alerts = Array.from({ length: 1000 }, (_, i) => ({
+        ...alert('firing', { alertname: 'PostfixQueueBacklog', target: i % 2 ? 'lab' : 'prod' }),
+        annotations: { summary: `queue backlog on instance ${i}`, description: 'y'.repeat(300) },
+        fingerprint: `f${i}`,
+      }));
+      const payload = body(alerts);
+      expect(payload.length).toBeGreaterThan(450_000);
+      const res = await fetch(`${big.url}/alerts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: payload,
+      });
+      expect(res.status).toBe(200);
+      const { results } = (await res.json()) as { results: Array<{ outcome: string }> };
+      expect(results).toHaveLength(1000);
+      expect(results.every((r) => r.outcome === 'started' || r.outcome === 'deduplicated')).toBe(true);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('answers 503 with Retry-After when the dispatcher fails or does not answer in time', async () => {
+    const failing = await receiverWith({
+      dispatcher: { ...dispatcher, fire: () => Promise.reject(new Error('connection refused')) },
+    });
+    const hanging = await receiverWith({
+      dispatcher: { ...dispatcher, fire: () => new Promise(() => {}) },
+      dispatchTimeoutMs: 300,
+    });
+    try {
+      for (const r of [failing, hanging]) {
+        const res = await fetch(`${r.url}/alerts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: body([alert('firing', { alertname: 'RelayDown' })]),
+          signal: AbortSignal.timeout(5000),
+        });
+        expect(res.status).toBe(503);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+    } finally {
+      await Promise.all([failing.close(), hanging.close()]);
+    }
+  });
+});
+
 describe('routing', () => {
   it('takes the target from a label, a fixed route target, or the default; refuses unknown targets', () => {
     expect(
