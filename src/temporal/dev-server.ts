@@ -29,6 +29,8 @@ export interface DevServer {
   uiUrl: string;
   namespace: string;
   dbFile: string;
+  /** The server process (tests pause it with SIGSTOP to play an unreachable Temporal). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     uiUrl: `http://${ip}:${uiPort}`,
     namespace,
     dbFile,
+    pid: child.pid,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
