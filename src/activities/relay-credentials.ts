@@ -4,6 +4,7 @@
  * there and reload Postfix. The tables and the password stay inside these activities: evidence names
  * files and keys only, never a password.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { MailServerCommands } from '../commands/index.js';
 import {
   checkSaslCredentials,
@@ -11,6 +12,7 @@ import {
   parsePostconfValues,
   withSaslPassword,
 } from '../parsers/index.js';
+import { ERROR_TYPE } from '../shared/errors.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, secret, targetConfig, type OnHost } from './context.js';
 import { once } from './once.js';
@@ -68,10 +70,36 @@ async function inspect(ctx: Context): Promise<Array<CredentialFile & { text: str
   const cmds = ctx.commands;
   const result = [];
   for (const file of await tableFiles(ctx)) {
-    const text = (await runOk(ctx.host, () => cmds.readSecretFile(file.path))).stdout;
+    const read = await runOk(ctx.host, () => cmds.readSecretFile(file.path));
+    // A cut read misses entries: comparing it would mislead, and writing it back would lose the rest.
+    if (read.truncated.stdout) throw cutTable(file.path, cmds.readSecretFile(file.path).maxOutputBytes);
+    const text = read.stdout;
     result.push({ ...file, text, ...checkSaslCredentials(text, ctx.user, ctx.password) });
   }
   return result;
+}
+
+function cutTable(path: string, maxBytes: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${path} is larger than the ${Math.round(maxBytes / 1024)} KiB read from a SASL table: it was read cut, ` +
+      'so it is neither compared nor written back (a cut table would lose its other entries); check it by hand',
+    ERROR_TYPE.config,
+  );
+}
+
+/**
+ * Puts `text` in place of the table at `path`: a new file beside it (0600 from the start), moved over the
+ * original with its owner and mode. If any step fails, the new file is removed before the error goes on.
+ */
+async function rewriteTable(ctx: Context, path: string, text: string): Promise<void> {
+  const cmds = ctx.commands;
+  try {
+    await runOk(ctx.host, () => cmds.writeNewFile(path, text));
+    for (const step of cmds.replaceFile(path)) await runOk(ctx.host, () => step);
+  } catch (err) {
+    await run(ctx.host, () => cmds.removeNewFile(path)).catch(() => undefined);
+    throw err;
+  }
 }
 
 const publicView = (files: Array<CredentialFile & { text: string }>): CredentialFile[] =>
@@ -124,8 +152,7 @@ export async function syncRelayCredentials(
     for (const file of files) {
       if (file.differing.length === 0) continue;
       const text = withSaslPassword(file.text, ctx.user, ctx.password);
-      await runOk(ctx.host, () => cmds.writeNewFile(file.path, text));
-      for (const step of cmds.replaceFile(file.path)) await runOk(ctx.host, () => step);
+      await rewriteTable(ctx, file.path, text);
       if (file.rebuild) await runOk(ctx.host, () => cmds.postmapBuild(file.rebuild!));
       changed.push(`${file.path} (${file.differing.join(', ')})`);
     }

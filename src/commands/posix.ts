@@ -157,39 +157,61 @@ export function readSecretFile(path: string): CatalogueCommand {
   });
 }
 
+/** The file writeNewFile writes and replaceFile moves into place. */
+const newFileOf = (path: string): string => `${path}.mrb-new`;
+
+/**
+ * Fixed scripts (positional arguments only, never pasted input). WRITE_NEW: a new file created 0600 (umask
+ * 077, an earlier leftover removed first) before any byte of the content is written into it; removed again
+ * if the write fails. REPLACE: the new file takes the original's owner and mode (both read with stat), then
+ * moves over it in one rename.
+ */
+const WRITE_NEW_SCRIPT =
+  'umask 077; new="$1.mrb-new"; rm -f -- "$new" && : > "$new" && chmod 0600 -- "$new" || exit 1; ' +
+  'cat > "$new" || { rm -f -- "$new"; exit 1; }';
+const REPLACE_SCRIPT =
+  'new="$1.mrb-new"; owner=$(stat -c %u:%g -- "$1") && mode=$(stat -c %a -- "$1") && ' +
+  'chown -- "$owner" "$new" && chmod -- "$mode" "$new" && mv -f -- "$new" "$1"';
+
 /**
  * Writes standard input to a new file next to `path` ("<path>.mrb-new"), which replaceFile then moves into
- * place: a reader never sees half a file. dd writes nothing to stdout, so the content stays out of output.
+ * place: a reader never sees half a file. The file is 0600 before the content goes in (it holds secrets);
+ * nothing is written to stdout, so the content stays out of output.
  */
 export function writeNewFile(path: string, content: string): CatalogueCommand {
   const p = absolutePath(path, 'file');
   return command({
-    argv: ['dd', `of=${p}.mrb-new`, 'status=none'],
+    argv: ['sh', '-c', WRITE_NEW_SCRIPT, 'mrb-write-new', p],
     stdin: content,
     timeoutMs: 10 * SECOND,
     maxOutputBytes: 4 * KIB,
     stateChanging: true,
-    description: `Write the new ${p} beside it (${p}.mrb-new)`,
+    description: `Write the new ${p} beside it (${newFileOf(p)}, created 0600)`,
   });
 }
 
-/** Moves "<path>.mrb-new" (from writeNewFile) over `path`, after restricting it to its owner. */
+/** Moves "<path>.mrb-new" (from writeNewFile) over `path`, with the original's owner and mode. */
 export function replaceFile(path: string): CatalogueCommand[] {
   const p = absolutePath(path, 'file');
   return [
     command({
-      argv: ['chmod', '0600', '--', `${p}.mrb-new`],
+      argv: ['sh', '-c', REPLACE_SCRIPT, 'mrb-replace', p],
       timeoutMs: 10 * SECOND,
       maxOutputBytes: 4 * KIB,
       stateChanging: true,
-      description: `Restrict ${p}.mrb-new to its owner (chmod 0600)`,
-    }),
-    command({
-      argv: ['mv', '-f', '--', `${p}.mrb-new`, p],
-      timeoutMs: 10 * SECOND,
-      maxOutputBytes: 4 * KIB,
-      stateChanging: true,
-      description: `Put the new ${p} in place (mv)`,
+      description: `Put the new ${p} in place with the original's owner and mode (stat, chown, chmod, mv)`,
     }),
   ];
+}
+
+/** Removes a leftover "<path>.mrb-new" after a failed rewrite (nothing there is fine). */
+export function removeNewFile(path: string): CatalogueCommand {
+  const p = absolutePath(path, 'file');
+  return command({
+    argv: ['rm', '-f', '--', newFileOf(p)],
+    timeoutMs: 10 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: true,
+    description: `Remove the leftover ${newFileOf(p)}`,
+  });
 }
