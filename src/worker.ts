@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { boundActivities } from './activities/bounds.js';
 import * as activities from './activities/index.js';
 import { RUNBOOK_NAMES } from './shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
@@ -23,7 +24,8 @@ export async function createWorker(
     namespace,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities,
+    // Every result bounded, also those not made with outcome() (plans, command outcomes).
+    activities: boundActivities(activities),
     ...overrides,
   });
 }

@@ -29,6 +29,7 @@ const answer = (stdout: string, exitCode = 0): ExecResult => ({
   stdout,
   stderr: exitCode === 0 ? '' : 'injected failure',
   truncated: { stdout: false, stderr: false },
+  durationMs: 0,
 });
 
 const host: HostTransport = {
@@ -57,7 +58,9 @@ const { relayCredentialsInSync, syncRelayCredentials } =
   await import('../../src/activities/relay-credentials.js');
 
 const env = new MockActivityEnvironment();
-const sync = (key: string) => env.run(syncRelayCredentials, 'lab', key);
+type SyncResult = Awaited<ReturnType<typeof syncRelayCredentials>>;
+const sync = (key: string) =>
+  env.run<[string, string], SyncResult, typeof syncRelayCredentials>(syncRelayCredentials, 'lab', key);
 const exists = (path: string) =>
   stat(path).then(
     () => true,
