@@ -1,4 +1,7 @@
-/** Loads the non-secret settings of a target that the workflow needs: its name and approval policy. */
+/**
+ * Loads the non-secret settings of a target that the workflow needs: its name, approval policy and wait
+ * limits.
+ */
 import { expandApprovers } from '../config/approvers.js';
 import type { Config, TargetApproval } from '../config/schema.js';
 import type { ApprovalPlan, StepApprovalPolicy } from '../shared/approval.js';
@@ -39,5 +42,12 @@ export function approvalPlan(approval: TargetApproval, groups: Config['approverG
 export async function loadTargetPlan(target?: string): Promise<TargetPlan> {
   const { config } = await workerConfig();
   const t = await targetConfig(target);
-  return { target: t.name, approval: approvalPlan(t.approval, config.approverGroups) };
+  return {
+    target: t.name,
+    approval: approvalPlan(t.approval, config.approverGroups),
+    waits: {
+      drainSeconds: t.thresholds.drainTimeoutSeconds,
+      deliverySeconds: t.thresholds.deliveryTimeoutSeconds,
+    },
+  };
 }

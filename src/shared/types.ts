@@ -61,6 +61,13 @@ export interface RunbookInput {
 export interface TargetPlan {
   target: string;
   approval: ApprovalPlan;
+  /** The target's wait limits (thresholds), from which wait steps take their timeouts; absent in older runs. */
+  waits?: WaitLimits;
+}
+
+export interface WaitLimits {
+  drainSeconds: number;
+  deliverySeconds: number;
 }
 
 export interface RunbookStatus {

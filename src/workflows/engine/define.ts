@@ -12,12 +12,14 @@ import { RunbookStop, failureMessage, type Conclusion } from './conclusion.js';
 import type { ActOptions, Activities, RunContext, RunbookBody, StepCall } from './context.js';
 import { ApprovalGate } from './gate.js';
 import { notify, type RunIdentity } from './notify.js';
-import { ACTIVITIES_FOR } from './policies.js';
+import { ACTIVITIES_FOR, waitActivities } from './policies.js';
 import { now, RunRecord } from './record.js';
 
 class Run implements RunContext {
   readonly params: Readonly<Record<string, unknown>>;
   private plan: TargetPlan | undefined;
+  /** Wait and verify steps' proxy, with timeouts from the target's limits once the plan is loaded. */
+  private waits: Activities = ACTIVITIES_FOR.wait;
 
   constructor(
     private readonly record: RunRecord,
@@ -38,6 +40,7 @@ class Run implements RunContext {
       return { ok: true, summary: `target ${plan.target}`, evidence: plan };
     });
     this.plan = loaded.evidence;
+    this.waits = waitActivities(this.plan.waits);
     this.record.setTarget(this.plan.target);
   }
 
@@ -117,7 +120,7 @@ class Run implements RunContext {
   private async step<E>(name: string, kind: StepKind, call: StepCall<E>): Promise<StepOutcome<E>> {
     const record = this.record.begin(name, kind);
     try {
-      const outcome = await call(ACTIVITIES_FOR[kind]);
+      const outcome = await call(kind === 'wait' || kind === 'verify' ? this.waits : ACTIVITIES_FOR[kind]);
       this.record.end(record, outcome.ok ? 'ok' : 'problem', outcome.summary, outcome.evidence);
       return outcome;
     } catch (err) {

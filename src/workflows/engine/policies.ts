@@ -7,7 +7,7 @@
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type * as activities from '../../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors.js';
-import type { StepKind } from '../../shared/types.js';
+import type { StepKind, WaitLimits } from '../../shared/types.js';
 
 export type Activities = typeof activities;
 
@@ -35,15 +35,37 @@ const actions = proxyActivities<Activities>({
   retry: backoff('5s', '1 minute', 3),
 });
 
+/** The longest fixed deadline of a wait activity (relay listening, amavis listening, mail server ready). */
+export const FIXED_WAIT_SECONDS = 180;
+/** Beyond a wait's own deadline: the probes' own run time (each bounded by its command) and the last round. */
+export const WAIT_MARGIN_SECONDS = 300;
+/** The waits' timeout in runs recorded before the plan carried the target's wait limits. */
+const LEGACY_WAIT_SECONDS = 45 * 60;
+
+/**
+ * How long a wait or verification activity may run: the longest deadline it polls to, from the target's
+ * drainTimeoutSeconds and deliveryTimeoutSeconds (the canary's two legs share the delivery timeout, the
+ * second gets at least 10 s more), plus a margin.
+ */
+export function waitTimeoutSeconds(limits: WaitLimits | undefined): number {
+  if (!limits) return LEGACY_WAIT_SECONDS;
+  return Math.max(FIXED_WAIT_SECONDS, limits.drainSeconds, limits.deliverySeconds + 10) + WAIT_MARGIN_SECONDS;
+}
+
 /**
  * Long waits (queue drain, relay back, delivery) and the end-to-end verification: the activity polls with a
  * bounded deadline and heartbeats at least every 5 s, so a dead worker's wait resumes elsewhere within 30 s.
+ * The timeout comes from the target's limits (the run's plan); activity options are not part of replay.
  */
-const waits = proxyActivities<Activities>({
-  startToCloseTimeout: '45 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: backoff('5s', '1 minute', 3),
-});
+export function waitActivities(limits: WaitLimits | undefined): Activities {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${waitTimeoutSeconds(limits)} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: backoff('5s', '1 minute', 3),
+  });
+}
+
+const waits = waitActivities(undefined);
 
 /** Notifications: best effort. The engine catches their failure; it never fails a runbook. */
 export const notifications = proxyActivities<Activities>({
@@ -51,7 +73,7 @@ export const notifications = proxyActivities<Activities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
 });
 
-/** The proxy each kind of step runs its activities through. */
+/** The proxy each kind of step runs its activities through (waits: until the run's plan gives the limits). */
 export const ACTIVITIES_FOR: Record<StepKind, Activities> = {
   check: checks,
   action: actions,
