@@ -6,6 +6,7 @@
  */
 import { boundEvidence } from '../shared/evidence.js';
 import type { StepOutcome } from '../shared/types.js';
+import { redactError, redactResult } from './redaction.js';
 
 /** The most any activity result may weigh as JSON: 256 KB less room for the payload's own encoding. */
 export const MAX_RESULT_BYTES = 240 * 1024;
@@ -95,13 +96,22 @@ export function boundResult<T>(result: T): T {
   return boundValue(result).value;
 }
 
-/** The activities, each returning a bounded result: what the worker registers. */
+/**
+ * The activities as the worker registers them: each result redacted (redaction.ts) and bounded, each error
+ * message redacted, whether or not the activity made its result with outcome().
+ */
 export function boundActivities<A extends Record<string, (...args: never[]) => Promise<unknown>>>(
   activities: A,
 ): A {
   const bounded: Record<string, (...args: never[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(activities)) {
-    bounded[name] = async (...args: never[]) => boundResult(await fn(...args));
+    bounded[name] = async (...args: never[]) => {
+      try {
+        return boundResult(redactResult(await fn(...args)));
+      } catch (err) {
+        throw redactError(err);
+      }
+    };
   }
   return bounded as A;
 }

@@ -23,6 +23,7 @@ import {
 } from '../transports/index.js';
 import type { HostTransport } from '../transports/types.js';
 import { configError } from './outcome.js';
+import { rememberSecret } from './redaction.js';
 
 interface Loaded {
   path: string;
@@ -83,7 +84,9 @@ export async function targetConfig(name?: string): Promise<Target> {
 export async function secret(ref: SecretRef): Promise<string> {
   const { baseDir } = await workerConfig();
   try {
-    return await resolveSecret(ref, baseDir);
+    const value = await resolveSecret(ref, baseDir);
+    rememberSecret(value); // from now on hidden in every result, error and log line of this worker
+    return value;
   } catch (err) {
     throw configError((err as Error).message); // SecretError messages name the reference, never the value
   }

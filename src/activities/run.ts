@@ -8,6 +8,7 @@ import { CommandInputError, tail, type CatalogueCommand, type RunCommand } from 
 import { ParseError } from '../parsers/index.js';
 import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
 import { ERROR_TYPE, type ErrorType } from '../shared/errors.js';
+import { redactLine } from './redaction.js';
 
 const ERROR_TYPES: Record<TransportError['kind'], ErrorType> = {
   timeout: ERROR_TYPE.transportTimeout,
@@ -75,7 +76,7 @@ export async function runOk(
   if (!r.ok) {
     const what = build().description;
     throw ApplicationFailure.retryable(
-      `${what} failed on ${host.description} (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 300)}`,
+      `${what} failed on ${host.description} (exit ${r.exitCode}): ${redactLine(tail(r.stderr || r.stdout, 300))}`,
       'CommandFailed',
     );
   }

@@ -5,6 +5,7 @@
  */
 import type { SmtpServerSettings } from '../mail/smtp-session.js';
 import { smtpTransport } from '../mail/smtp-transport.js';
+import { redactText, secretPieces } from '../parsers/redact.js';
 import type { RenderedNotification } from './message.js';
 
 export interface WebhookChannel {
@@ -87,7 +88,12 @@ export async function deliver(
       else await sendEmail(channel, message, options.timeoutMs ?? 15_000);
       return { channel: channel.kind, ok: true, attempts: attempt };
     } catch (err) {
-      lastError = `${channel.kind === 'webhook' ? redactUrl(channel.url) : `${channel.host}:${channel.port}`}: ${(err as Error).message}`;
+      // fetch's own messages may quote the URL (credentials, token path): hide it wherever it appears.
+      const message =
+        channel.kind === 'webhook'
+          ? redactText((err as Error).message, secretPieces(channel.url))
+          : (err as Error).message;
+      lastError = `${channel.kind === 'webhook' ? redactUrl(channel.url) : `${channel.host}:${channel.port}`}: ${message}`;
       if (attempt < attempts)
         await new Promise((r) => setTimeout(r, (options.backoffMs ?? 1000) * 2 ** (attempt - 1)));
     }

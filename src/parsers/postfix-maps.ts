@@ -19,12 +19,23 @@ export interface MapRef {
 
 /**
  * A password table's value with its inline data hidden: `static:user:password`, `static:{...}` and
- * `inline:{...}` carry the secret in main.cf itself. File-based maps keep their type and path.
+ * `inline:{...}` carry the secret in main.cf itself (braces may nest: the whole balanced group goes).
+ * File-based maps keep their type and path. Safe on any text, not just one value.
  */
 export function redactInlineTables(value: string): string {
-  return value
-    .replace(/\b(inline|static):\{[^}]*\}/g, '$1:{<redacted>}')
-    .replace(/\bstatic:(?!\{)[^\s,]+/g, 'static:<redacted>');
+  let out = '';
+  let rest = value;
+  for (let m = /\b(inline|static):\{/.exec(rest); m; m = /\b(inline|static):\{/.exec(rest)) {
+    let depth = 0;
+    let end = m.index + m[0].length - 1;
+    for (; end < rest.length; end++) {
+      if (rest[end] === '{') depth++;
+      else if (rest[end] === '}' && --depth === 0) break;
+    }
+    out += `${rest.slice(0, m.index)}${m[1]}:{<redacted>}`;
+    rest = rest.slice(end + 1);
+  }
+  return (out + rest).replace(/\bstatic:(?![{<])[^\s,]+/g, 'static:<redacted>');
 }
 
 /** One `type:name` reference; undefined when the text is not of that form. */
