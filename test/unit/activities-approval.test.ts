@@ -56,6 +56,7 @@ describe('loadTargetPlan', () => {
     const plan = await loadTargetPlan('lab');
     expect(plan).toEqual({
       target: 'lab',
+      waits: { drainSeconds: 600, deliverySeconds: 120 },
       approval: {
         approvers: ['carol', 'alice', 'bob'],
         minApprovals: 1,
