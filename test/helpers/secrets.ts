@@ -12,6 +12,12 @@ export const LAB_SECRETS_DIR = resolve(fileURLToPath(new URL('../../.lab/secrets
 export const TEST_SECRETS: Record<string, string> = {
   receiverToken: 'mrb-test-receiver-token-5f1c9a',
   approverToken: 'mrb-test-approver-token-3b8e27',
+  /** Planted in the lab mail server's main.cf as a `static:` password table (secrets.test.ts). */
+  plantedSaslPassword: 'Pl4nted-St4tic-Passw0rd-e19a',
+  /** The token path of the notification webhook URL (secrets.test.ts). */
+  webhookToken: 'T0KEN-hooks-8c2f1d9e7b6a',
+  /** The password of a webhook URL with credentials, which fetch refuses (secrets.test.ts). */
+  webhookPassword: 'hook-Passw0rd-5e4d3c',
 };
 
 export interface KnownSecret {
