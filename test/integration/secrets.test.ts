@@ -73,7 +73,7 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      notificationBodies.push(`${req.url ?? ''} ${body}`);
+      notificationBodies.push(body); // the body only: the request's path is the webhook URL itself
       res.writeHead(200).end('ok');
     });
   });
