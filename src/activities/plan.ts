@@ -1,4 +1,4 @@
-/** Loads the non-secret settings of a target that the workflow needs: its name and approval policy. */
+/** Loads the non-secret settings of a target that the workflow needs: its name, approval policy and limits. */
 import { expandApprovers } from '../config/approvers.js';
 import type { Config, TargetApproval } from '../config/schema.js';
 import type { ApprovalPlan, StepApprovalPolicy } from '../shared/approval.js';
@@ -39,5 +39,9 @@ export function approvalPlan(approval: TargetApproval, groups: Config['approverG
 export async function loadTargetPlan(target?: string): Promise<TargetPlan> {
   const { config } = await workerConfig();
   const t = await targetConfig(target);
-  return { target: t.name, approval: approvalPlan(t.approval, config.approverGroups) };
+  return {
+    target: t.name,
+    approval: approvalPlan(t.approval, config.approverGroups),
+    limits: { ...config.limits },
+  };
 }
