@@ -94,7 +94,7 @@ class Run implements RunContext {
       // and then a person decides after all.
       let overLimit: string | undefined;
       if (guarded && plan.approval.unattended.includes(name)) {
-        const held = await this.lease(name, limits, true, recheckable ? stillBroken : undefined, skip);
+        const held = await this.lease(name, limits, true, recheckable ? stillBroken : undefined);
         if (held.overLimit) {
           overLimit = held.overLimit;
           await this.leases.release(held.requestId, false);
@@ -129,7 +129,7 @@ class Run implements RunContext {
       // Resolved while the decision was made, and not yet re-checked since.
       if (recheckable && this.gate.alertResolved && !rechecked && !(await stillBroken())) skip();
       if (guarded && !lease) {
-        lease = await this.lease(name, limits, false, recheckable ? stillBroken : undefined, skip);
+        lease = await this.lease(name, limits, false, recheckable ? stillBroken : undefined);
       }
       const { workflowId, runId } = workflowInfo();
       const act = () =>
@@ -152,7 +152,6 @@ class Run implements RunContext {
     limits: ActionLimits,
     checkLimits: boolean,
     stillBroken: (() => Promise<boolean>) | undefined,
-    skip: () => never,
   ): Promise<HeldLease> {
     const target = this.target;
     const acquired = await this.leases.acquire(target, step, this.record.status.runbook, limits, checkLimits);
