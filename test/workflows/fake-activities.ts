@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import * as realActivities from '../../src/activities/index.js';
 import type { ActionLimits } from '../../src/shared/guard.js';
 import type { StepOutcome, TargetPlan } from '../../src/shared/types.js';
-import { testApprovalPlan } from '../helpers/approval-plan.js';
+import { testApprovalPlan, testLimits } from '../helpers/approval-plan.js';
 
 type Activities = typeof realActivities;
 export type ActivityName = keyof Activities;
@@ -228,14 +228,6 @@ export interface FakeTarget {
 }
 
 /** The plan a run loads: tiny approval timeouts where a case lets an approval time out. */
-/** Limits no case reaches, unless it sets its own: the cases share one guard and run at the same time. */
-const GENEROUS_LIMITS: ActionLimits = {
-  cooldownSeconds: 0,
-  actionsPerHour: 1_000,
-  fleetActionsPerHour: 10_000,
-  leaseWaitSeconds: 60,
-};
-
 export function fakePlan(
   target: string,
   approval: Partial<TargetPlan['approval']>,
@@ -244,7 +236,7 @@ export function fakePlan(
   return {
     target,
     approval: testApprovalPlan(approval),
-    limits: { ...GENEROUS_LIMITS, ...limits },
+    limits: testLimits(limits),
   };
 }
 
