@@ -13,6 +13,7 @@ import type { RunbookReport, RunbookStatus } from '../../src/shared/types.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { pollUntil } from '../helpers/poll.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
+import { recordFixture } from './harness.js';
 import { fakeActivities, fakePlan, type FakeAnswer, type FakeTarget } from './fake-activities.js';
 
 const TASK_QUEUE = 'target-guard';
@@ -178,6 +179,7 @@ describe('one actor per target', () => {
     ]);
     expect(rb!.lease).toBeUndefined();
     expect(await awaitingTarget(b)).toBe(false);
+    await recordFixture(client, 'relayUnresponsive', 'guard-waited-then-acted', 'guard-wait-second');
   });
 
   it('a second run that waits past leaseWaitSeconds ends needs-human, naming the holder', async () => {
@@ -188,6 +190,7 @@ describe('one actor per target', () => {
     await first.entered;
     const b = await startRun('guard-bound-second', target);
     const report = (await b.result()) as RunbookReport;
+    await recordFixture(client, 'relayUnresponsive', 'guard-wait-bound-needs-human', 'guard-bound-second');
     expect(report.verdict).toBe('needs-human');
     expect(report.cause).toBe(
       `restart-relay-watchdog waited 3 s for ${target}, and relayUnresponsive run guard-bound-first (step restart-relay-watchdog) still acts on it; nothing was changed`,
@@ -219,6 +222,7 @@ describe('cooldown and budgets', () => {
     const report = (await b.result()) as RunbookReport;
     expect(report.verdict).toBe('needs-human');
     expect(restarts(target)).toBe(target === firstTarget ? 1 : 0);
+    await recordFixture(client, 'relayUnresponsive', `${target}-asked-a-person`, `${target}-second`);
     return pending!.reason;
   }
 
