@@ -108,6 +108,8 @@ export const guardStateQuery = defineQuery<GuardState>('guardState');
 /** Sent by the guard to the requesting run. */
 export const leaseGrantedSignal = defineSignal<[LeaseGrant]>('guardLeaseGranted');
 export const leaseQueuedSignal = defineSignal<[LeaseQueued]>('guardLeaseQueued');
+/** Sent by the guard to a holder others wait for: when it cannot be delivered, the holder has ended. */
+export const leaseProbeSignal = defineSignal('guardLeaseProbe');
 
 const HOUR_MS = 3_600_000;
 

@@ -16,6 +16,7 @@ import {
 import {
   guardStateQuery,
   leaseGrantedSignal,
+  leaseProbeSignal,
   leaseQueuedSignal,
   leaseReleaseSignal,
   leaseRenewSignal,
@@ -24,11 +25,13 @@ import {
   spentLimit,
   type GuardState,
   type HeldLease,
-  type LeaseRequest,
+  type LeaseHolder,
 } from '../shared/guard.js';
 
 /** An idle guard still wakes now and then to forget old actions. */
 const IDLE_WAKE_MS = 3_600_000;
+/** While others wait for a lease, its holder is probed this often: one that ended frees the target at once. */
+const PROBE_EVERY_MS = 15_000;
 /** Continue as new after this many events even if Temporal does not suggest it yet. */
 const MAX_HISTORY_EVENTS = 5_000;
 
@@ -36,6 +39,8 @@ export async function targetGuard(carried?: GuardState): Promise<never> {
   const state: GuardState = carried ?? { leases: [], waiting: [], actions: [] };
   /** Requests told they wait, so each is told once (again when the holder changes). */
   const toldHolder = new Map<string, string>();
+  /** When each lease's holder was last probed (epoch ms). */
+  const probedAt = new Map<string, number>();
   let changed = true;
 
   setHandler(leaseRequestSignal, (request) => {
@@ -69,7 +74,7 @@ export async function targetGuard(carried?: GuardState): Promise<never> {
 
   /** Signals a run; false when it cannot be reached (it ended). */
   const tell = async (
-    request: LeaseRequest,
+    request: Pick<LeaseHolder, 'workflowId' | 'runId'>,
     send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>,
   ): Promise<boolean> => {
     try {
@@ -132,12 +137,32 @@ export async function targetGuard(carried?: GuardState): Promise<never> {
       if (!reached) release(lease);
     }
 
+    // A holder that ended without giving its lease back (terminated, timed out) keeps others waiting until
+    // the TTL: a Signal that cannot be delivered tells it has ended.
+    const probeDue = (lease: HeldLease): number =>
+      (probedAt.get(lease.requestId) ?? lease.grantedAt) + PROBE_EVERY_MS;
+    const awaited = (lease: HeldLease): boolean => state.waiting.some((w) => w.target === lease.target);
+    for (const lease of state.leases.filter(awaited)) {
+      if (probeDue(lease) > Date.now()) continue;
+      probedAt.set(lease.requestId, Date.now());
+      if (!(await tell(lease, (h) => h.signal(leaseProbeSignal)))) {
+        log.warn('lease holder ended without giving the lease back', { ...lease });
+        release(lease);
+      }
+    }
+    for (const id of probedAt.keys()) {
+      if (!state.leases.some((l) => l.requestId === id)) probedAt.delete(id);
+    }
+
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) {
       await continueAsNew<typeof targetGuard>(state);
     }
-    const nextExpiry = Math.min(...state.leases.map((l) => l.expiresAt));
-    const waitMs = Number.isFinite(nextExpiry) ? Math.max(nextExpiry - Date.now(), 1) : IDLE_WAKE_MS;
+    const nextWake = Math.min(
+      ...state.leases.map((l) => l.expiresAt),
+      ...state.leases.filter(awaited).map(probeDue),
+    );
+    const waitMs = Number.isFinite(nextWake) ? Math.max(nextWake - Date.now(), 1) : IDLE_WAKE_MS;
     await condition(() => changed, waitMs);
   }
 }

@@ -6,7 +6,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ActionLimits } from '../../src/shared/guard.js';
+import { guardWorkflowId, type ActionLimits } from '../../src/shared/guard.js';
 import { rejectSignal, statusQuery } from '../../src/shared/messages.js';
 import { AWAITING_TARGET } from '../../src/shared/search-attributes.js';
 import type { RunbookReport, RunbookStatus } from '../../src/shared/types.js';
@@ -107,6 +107,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The guard's own history so far (grants, waits, a probe that found its holder gone, releases).
+  if (testWorker)
+    await recordFixture(client, 'targetGuard', 'leases-waits-probes', guardWorkflowId(TASK_QUEUE));
   // A failed test may leave a restart held: the worker's shutdown waits for it.
   for (const release of releasers) release();
   fleetWorker?.shutdown();
@@ -199,6 +202,24 @@ describe('one actor per target', () => {
     first.release();
     expect(((await a.result()) as RunbookReport).verdict).toBe('fixed');
     expect(restarts(target)).toBe(1);
+  });
+
+  it('a holder that ends without giving the lease back (terminated) frees the target long before its TTL', async () => {
+    const target = 'guard-dead';
+    brokenRelay(target, { leaseWaitSeconds: 60 });
+    const first = restartHeldBy('guard-dead-first');
+    const a = await startRun('guard-dead-first', target);
+    await first.entered;
+    const b = await startRun('guard-dead-second', target);
+    await statusWhen(b, 'the second run waits for the target', (s) => s.lease?.state === 'waiting');
+    const terminatedAt = Date.now();
+    await a.terminate('killed in a test');
+    const report = (await b.result()) as RunbookReport;
+    expect(report.verdict).toBe('fixed');
+    // The guard probes a holder others wait for every 15 s; the lease's TTL is 10 minutes.
+    expect(Date.now() - terminatedAt).toBeLessThan(40_000);
+    expect(restartLog.filter((l) => l === 'guard-dead-second start')).toHaveLength(1);
+    first.release();
   });
 });
 

@@ -15,6 +15,7 @@ import {
 import {
   guardWorkflowId,
   leaseGrantedSignal,
+  leaseProbeSignal,
   leaseQueuedSignal,
   leaseReleaseSignal,
   leaseRenewSignal,
@@ -54,6 +55,8 @@ export class TargetLeases {
   installHandlers(): void {
     setHandler(leaseGrantedSignal, (grant) => void this.granted.set(grant.requestId, grant));
     setHandler(leaseQueuedSignal, (queued) => void this.queued.set(queued.requestId, queued));
+    // Its delivery is the answer: this run still exists.
+    setHandler(leaseProbeSignal, () => undefined);
   }
 
   /** Waits (bounded by limits.leaseWaitSeconds) for the lease of `target` for `step`. */
