@@ -33,6 +33,7 @@ export {
   setRelayRunning,
   waitRelayListening,
 } from './relay.js';
+export { requestTargetLease } from './guard.js';
 export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay-client.js';
 export { relayCredentialsInSync, syncRelayCredentials } from './relay-credentials.js';
 export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';

@@ -1,6 +1,6 @@
 /**
- * Loads the non-secret settings of a target that the workflow needs: its name, approval policy and wait
- * limits.
+ * Loads the non-secret settings of a target that the workflow needs: its name, approval policy, wait
+ * limits and action limits.
  */
 import { expandApprovers } from '../config/approvers.js';
 import type { Config, TargetApproval } from '../config/schema.js';
@@ -49,5 +49,6 @@ export async function loadTargetPlan(target?: string): Promise<TargetPlan> {
       drainSeconds: t.thresholds.drainTimeoutSeconds,
       deliverySeconds: t.thresholds.deliveryTimeoutSeconds,
     },
+    limits: { ...config.limits },
   };
 }

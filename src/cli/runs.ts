@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { DecisionRecord } from '../shared/approval.js';
 import { decideUpdate } from '../shared/messages.js';
 import { RUNBOOKS, isRunbookName } from '../shared/runbooks.js';
+import { GUARD_WORKFLOW } from '../shared/guard.js';
 import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../shared/search-attributes.js';
 import { startRunbook } from '../temporal/start-run.js';
 import { loadCliConfig } from './config.js';
@@ -43,7 +44,8 @@ export interface ListFilter {
  * Values are validated names, so quoting them is safe.
  */
 export function listQuery(filter: ListFilter, queue = taskQueue()): string {
-  const parts = [`TaskQueue = '${safeName(queue, 'task queue')}'`];
+  // The target guard serves the same task queue but is no run: it has no status and no decisions.
+  const parts = [`TaskQueue = '${safeName(queue, 'task queue')}'`, `WorkflowType != '${GUARD_WORKFLOW}'`];
   if (!filter.all && !filter.awaiting) parts.push(`ExecutionStatus = 'Running'`);
   if (filter.awaiting) parts.push(`ExecutionStatus = 'Running'`, `${AWAITING_APPROVAL.name} = true`);
   if (filter.target) parts.push(`${TARGET.name} = '${safeName(filter.target, 'target')}'`);

@@ -36,6 +36,7 @@ import {
   unixUser,
   windowsPath,
 } from './fields.js';
+import { DEFAULT_LIMITS } from '../shared/guard.js';
 import { crossFieldIssues } from './rules.js';
 import { RUNBOOK_NAMES } from './runbooks.js';
 
@@ -450,6 +451,30 @@ const scheduleSchema = strict({
     .describe('targets to run on, one run each'),
 }).describe('one schedule');
 
+/** Defaults shared with the workflows (src/shared/guard.ts), so a plan recorded without limits behaves alike. */
+const limitsSchema = strict({
+  cooldownSeconds: seconds(0, 86_400)
+    .default(DEFAULT_LIMITS.cooldownSeconds)
+    .describe(
+      'after an action on a target, the same action there asks a person for this long, even when approval.unattended lists it (0: no cooldown)',
+    ),
+  actionsPerHour: count(1, 1_000)
+    .default(DEFAULT_LIMITS.actionsPerHour)
+    .describe(
+      'actions on one target in any hour that may run unattended; past it every action asks a person, saying why',
+    ),
+  fleetActionsPerHour: count(1, 10_000)
+    .default(DEFAULT_LIMITS.fleetActionsPerHour)
+    .describe(
+      'actions on all targets together in any hour that may run unattended; past it they ask a person',
+    ),
+  leaseWaitSeconds: seconds(10, 86_400)
+    .default(DEFAULT_LIMITS.leaseWaitSeconds)
+    .describe(
+      'how long a state-changing step waits while another run acts on its target; then the run ends needs-human naming the holder',
+    ),
+}).describe('one actor per target, cooldown and blast-radius budget of state-changing steps');
+
 const configObject = strict({
   version: z.literal(1, { error: 'must be 1 (the only config version)' }).describe('config format version'),
   defaultTarget: targetName.describe('target used when an alert, schedule or CLI call names none'),
@@ -465,6 +490,7 @@ const configObject = strict({
   notifications: notificationsSchema.optional(),
   alerts: alertsSchema.optional(),
   schedules: z.array(scheduleSchema).default([]).describe('runbooks started on a timetable'),
+  limits: limitsSchema.prefault({}),
 });
 
 /** The whole file, with the cross-field rules (run when the structure is valid; validate.ts runs them always). */
@@ -489,3 +515,4 @@ export type AlertRouteConfig = Alerts['routes'][number];
 export type Schedule = Config['schedules'][number];
 export type TargetApproval = Target['approval'];
 export type Approver = Config['approvers'][string];
+export type Limits = Config['limits'];

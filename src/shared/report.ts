@@ -1,4 +1,5 @@
 /** Renders a run's state as markdown: the final report, and the live "current details" the Web UI shows. */
+import { describeHolder } from './guard.js';
 import type { RunbookStatus, StepRecord } from './types.js';
 
 /** One mark per step verdict, shared by the Web UI's details and the CLI. */
@@ -39,6 +40,14 @@ export function renderStatusMarkdown(status: RunbookStatus, workflowId?: string)
       p.policy.allowUnsigned
         ? `Unsigned decisions count on this target: from the UI, Signal \`approve\` or \`reject\` with \`{"request": "${p.requestId}", "by": "<you>", "comment": "..."}\`.`
         : '',
+    );
+  }
+  const lease = status.lease;
+  if (lease?.state === 'waiting') {
+    lines.push(
+      '',
+      `### Waiting for the target: \`${lease.step}\``,
+      `${lease.holder ? `${describeHolder(lease.holder)} acts on ${lease.target} since ${lease.since ?? '?'}` : `waiting for the lease of ${lease.target}`}; this run gives up at ${lease.waitUntil ?? '?'} (limits.leaseWaitSeconds).`,
     );
   }
   if (status.steps.length) {

@@ -9,5 +9,14 @@ export const TARGET = defineSearchAttributeKey('MrbTarget', SearchAttributeType.
 export const CURRENT_STEP = defineSearchAttributeKey('MrbStep', SearchAttributeType.KEYWORD);
 export const AWAITING_APPROVAL = defineSearchAttributeKey('MrbAwaitingApproval', SearchAttributeType.BOOL);
 export const VERDICT = defineSearchAttributeKey('MrbVerdict', SearchAttributeType.KEYWORD);
+/** A state-changing step waits while another run acts on the same target. */
+export const AWAITING_TARGET = defineSearchAttributeKey('MrbAwaitingTarget', SearchAttributeType.BOOL);
 
-export const ALL_SEARCH_ATTRIBUTES = [RUNBOOK, TARGET, CURRENT_STEP, AWAITING_APPROVAL, VERDICT] as const;
+export const ALL_SEARCH_ATTRIBUTES = [
+  RUNBOOK,
+  TARGET,
+  CURRENT_STEP,
+  AWAITING_APPROVAL,
+  VERDICT,
+  AWAITING_TARGET,
+] as const;

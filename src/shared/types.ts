@@ -1,3 +1,4 @@
+import type { ActionLimits, LeaseHolder } from './guard.js';
 import type { ApprovalPlan, DecisionRecord, RefusedDecision, StepApprovalPolicy } from './approval.js';
 /** Types shared by the step engine, the runbooks, the activities and the CLI. Plain data only. */
 
@@ -63,11 +64,26 @@ export interface TargetPlan {
   approval: ApprovalPlan;
   /** The target's wait limits (thresholds), from which wait steps take their timeouts; absent in older runs. */
   waits?: WaitLimits;
+  /** Cooldown, budgets and the lease wait (absent in runs recorded before they existed). */
+  limits?: ActionLimits;
 }
 
 export interface WaitLimits {
   drainSeconds: number;
   deliverySeconds: number;
+}
+
+/** A state-changing step's hold on its target (src/shared/guard.ts): waiting for another run, or holding it. */
+export interface LeaseStatus {
+  state: 'waiting' | 'held';
+  step: string;
+  target: string;
+  /** Waiting: the run that acts on the target now. */
+  holder?: LeaseHolder;
+  /** Waiting: when the holder got it; held: when this run got it (ISO 8601). */
+  since?: string;
+  /** Waiting: when this run gives up and ends needs-human (ISO 8601). */
+  waitUntil?: string;
 }
 
 export interface RunbookStatus {
@@ -76,6 +92,8 @@ export interface RunbookStatus {
   currentStep?: string;
   steps: StepRecord[];
   pending?: PendingApproval;
+  /** The target's lease, while a state-changing step waits for it or holds it. */
+  lease?: LeaseStatus;
   decisions: DecisionRecord[];
   /** Decisions that were not counted, and why (the last 50). */
   refused: RefusedDecision[];

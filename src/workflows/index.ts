@@ -11,3 +11,5 @@ export { startStop } from './start-stop.js';
 export { statusCheck } from './status-check.js';
 // Not a runbook: what a schedule starts (src/shared/start.ts, SCHEDULED_START_WORKFLOW).
 export { scheduledStart } from './scheduled-start.js';
+// Not a runbook: the guard of targets' leases and action budgets (src/shared/guard.ts, GUARD_WORKFLOW).
+export { targetGuard } from './guard.js';

@@ -4,3 +4,4 @@
  * calls itself `engineFixture` (status.runbook and the MrbRunbook search attribute).
  */
 export { engineFixture as queueBacklog } from '../workflows/engine-fixture.js';
+export { targetGuard } from '../../src/workflows/guard.js';

@@ -86,14 +86,14 @@ describe('--since', () => {
 
 describe('audit query', () => {
   it('reads running and closed runs, filtered like list', () => {
-    expect(auditQuery({}, 'q')).toBe(`TaskQueue = 'q'`);
+    expect(auditQuery({}, 'q')).toBe(`TaskQueue = 'q' AND WorkflowType != 'targetGuard'`);
     expect(auditQuery({ target: 'lab', runbook: 'queueBacklog' }, 'q')).toBe(
-      `TaskQueue = 'q' AND MrbTarget = 'lab' AND MrbRunbook = 'queueBacklog'`,
+      `TaskQueue = 'q' AND WorkflowType != 'targetGuard' AND MrbTarget = 'lab' AND MrbRunbook = 'queueBacklog'`,
     );
   });
   it('with --since: every run open at some point since then', () => {
     expect(auditQuery({ since: new Date('2026-01-01T00:00:00Z') }, 'q')).toBe(
-      `TaskQueue = 'q' AND (ExecutionStatus = 'Running' OR CloseTime >= '2026-01-01T00:00:00.000Z')`,
+      `TaskQueue = 'q' AND WorkflowType != 'targetGuard' AND (ExecutionStatus = 'Running' OR CloseTime >= '2026-01-01T00:00:00.000Z')`,
     );
   });
   it('refuses names that would change the query', () => {

@@ -29,9 +29,9 @@ const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 describe('list query', () => {
   it('filters on the custom search attributes', () => {
     expect(listQuery({ awaiting: true, target: 'lab', runbook: 'queueBacklog' }, 'q')).toBe(
-      "TaskQueue = 'q' AND ExecutionStatus = 'Running' AND MrbAwaitingApproval = true AND MrbTarget = 'lab' AND MrbRunbook = 'queueBacklog'",
+      "TaskQueue = 'q' AND WorkflowType != 'targetGuard' AND ExecutionStatus = 'Running' AND MrbAwaitingApproval = true AND MrbTarget = 'lab' AND MrbRunbook = 'queueBacklog'",
     );
-    expect(listQuery({ all: true }, 'q')).toBe("TaskQueue = 'q'");
+    expect(listQuery({ all: true }, 'q')).toBe("TaskQueue = 'q' AND WorkflowType != 'targetGuard'");
     expect(() => listQuery({ target: "x' OR 1=1" }, 'q')).toThrow(/characters other than/);
   });
 });

@@ -1,7 +1,10 @@
 /** In-memory activities for the engine fixture: a "system" that is broken until repaired. */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { StepOutcome, TargetPlan } from '../../src/shared/types.js';
-import { testApprovalPlan } from '../helpers/approval-plan.js';
+import { testApprovalPlan, testLimits } from '../helpers/approval-plan.js';
+
+// The engine asks the real target guard for a lease before an action.
+export { requestTargetLease } from '../../src/activities/guard.js';
 
 export const world = {
   broken: true,
@@ -38,6 +41,7 @@ export function makePlan(overrides: Partial<TargetPlan['approval']> = {}) {
   return async (target?: string): Promise<TargetPlan> => ({
     target: target ?? 'default-target',
     approval: testApprovalPlan({ timeoutSeconds: 30, reminderAfterSeconds: 10, ...overrides }),
+    limits: testLimits(),
   });
 }
 

@@ -28,3 +28,6 @@ export const engineFixture = defineRunbook({ unregistered: 'engineFixture' }, as
     ? { verdict: 'fixed', cause: 'repaired' }
     : { verdict: 'failed', cause: 'still broken after repair' };
 });
+
+// The guard the engine's actions take their target's lease from, served by the fixture's workers too.
+export { targetGuard } from '../../src/workflows/guard.js';

@@ -6,8 +6,9 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import * as realActivities from '../../src/activities/index.js';
+import type { ActionLimits } from '../../src/shared/guard.js';
 import type { StepOutcome, TargetPlan } from '../../src/shared/types.js';
-import { testApprovalPlan } from '../helpers/approval-plan.js';
+import { testApprovalPlan, testLimits } from '../helpers/approval-plan.js';
 
 type Activities = typeof realActivities;
 export type ActivityName = keyof Activities;
@@ -23,8 +24,11 @@ type FakeResult<R> = R extends StepOutcome<infer E> ? StepOutcome<DeepPartial<E>
 /** What the fake of activity K answers to one call. */
 export type FakeAnswer<K extends ActivityName> = FakeResult<Awaited<ReturnType<Activities[K]>>>;
 
-/** The harness answers these itself (the plan from the case's approval settings; notifications recorded). */
-type HarnessOwned = 'loadTargetPlan' | 'notify';
+/**
+ * The harness answers these itself (the plan from the case's approval settings; notifications recorded;
+ * lease requests go to the real target guard on the test server).
+ */
+type HarnessOwned = 'loadTargetPlan' | 'notify' | 'requestTargetLease';
 
 /** Per activity: one answer for every call, or one per call in order (the last one repeats). */
 export type FakeWorld = {
@@ -224,10 +228,15 @@ export interface FakeTarget {
 }
 
 /** The plan a run loads: tiny approval timeouts where a case lets an approval time out. */
-export function fakePlan(target: string, approval: Partial<TargetPlan['approval']>): TargetPlan {
+export function fakePlan(
+  target: string,
+  approval: Partial<TargetPlan['approval']>,
+  limits: Partial<ActionLimits> = {},
+): TargetPlan {
   return {
     target,
     approval: testApprovalPlan(approval),
+    limits: testLimits(limits),
   };
 }
 
@@ -248,6 +257,9 @@ export function fakeActivities(targets: ReadonlyMap<string, FakeTarget>): Record
     target.calls.push({ activity, args });
     if (activity === 'loadTargetPlan') return target.plan;
     if (activity === 'notify') return { delivered: ['test'], failed: [] };
+    if (activity === 'requestTargetLease') {
+      return realActivities.requestTargetLease(...(args as Parameters<Activities['requestTargetLease']>));
+    }
     const fake: unknown = target.world[activity] ?? (HEALTHY as FakeWorld)[activity];
     if (fake === undefined) {
       throw ApplicationFailure.nonRetryable(`no fake answer for ${activity}`, 'FakeMissing');

@@ -91,7 +91,7 @@ async function passGates(handle: WorkflowHandle, gates: readonly Gate[]): Promis
 }
 
 /** Saves the run's history for replay tests, when MRB_RECORD_FIXTURES names a folder. */
-async function recordFixture(client: Client, runbook: string, name: string, workflowId: string) {
+export async function recordFixture(client: Client, runbook: string, name: string, workflowId: string) {
   const root = process.env.MRB_RECORD_FIXTURES;
   if (!root) return;
   const dir = join(resolve(root), runbook);

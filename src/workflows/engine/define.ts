@@ -3,17 +3,25 @@
  * async (run) => ...)`. Wires the run record, the approval gate and the step methods the body sees, loads
  * the target's plan first and returns the final report.
  */
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { renderBrief } from '../../shared/brief.js';
 import { ERROR_TYPE } from '../../shared/errors.js';
+import { DEFAULT_LIMITS, describeHolder, type ActionLimits } from '../../shared/guard.js';
 import type { RunbookName } from '../../shared/runbooks.js';
 import type { RunbookInput, RunbookReport, StepKind, StepOutcome, TargetPlan } from '../../shared/types.js';
 import { RunbookStop, failureMessage, type Conclusion } from './conclusion.js';
 import type { ActOptions, Activities, RunContext, RunbookBody, StepCall } from './context.js';
 import { ApprovalGate } from './gate.js';
+import { TargetLeases, type HeldLease } from './lease.js';
 import { notify, type RunIdentity } from './notify.js';
 import { ACTIVITIES_FOR, waitActivities } from './policies.js';
 import { now, RunRecord } from './record.js';
+
+/**
+ * Patch id: a state-changing step holds its target's lease (src/workflows/guard.ts) while it acts, and an
+ * unattended one asks a person when a cooldown or a budget is spent.
+ */
+const TARGET_LEASE_AND_BUDGET = 'target-lease-and-budget';
 
 class Run implements RunContext {
   readonly params: Readonly<Record<string, unknown>>;
@@ -24,6 +32,7 @@ class Run implements RunContext {
   constructor(
     private readonly record: RunRecord,
     private readonly gate: ApprovalGate,
+    private readonly leases: TargetLeases,
     input: RunbookInput,
   ) {
     this.params = input.params ?? {};
@@ -62,6 +71,10 @@ class Run implements RunContext {
     call: (activities: Activities, onceKey: string) => Promise<StepOutcome<E>>,
   ): Promise<StepOutcome<E>> {
     if (!this.plan) throw new Error('target plan not loaded yet');
+    const plan = this.plan;
+    // Runs recorded before the guard existed act without a lease (the fixtures replay them).
+    const guarded = patched(TARGET_LEASE_AND_BUDGET);
+    const limits = plan.limits ?? DEFAULT_LIMITS;
     // Once this run has changed something, a resolved alert no longer stops it: it finishes and verifies.
     const recheckable = !this.record.changedSomething();
     let rechecked = false;
@@ -76,36 +89,93 @@ class Run implements RunContext {
         `the alert resolved before ${name}; the re-check found the target healthy, so nothing was changed`,
       );
     };
-    // Resolved before anyone was asked: nobody needs to be bothered if it healed.
-    if (recheckable && this.gate.alertResolved && !(await stillBroken())) skip();
-    const outcome = await this.gate.decide(
-      {
-        step: name,
-        reason: options.reason,
-        brief: renderBrief({
-          touches: options.touches,
-          reason: options.reason,
-          failing: this.record.failingSummaries(),
-          queue: this.record.latestQueueSummary(),
-          command: options.command,
-        }),
-        evidence: options.evidence,
-        ...(recheckable && { recheck: stillBroken }),
-      },
-      this.plan.approval,
-    );
-    if (outcome.kind === 'withdrawn') skip();
-    const { decision } = outcome;
-    if (outcome.kind === 'rejected') {
+    let lease: HeldLease | undefined;
+    try {
+      // Resolved before anyone was asked: nobody needs to be bothered if it healed.
+      if (recheckable && this.gate.alertResolved && !(await stillBroken())) skip();
+      // An unattended step asks the guard first: with the lease comes whether a cooldown or budget is spent,
+      // and then a person decides after all.
+      let overLimit: string | undefined;
+      if (guarded && plan.approval.unattended.includes(name)) {
+        const held = await this.lease(name, limits, true, recheckable ? stillBroken : undefined);
+        if (held.overLimit) {
+          overLimit = held.overLimit;
+          await this.leases.release(held.requestId, false);
+        } else lease = held;
+      }
+      const why = overLimit ? `${overLimit}, so a person decides. ` : '';
+      const outcome = await this.gate.decide(
+        {
+          step: name,
+          reason: `${why}${options.reason}`,
+          brief: `${why}${renderBrief({
+            touches: options.touches,
+            reason: options.reason,
+            failing: this.record.failingSummaries(),
+            queue: this.record.latestQueueSummary(),
+            command: options.command,
+          })}`,
+          evidence: options.evidence,
+          ...(recheckable && { recheck: stillBroken }),
+          ...(overLimit && { overLimit }),
+        },
+        plan.approval,
+      );
+      if (outcome.kind === 'withdrawn') skip();
+      const { decision } = outcome;
+      if (outcome.kind === 'rejected') {
+        this.conclude(
+          'needs-human',
+          `${name} was not approved (${decision.by}${decision.comment ? `: ${decision.comment}` : ''}); nothing was changed`,
+        );
+      }
+      // Resolved while the decision was made, and not yet re-checked since.
+      if (recheckable && this.gate.alertResolved && !rechecked && !(await stillBroken())) skip();
+      if (guarded && !lease) {
+        lease = await this.lease(name, limits, false, recheckable ? stillBroken : undefined);
+      }
+      const { workflowId, runId } = workflowInfo();
+      const act = () =>
+        this.step(name, 'action', (activities) => call(activities, `${workflowId}.${runId}.${name}`));
+      if (!lease) return await act();
+      const held = lease;
+      lease = undefined; // holding() gives it back, counted as an action
+      return await this.leases.holding(held, act);
+    } finally {
+      if (lease) await this.leases.release(lease.requestId, false);
+    }
+  }
+
+  /**
+   * The target's lease for `step`, or the run ends needs-human naming the holder. After waiting for another
+   * run, the target is re-checked when a re-check may still stop this step: the other run may have fixed it.
+   */
+  private async lease(
+    step: string,
+    limits: ActionLimits,
+    checkLimits: boolean,
+    stillBroken: (() => Promise<boolean>) | undefined,
+  ): Promise<HeldLease> {
+    const target = this.target;
+    const acquired = await this.leases.acquire(target, step, this.record.status.runbook, limits, checkLimits);
+    if ('timedOut' in acquired) {
       this.conclude(
         'needs-human',
-        `${name} was not approved (${decision.by}${decision.comment ? `: ${decision.comment}` : ''}); nothing was changed`,
+        `${step} waited ${limits.leaseWaitSeconds} s for ${target}, and ${acquired.holder ? describeHolder(acquired.holder) : 'another run'} still acts on it; nothing was changed`,
       );
     }
-    // Resolved while the decision was made, and not yet re-checked since.
-    if (recheckable && this.gate.alertResolved && !rechecked && !(await stillBroken())) skip();
-    const { workflowId, runId } = workflowInfo();
-    return this.step(name, 'action', (activities) => call(activities, `${workflowId}.${runId}.${name}`));
+    if (acquired.waited && stillBroken && !(await stillBroken())) {
+      await this.leases.release(acquired.requestId, false);
+      this.record.skipped(
+        step,
+        'another run acted on the target meanwhile and the re-check found nothing to fix',
+      );
+      this.conclude(
+        'healthy',
+        `another run acted on ${target} while ${step} waited; the re-check found it healthy, so nothing was changed`,
+      );
+    }
+    return acquired;
   }
 
   conclude(verdict: Conclusion['verdict'], cause: string): never {
@@ -153,7 +223,9 @@ export function defineRunbook(
       ACTIVITIES_FOR.check.verifyDecisionProof(identity.target(), fields, proof),
     );
     gate.installHandlers();
-    const run = new Run(record, gate, input);
+    const leases = new TargetLeases(record);
+    leases.installHandlers();
+    const run = new Run(record, gate, leases, input);
     let conclusion: Conclusion;
     try {
       await run.load(input.target);

@@ -46,6 +46,8 @@ export interface ApprovalRequest {
    * when a resolved alert must not stop the step (the run has already changed something).
    */
   recheck?: () => Promise<boolean>;
+  /** A cooldown or budget is spent (the text says which): a person decides even an unattended step. */
+  overLimit?: string;
 }
 
 export type GateOutcome =
@@ -125,7 +127,7 @@ export class ApprovalGate {
     const { runId } = workflowInfo();
     const runMark = patched(REQUEST_ID_FROM_RANDOM_END) ? runId.slice(-8) : runId.slice(0, 8);
     const requestId = `${step}#${++this.requests}.${runMark}`;
-    if (plan.unattended.includes(step)) {
+    if (plan.unattended.includes(step) && !request.overLimit) {
       log.info('step runs unattended by policy', { step, requestId });
       return this.settle('approved', {
         request: requestId,

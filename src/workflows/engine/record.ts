@@ -6,9 +6,17 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { boundEvidence } from '../../shared/evidence.js';
 import { renderStatusMarkdown } from '../../shared/report.js';
-import { AWAITING_APPROVAL, CURRENT_STEP, RUNBOOK, TARGET, VERDICT } from '../../shared/search-attributes.js';
+import {
+  AWAITING_APPROVAL,
+  AWAITING_TARGET,
+  CURRENT_STEP,
+  RUNBOOK,
+  TARGET,
+  VERDICT,
+} from '../../shared/search-attributes.js';
 import type {
   DecisionRecord,
+  LeaseStatus,
   PendingApproval,
   RunbookStatus,
   StepKind,
@@ -91,6 +99,15 @@ export class RunRecord {
   awaiting(pending: PendingApproval | undefined): void {
     this.status.pending = pending;
     upsertSearchAttributes([{ key: AWAITING_APPROVAL, value: pending !== undefined }]);
+    this.publish();
+  }
+
+  /** The target's lease: waited for (visible in the search attribute too), held, or let go (undefined). */
+  lease(lease: LeaseStatus | undefined): void {
+    const waitingBefore = this.status.lease?.state === 'waiting';
+    const waiting = lease?.state === 'waiting';
+    this.status.lease = lease;
+    if (waiting !== waitingBefore) upsertSearchAttributes([{ key: AWAITING_TARGET, value: waiting }]);
     this.publish();
   }
 
