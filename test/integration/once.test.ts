@@ -49,26 +49,28 @@ async function marker(prefix: string): Promise<{ started: string; exit: string }
 }
 
 /**
- * Starts attempt 1 in its own process, waits until the host has started its command, then SIGKILLs the
- * process (the worker's crash). Returns what the marker said at the moment of the kill.
+ * Starts attempt 1 in its own process, waits until the host runs its command (`running` says so, from
+ * the host), then SIGKILLs the process: the worker's crash after the host started the command.
  */
 async function killFirstAttemptMidCommand(
   activity: 'restartProgram' | 'flushQueue',
   args: unknown[],
-  prefix: string,
-): Promise<{ started: string; exit: string }> {
+  running: () => Promise<boolean>,
+): Promise<void> {
   const attempt = spawnActivityAttempt(activity, 1, args, { MRB_CONFIG: lab.up.config });
   try {
-    const seen = await pollUntil(60_000, `attempt 1 starts its command (${attempt.output()})`, async () => {
-      const m = await marker(prefix);
-      return m && m.started !== '-' ? m : undefined;
-    });
+    await pollUntil(60_000, `attempt 1 starts its command (${attempt.output()})`, async () =>
+      (await running()) ? true : undefined,
+    );
     attempt.child.kill('SIGKILL');
-    return seen;
   } finally {
     if (attempt.child.exitCode === null) attempt.child.kill('SIGKILL');
   }
 }
+
+/** supervisorctl restart of the program runs in the container (the [b] keeps pgrep from finding itself). */
+const restartRuns = async (): Promise<boolean> =>
+  (await sh('pgrep -f "[b]in/supervisorctl restart $1" || true', PROGRAM)).trim() !== '';
 
 describe('exactly once on the host (issue 11, point 1)', () => {
   it('a restart whose worker died mid-command completes on the host; the retry does not restart again', async () => {
@@ -76,17 +78,15 @@ describe('exactly once on the host (issue 11, point 1)', () => {
     const prefix = markerPrefix(onceKey, 'command');
     const before = await spawnedCount();
 
-    const atKill = await killFirstAttemptMidCommand('restartProgram', ['lab', PROGRAM, onceKey], prefix);
-    expect(atKill.exit, 'the worker was killed while supervisorctl restart ran').toBe('-');
+    await killFirstAttemptMidCommand('restartProgram', ['lab', PROGRAM, onceKey], restartRuns);
 
     // The connection is gone; the host finishes the restart (stop AND start) and records its exit code.
-    const done = await pollUntil(120_000, 'the host records the restart exit code', async () => {
-      const m = await marker(prefix);
-      return m && m.exit !== '-' ? m : undefined;
-    });
-    expect(done.exit).toBe('0');
+    await pollUntil(120_000, 'the restart finishes on the host', async () =>
+      (await restartRuns()) ? undefined : true,
+    );
+    expect(await sh('supervisorctl status "$1" || true', PROGRAM)).toMatch(/RUNNING/);
     expect(await spawnedCount()).toBe(before + 1);
-    expect(await sh('supervisorctl status "$1"', PROGRAM)).toMatch(/RUNNING/);
+    expect((await marker(prefix))?.exit).toBe('0');
 
     // The retry asks the host first: the earlier attempt's recorded result, no second restart.
     const retry = (await runActivityAttempt('restartProgram', 2, ['lab', PROGRAM, onceKey])) as {
@@ -103,10 +103,17 @@ describe('exactly once on the host (issue 11, point 1)', () => {
     const prefix = markerPrefix(onceKey, 'command');
     const before = await spawnedCount();
 
-    await killFirstAttemptMidCommand('restartProgram', ['lab', PROGRAM, onceKey], prefix);
-    // Kill the host-side wrapper too (as a container restart or an OOM kill would): no exit code is
-    // recorded, though supervisorctl itself goes on and restarts the program.
-    await sh(`kill -9 "$(cat "$1/$2.1/pid")" 2>/dev/null || true`, DMS_ONCE_BASE, prefix);
+    // Kill the host-side wrapper too, as soon as supervisorctl runs (as a container restart or an OOM
+    // kill would): no exit code is recorded, though supervisorctl itself goes on and restarts the program.
+    await killFirstAttemptMidCommand('restartProgram', ['lab', PROGRAM, onceKey], async () => {
+      const killed = await sh(
+        `pgrep -f "[b]in/supervisorctl restart $3" > /dev/null && kill -9 "$(cat "$1/$2.1/pid")" && echo killed || true`,
+        DMS_ONCE_BASE,
+        prefix,
+        PROGRAM,
+      );
+      return killed.trim() === 'killed';
+    });
     await pollUntil(60_000, 'the program is spawned again', async () =>
       (await spawnedCount()) === before + 1 &&
       /RUNNING/.test(await sh('supervisorctl status "$1" || true', PROGRAM))
@@ -138,12 +145,12 @@ chmod 755 "$1"; : > "$3"`,
       const flushes = async () => (await sh('wc -l < "$1"', FLUSH_COUNT_LOG)).trim();
       const onceKey = token('once-flush');
       const prefix = markerPrefix(onceKey, 'command');
-      await killFirstAttemptMidCommand('flushQueue', ['lab', onceKey], prefix);
-      await pollUntil(60_000, 'the host records the flush exit code', async () => {
-        const m = await marker(prefix);
-        return m && m.exit !== '-' ? m : undefined;
-      });
+      await killFirstAttemptMidCommand('flushQueue', ['lab', onceKey], async () => (await flushes()) === '1');
+      await pollUntil(60_000, 'the flush ends on the host', async () =>
+        (await sh('pgrep -f "[p]ostqueue.mrb-real -f" || true')).trim() === '' ? true : undefined,
+      );
       expect(await flushes()).toBe('1');
+      expect((await marker(prefix))?.exit).toBe('0');
 
       for (const attempt of [2, 3]) {
         const retry = (await runActivityAttempt('flushQueue', attempt, ['lab', onceKey])) as {
