@@ -63,11 +63,14 @@ run)
   date +%s > "$d/started.tmp" && mv -f -- "$d/started.tmp" "$d/started"
   "$@" < "$d/in" > "$d/out" 2> "$d/err" &
   cmd=$!
-  ( sleep "$limit" && kill -TERM "$cmd" && sleep 5 && kill -KILL "$cmd" ) < /dev/null > /dev/null 2>&1 &
-  dog=$!
+  # The limit, kept by a watcher that ends itself within a second of the command (even if we are killed).
+  (
+    n=0
+    while [ "$n" -lt "$limit" ] && kill -0 "$cmd" 2>/dev/null; do sleep 1; n=$((n + 1)); done
+    kill -0 "$cmd" 2>/dev/null && { kill -TERM "$cmd"; sleep 5; kill -KILL "$cmd"; }
+  ) < /dev/null > /dev/null 2>&1 &
   wait "$cmd"
   code=$?
-  kill "$dog" 2> /dev/null
   echo "$code" > "$d/exit.tmp" && mv -f -- "$d/exit.tmp" "$d/exit"
   cat -- "$d/out"
   cat -- "$d/err" >&2
