@@ -34,6 +34,10 @@ async function sh(script: string, ...args: string[]): Promise<string> {
   return (await inLab(lab, 'mailserver', ['sh', '-c', script, 'test', ...args])).stdout;
 }
 
+async function onRelay(script: string, ...args: string[]): Promise<string> {
+  return (await inLab(lab, 'relay', ['sh', '-c', script, 'test', ...args])).stdout;
+}
+
 const spawnedCount = async (): Promise<number> =>
   Number((await sh(`grep -c "spawned: '$1'" "$2" || true`, PROGRAM, SUPERVISORD_LOG)).trim());
 
@@ -53,7 +57,7 @@ async function marker(prefix: string): Promise<{ started: string; exit: string }
  * the host), then SIGKILLs the process: the worker's crash after the host started the command.
  */
 async function killFirstAttemptMidCommand(
-  activity: 'restartProgram' | 'flushQueue',
+  activity: 'restartProgram' | 'flushQueue' | 'restartRelayWatchdog',
   args: unknown[],
   running: () => Promise<boolean>,
 ): Promise<void> {
@@ -164,5 +168,30 @@ chmod 755 "$1"; : > "$3"`,
     } finally {
       await sh(`[ -e "$2" ] && mv -f "$2" "$1"; rm -f "$3"`, POSTQUEUE, POSTQUEUE_REAL, FLUSH_COUNT_LOG);
     }
+  }, 240_000);
+
+  it('over SSH too: a relay restart whose worker died mid-command completes, and the retry does not restart again', async () => {
+    const service = 'smtp-relay';
+    const spawned = async () =>
+      Number((await onRelay(`grep -c "spawned: '$1'" "$2" || true`, service, SUPERVISORD_LOG)).trim());
+    const restarting = async () =>
+      (await onRelay('pgrep -f "[b]in/supervisorctl restart $1" || true', service)).trim() !== '';
+    const onceKey = token('once-relay');
+    const before = await spawned();
+
+    await killFirstAttemptMidCommand('restartRelayWatchdog', ['lab', onceKey], restarting);
+    await pollUntil(120_000, 'the relay restart finishes on the relay host', async () =>
+      (await restarting()) ? undefined : true,
+    );
+    expect(await onRelay('supervisorctl status "$1" || true', service)).toMatch(/RUNNING/);
+    expect(await spawned()).toBe(before + 1);
+
+    const retry = (await runActivityAttempt('restartRelayWatchdog', 2, ['lab', onceKey])) as {
+      ok: boolean;
+      summary: string;
+    };
+    expect(retry.ok).toBe(true);
+    expect(await spawned()).toBe(before + 1);
+    expect(retry.summary).toMatch(/earlier attempt/);
   }, 240_000);
 });
