@@ -9,7 +9,7 @@ import type { MailServer, Target } from '../config/schema.js';
 import { ERROR_TYPE } from '../shared/errors.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerEngine, mailServerHost } from './context.js';
-import { attemptNumber, beat } from './heartbeat.js';
+import { attemptNumber, beat, whileBeating } from './heartbeat.js';
 import { commandOnce, isoTime } from './once.js';
 import { outcome } from './outcome.js';
 import { asFailure, run } from './run.js';
@@ -88,8 +88,8 @@ function containerRuntime(target: Target, server: DmsServer): MailServerRuntime 
       const engine = await mailServerEngine(target);
       const container = engine.docker.getContainer(name);
       try {
-        if (running) await container.start();
-        else await container.stop({ t: 30 });
+        // A stop waits up to its grace period: keep heartbeating meanwhile.
+        await whileBeating(() => (running ? container.start() : container.stop({ t: 30 })));
       } catch (err) {
         // 304: already in the wanted state, which is what a retried start/stop should find.
         if ((err as { statusCode?: number }).statusCode !== 304)
