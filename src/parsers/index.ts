@@ -24,3 +24,4 @@ export * from './sasl-passwd.js';
 export * from './relay-route.js';
 export * from './delivery-trace.js';
 export * from './redact.js';
+export * from './once-markers.js';

@@ -70,11 +70,17 @@ async function flushExecs(since: number): Promise<number> {
   });
   let text = '';
   for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { Action?: string })
-    .filter((e) => e.Action === 'exec_start: postqueue -f').length;
+  return (
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { Action?: string })
+      // Bare, or as the argv the once wrapper runs (`sh -c <script> mrb-once run ... postqueue -f`).
+      .filter(
+        (e) =>
+          e.Action === 'exec_start: postqueue -f' || / mrb-once run .* postqueue -f$/.test(e.Action ?? ''),
+      ).length
+  );
 }
 
 async function waitForStep(handle: WorkflowHandle, step: string, timeoutMs = 120_000) {
