@@ -57,6 +57,7 @@ describe('loadTargetPlan', () => {
     expect(plan).toEqual({
       target: 'lab',
       waits: { drainSeconds: 600, deliverySeconds: 120 },
+      limits: { cooldownSeconds: 300, actionsPerHour: 6, fleetActionsPerHour: 30, leaseWaitSeconds: 900 },
       approval: {
         approvers: ['carol', 'alice', 'bob'],
         minApprovals: 1,

@@ -37,8 +37,10 @@ const host: HostTransport = {
   async exec(req) {
     const played = await intercept(req);
     if (played) return played;
-    if (req.argv[0] === 'postconf') return answer(`texthash:${table}\n`);
-    if (req.argv[0] === 'postfix') return answer('');
+    // State-changing commands arrive inside the host's once wrapper: the tool is an argument of it.
+    const tool = req.argv.find((a) => a === 'postconf' || a === 'postfix');
+    if (tool === 'postconf') return answer(`texthash:${table}\n`);
+    if (tool === 'postfix') return answer('');
     return local.exec(req);
   },
   close: async () => undefined,
@@ -67,11 +69,17 @@ const exists = (path: string) =>
     () => false,
   );
 
+const home = process.env.HOME;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mrb-sasl-'));
   table = join(dir, 'sasl_passwd');
+  // The once wrapper keeps its markers under $HOME on a plain host: here, in the test's own folder.
+  process.env.HOME = dir;
 });
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  process.env.HOME = home;
+  await rm(dir, { recursive: true, force: true });
+});
 beforeEach(async () => {
   intercept = async () => undefined;
   await rm(`${table}.mrb-new`, { force: true });

@@ -8,7 +8,11 @@ import { targetSchema } from '../../src/config/schema.js';
 import { MAX_TAIL_LINES } from '../../src/commands/posix.js';
 import { FIXED_WAIT_SECONDS, waitTimeoutSeconds } from '../../src/workflows/engine/policies.js';
 
-vi.mock('@temporalio/workflow', () => ({ proxyActivities: () => ({}) }));
+// The policies module makes its proxies at load; outside a workflow they are not needed.
+vi.mock('@temporalio/workflow', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@temporalio/workflow')>()),
+  proxyActivities: () => ({}),
+}));
 
 const thresholds = targetSchema.shape.thresholds.unwrap().shape;
 const range = (field: { unwrap(): { minValue: number | null; maxValue: number | null } }) => {
