@@ -3,6 +3,7 @@
  * deliveryTimeoutSeconds a valid config holds, the wait activity that polls that long is given longer to
  * run (startToClose), and the workflow takes those limits from the target's plan.
  */
+import type * as workflow from '@temporalio/workflow';
 import { describe, expect, it, vi } from 'vitest';
 import { targetSchema } from '../../src/config/schema.js';
 import { MAX_TAIL_LINES } from '../../src/commands/posix.js';
@@ -10,7 +11,7 @@ import { FIXED_WAIT_SECONDS, waitTimeoutSeconds } from '../../src/workflows/engi
 
 // The policies module makes its proxies at load; outside a workflow they are not needed.
 vi.mock('@temporalio/workflow', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('@temporalio/workflow')>()),
+  ...(await importOriginal<typeof workflow>()),
   proxyActivities: () => ({}),
 }));
 
