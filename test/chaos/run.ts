@@ -1,0 +1,76 @@
+/**
+ * `npm run chaos`: every remediation runbook against its lab fault, killed at every point (see
+ * scenarios.ts), with a table of scenario × kill point → verdict and the counts from the lab's logs.
+ *
+ *   npm run chaos                         the full matrix (hours: a check killed at its start is retried only
+ *                                         after its 2-minute start-to-close timeout)
+ *   npm run chaos -- --sample             the CI sample (under 5 minutes)
+ *   npm run chaos -- --only relayUnres    scenarios whose name contains the text (repeatable)
+ *   npm run chaos -- --kills inside       only kills inside actions and the server kills (no step boundaries)
+ *
+ * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
+ * Exits 1 when a case failed.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
+import { killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
+
+export function chaosCases(options: {
+  sample?: boolean;
+  only?: string[];
+  kills?: string;
+}): [Scenario, KillPoint][] {
+  if (options.sample) {
+    return SAMPLE.map(({ scenario, kill }) => {
+      const s = SCENARIOS.find((x) => x.name === scenario)!;
+      return [s, kill(s)];
+    });
+  }
+  const scenarios = SCENARIOS.filter(
+    (s) => !options.only?.length || options.only.some((o) => s.name.includes(o)),
+  );
+  return scenarios.flatMap((s) =>
+    killPoints(s)
+      .filter((k) => options.kills !== 'inside' || !(k.kind === 'worker' && k.point === 'start'))
+      .map((k): [Scenario, KillPoint] => [s, k]),
+  );
+}
+
+export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResult[]> {
+  const chaos = await startChaos();
+  const results: CaseResult[] = [];
+  try {
+    for (const [i, [s, k]] of cases.entries()) {
+      log(`case ${i + 1}/${cases.length}`);
+      results.push(await runCase(chaos, s, k));
+    }
+  } finally {
+    await chaos.client.connection.close().catch(() => undefined);
+    await chaos.server.stop();
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sample: { type: 'boolean' },
+      only: { type: 'string', multiple: true },
+      kills: { type: 'string' },
+    },
+  });
+  const cases = chaosCases(values);
+  const t0 = Date.now();
+  const results = await runChaos(cases);
+  console.log(table(results));
+  console.log(`wall time ${Math.round((Date.now() - t0) / 1000)} s`);
+  process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  });
+}
