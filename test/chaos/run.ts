@@ -6,7 +6,8 @@
  *                                         after its 2-minute start-to-close timeout)
  *   npm run chaos -- --sample             the CI sample (under 5 minutes)
  *   npm run chaos -- --only relayUnres    scenarios whose name contains the text (repeatable)
- *   npm run chaos -- --kills inside       only kills inside actions and the server kills (no step boundaries)
+ *   npm run chaos -- --kills inside       no kill, kills inside actions and the server kills (no step boundaries)
+ *   npm run chaos -- --kills boundaries   only the step-boundary kills (`none`: only the runs without a kill)
  *
  * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
  * Exits 1 when a case failed.
@@ -15,6 +16,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
 import { killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
+
+const isBoundary = (k: KillPoint) => k.kind === 'worker' && k.point === 'start';
+
+/** --kills: which kill points of each scenario. */
+const KILL_SETS: Record<string, (k: KillPoint) => boolean> = {
+  all: () => true,
+  none: (k) => k.kind === 'none',
+  inside: (k) => !isBoundary(k),
+  boundaries: isBoundary,
+};
 
 export function chaosCases(options: {
   sample?: boolean;
@@ -30,9 +41,10 @@ export function chaosCases(options: {
   const scenarios = SCENARIOS.filter(
     (s) => !options.only?.length || options.only.some((o) => s.name.includes(o)),
   );
+  const wanted = KILL_SETS[options.kills ?? 'all'] ?? KILL_SETS.all!;
   return scenarios.flatMap((s) =>
     killPoints(s)
-      .filter((k) => options.kills !== 'inside' || !(k.kind === 'worker' && k.point === 'start'))
+      .filter((k) => wanted(k))
       .map((k): [Scenario, KillPoint] => [s, k]),
   );
 }
@@ -60,6 +72,9 @@ async function main(): Promise<void> {
       kills: { type: 'string' },
     },
   });
+  if (values.kills && !KILL_SETS[values.kills]) {
+    throw new Error(`--kills must be one of ${Object.keys(KILL_SETS).join(', ')}`);
+  }
   const cases = chaosCases(values);
   const t0 = Date.now();
   const results = await runChaos(cases);

@@ -7,7 +7,10 @@ import { NAMES } from '../../src/lab/settings.js';
 import type { RunbookInput, Verdict } from '../../src/shared/types.js';
 import type { Counts } from './lab-counters.js';
 
-/** A state-changing step: its activity and the command in it that changes the host (a regex over argv). */
+/**
+ * A state-changing step: its activity and the command in it that changes the host (a regex over the argv
+ * joined by spaces; not anchored to the start, so it still finds the command inside a wrapper like sh -c).
+ */
 export interface Action {
   step: string;
   activityType: string;
@@ -33,7 +36,7 @@ export interface Scenario {
 
 const FLOOD = '300';
 const E2E = ['sendCanary', 'waitCanaryDelivered'];
-const flush: Action = { step: 'flush-queue', activityType: 'flushQueue', command: '^postqueue -f' };
+const flush: Action = { step: 'flush-queue', activityType: 'flushQueue', command: '(^| )postqueue -f' };
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -66,7 +69,11 @@ export const SCENARIOS: readonly Scenario[] = [
     verdict: 'fixed',
     expect: { keyChmods: 1 },
     actions: [
-      { step: 'fix-relay-key-permissions', activityType: 'fixRelayKeyPermissions', command: '^chmod 0600' },
+      {
+        step: 'fix-relay-key-permissions',
+        activityType: 'fixRelayKeyPermissions',
+        command: '(^| )chmod 0600',
+      },
     ],
     steps: [
       'loadTargetPlan',
@@ -87,7 +94,9 @@ export const SCENARIOS: readonly Scenario[] = [
     approve: ['sync-relay-credentials', 'flush-queue'],
     verdict: 'fixed',
     expect: { writes: 1, replaces: 1, reloads: 1 },
-    actions: [{ step: 'sync-relay-credentials', activityType: 'syncRelayCredentials', command: '^dd of=' }],
+    actions: [
+      { step: 'sync-relay-credentials', activityType: 'syncRelayCredentials', command: '(^| )dd of=' },
+    ],
     steps: [
       'loadTargetPlan',
       'queueSummary',
@@ -111,7 +120,7 @@ export const SCENARIOS: readonly Scenario[] = [
       {
         step: 'restart-relay-watchdog',
         activityType: 'restartRelayWatchdog',
-        command: '^supervisorctl restart',
+        command: '(^| )supervisorctl restart',
       },
       flush,
     ],
@@ -138,8 +147,8 @@ export const SCENARIOS: readonly Scenario[] = [
     verdict: 'fixed',
     expect: { amavisSpawns: 1, requeues: 1 },
     actions: [
-      { step: 'restart-amavis', activityType: 'restartProgram', command: '^supervisorctl restart' },
-      { step: 'requeue-deferred', activityType: 'requeueDeferred', command: '^postsuper -r' },
+      { step: 'restart-amavis', activityType: 'restartProgram', command: '(^| )supervisorctl restart' },
+      { step: 'requeue-deferred', activityType: 'requeueDeferred', command: '(^| )postsuper -r' },
     ],
     steps: [
       'loadTargetPlan',
@@ -167,7 +176,7 @@ export const SCENARIOS: readonly Scenario[] = [
       {
         step: `${action}-messages`,
         activityType: 'applyQueueSurgery',
-        command: `^postsuper -${action === 'hold' ? 'h' : 'd'}`,
+        command: `(^| )postsuper -${action === 'hold' ? 'h' : 'd'}`,
       },
     ],
     steps: ['loadTargetPlan', 'selectQueuedMessages', 'applyQueueSurgery', 'selectQueuedMessages'],
@@ -180,7 +189,7 @@ export const SCENARIOS: readonly Scenario[] = [
     approve: ['stop-relay'],
     verdict: 'fixed',
     expect: { relayStops: 1 },
-    actions: [{ step: 'stop-relay', activityType: 'setRelayRunning', command: '^supervisorctl stop' }],
+    actions: [{ step: 'stop-relay', activityType: 'setRelayRunning', command: '(^| )supervisorctl stop' }],
     steps: ['loadTargetPlan', 'relayWatchdogState', 'setRelayRunning', 'relayWatchdogState'],
   },
   {
@@ -191,7 +200,7 @@ export const SCENARIOS: readonly Scenario[] = [
     approve: ['start-relay'],
     verdict: 'fixed',
     expect: { relaySpawns: 1 },
-    actions: [{ step: 'start-relay', activityType: 'setRelayRunning', command: '^supervisorctl start' }],
+    actions: [{ step: 'start-relay', activityType: 'setRelayRunning', command: '(^| )supervisorctl start' }],
     steps: [
       'loadTargetPlan',
       'relayWatchdogState',
