@@ -93,7 +93,7 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: [{ name: 'relay-auth' }],
     approve: ['sync-relay-credentials', 'flush-queue'],
     verdict: 'fixed',
-    expect: { writes: 1, replaces: 1, reloads: 1 },
+    expect: { writes: 2, replaces: 2, reloads: 1 }, // both SASL tables: sasl_passwd and DMS's postfix-sasl-password.cf
     actions: [
       { step: 'sync-relay-credentials', activityType: 'syncRelayCredentials', command: '(^| )dd of=' },
     ],
