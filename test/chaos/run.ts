@@ -7,25 +7,41 @@
  *   npm run chaos -- --sample             the CI sample (under 5 minutes)
  *   npm run chaos -- --only relayUnres    scenarios whose name contains the text (repeatable)
  *   npm run chaos -- --kills inside       no kill, kills inside actions and the server kills (no step boundaries)
- *   npm run chaos -- --kills boundaries   only the step-boundary kills (`none`: only the runs without a kill)
+ *   npm run chaos -- --kills boundaries   only the step-boundary kills
+ *   npm run chaos -- --kills after,server a list of: none, start, before, during, after, server
  *
  * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
  * Exits 1 when a case failed.
  */
+import { appendFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
 import { killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
 
-const isBoundary = (k: KillPoint) => k.kind === 'worker' && k.point === 'start';
+/** A kill point's kind, as --kills names it: none, start (step boundary), before, during, after, server. */
+function kindOf(k: KillPoint): string {
+  if (k.kind === 'worker') return k.point;
+  return k.kind === 'none' ? 'none' : 'server';
+}
 
-/** --kills: which kill points of each scenario. */
-const KILL_SETS: Record<string, (k: KillPoint) => boolean> = {
-  all: () => true,
-  none: (k) => k.kind === 'none',
-  inside: (k) => !isBoundary(k),
-  boundaries: isBoundary,
+/** --kills: named sets, or a comma list of kinds. */
+const KILL_SETS: Record<string, readonly string[]> = {
+  all: ['none', 'start', 'before', 'during', 'after', 'server'],
+  inside: ['none', 'before', 'during', 'after', 'server'],
+  boundaries: ['start'],
 };
+
+function killKinds(option = 'all'): readonly string[] {
+  const kinds = KILL_SETS[option] ?? option.split(',');
+  const unknown = kinds.filter((k) => !KILL_SETS.all!.includes(k));
+  if (unknown.length > 0) {
+    throw new Error(
+      `--kills: ${Object.keys(KILL_SETS).join(', ')}, or a list of ${KILL_SETS.all!.join(',')}`,
+    );
+  }
+  return kinds;
+}
 
 export function chaosCases(options: {
   sample?: boolean;
@@ -41,10 +57,10 @@ export function chaosCases(options: {
   const scenarios = SCENARIOS.filter(
     (s) => !options.only?.length || options.only.some((o) => s.name.includes(o)),
   );
-  const wanted = KILL_SETS[options.kills ?? 'all'] ?? KILL_SETS.all!;
+  const kinds = killKinds(options.kills);
   return scenarios.flatMap((s) =>
     killPoints(s)
-      .filter((k) => wanted(k))
+      .filter((k) => kinds.includes(kindOf(k)))
       .map((k): [Scenario, KillPoint] => [s, k]),
   );
 }
@@ -55,7 +71,12 @@ export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResu
   try {
     for (const [i, [s, k]] of cases.entries()) {
       log(`case ${i + 1}/${cases.length}`);
-      results.push(await runCase(chaos, s, k));
+      const result = await runCase(chaos, s, k);
+      results.push(result);
+      // MRB_CHAOS_RESULTS: one JSON line per case as it ends, so a long matrix cut short keeps its table
+      if (process.env.MRB_CHAOS_RESULTS) {
+        await appendFile(process.env.MRB_CHAOS_RESULTS, `${JSON.stringify(result)}\n`);
+      }
     }
   } finally {
     await chaos.client.connection.close().catch(() => undefined);
@@ -72,9 +93,6 @@ async function main(): Promise<void> {
       kills: { type: 'string' },
     },
   });
-  if (values.kills && !KILL_SETS[values.kills]) {
-    throw new Error(`--kills must be one of ${Object.keys(KILL_SETS).join(', ')}`);
-  }
   const cases = chaosCases(values);
   const t0 = Date.now();
   const results = await runChaos(cases);
