@@ -3,7 +3,7 @@ import { mailServerCommandsFor, type CatalogueCommand } from '../commands/index.
 import { parseMailLog, type SupervisorProgram } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, targetConfig } from './context.js';
-import { commandOnce, once, type CommandOutcome } from './once.js';
+import { commandOnce, startedSinceIntent, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
 import { asFailure, commandRunner, runOk } from './run.js';
 import { mailServerRuntime, type ServerState } from './server-runtime.js';
@@ -73,11 +73,19 @@ export async function restartProgram(
   } catch (err) {
     throw asFailure(err, 'restart');
   }
+  const on = await onMailServer(target);
+  // A retry after an earlier attempt died or failed: did supervisord spawn it since the intent?
+  const spawnedSince = startedSinceIntent(program, async () => {
+    const { programs } = await on.commands.programs(commandRunner(on.host));
+    const found = programs.find((p) => p.name === program);
+    return found?.state === 'RUNNING' ? found.uptimeSeconds : undefined;
+  });
   return commandOnce(
     onceKey,
-    await onMailServer(target),
+    on,
     () => restart,
     (output) => `restarted ${program}: ${output.split('\n').join('; ')}`,
+    spawnedSince,
   );
 }
 
@@ -88,7 +96,7 @@ export async function setMailServerRunning(
   onceKey: string,
 ): Promise<StepOutcome<{ done: string }>> {
   const runtime = mailServerRuntime(await targetConfig(targetName));
-  return once(onceKey, () => runtime.setRunning(running));
+  return runtime.setRunning(running, onceKey);
 }
 
 /**

@@ -4,11 +4,12 @@
  * Re-applying is harmless: held mail is no longer selected for hold, released mail for release, and
  * deleted mail is gone, so a retried attempt only finishes what an earlier one started.
  */
-import { Context } from '@temporalio/activity';
-import { MAX_IDS_PER_POSTSUPER } from '../commands/index.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { COMMAND_LIMIT_MS, MAX_IDS_PER_POSTSUPER } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import {
   describeCriteria,
+  parseOnceShow,
   parsePostsuperTotals,
   QueueSummaryAccumulator,
   selectionMatcher,
@@ -20,9 +21,10 @@ import {
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, targetConfig } from './context.js';
-import { once } from './once.js';
+import { attemptNumber, beat } from './heartbeat.js';
+import { awaitEarlier, markerPrefix, runMarked } from './once.js';
 import { outcome } from './outcome.js';
-import { runOk } from './run.js';
+import { buildOrFail, runOk } from './run.js';
 import { streamQueueJson } from './queue.js';
 
 const SAMPLE_SIZE = 10;
@@ -143,6 +145,10 @@ const PAST = { hold: 'held', release: 'released', delete: 'deleted' } as const s
 /**
  * Applies the approved action to the selection (criteria + the moment it was shown). Deleting more than
  * was approved is refused: if the selection grew (mail changed queue or reason since), nothing is deleted.
+ * Exactly once per batch: each postsuper call runs under a host marker; a retried attempt waits for an
+ * earlier attempt's batch still running, counts what the earlier batches changed (their recorded output)
+ * and re-reads the queue, where the ids already held, released or gone no longer match, so only the rest
+ * is acted on.
  */
 export async function applyQueueSurgery(
   targetName: string,
@@ -150,36 +156,52 @@ export async function applyQueueSurgery(
   approved: number,
   onceKey: string,
 ): Promise<StepOutcome<SurgeryResult>> {
-  return once(onceKey, async () => {
-    const target = await targetConfig(targetName);
-    const { ids } = await select(target, spec);
-    const result: SurgeryResult = {
-      action: spec.action,
-      approved,
-      selected: ids.length,
-      changed: 0,
-      batches: 0,
-    };
-    if (spec.action === 'delete' && ids.length > approved) {
-      return outcome(
-        false,
-        `refused: ${ids.length} messages match now but ${approved} were approved for deletion; nothing deleted, start the runbook again to review the new selection`,
-        result,
-      );
-    }
-    const { host, commands } = await onMailServer(target);
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_POSTSUPER) {
-      const batch = ids.slice(i, i + MAX_IDS_PER_POSTSUPER);
-      const r = await runOk(host, () => commands.postsuper(spec.action, { ids: batch }));
-      result.changed += parsePostsuperTotals(`${r.stdout}\n${r.stderr}`)[PAST[spec.action]];
-      result.batches++;
-      Context.current().heartbeat({ progress: { done: i + batch.length, of: ids.length } });
-    }
-    const gone = ids.length - result.changed;
+  const target = await targetConfig(targetName);
+  const on = await onMailServer(target);
+  const { host, commands } = on;
+  const prefix = markerPrefix(onceKey, 'postsuper');
+  const earlier = await awaitEarlier(on, prefix, COMMAND_LIMIT_MS.postsuper);
+  if (earlier.markers.some((m) => m.alive && m.exitCode === undefined)) {
+    throw ApplicationFailure.retryable('a postsuper batch of an earlier attempt still runs', 'CommandFailed');
+  }
+  const result: SurgeryResult = { action: spec.action, approved, selected: 0, changed: 0, batches: 0 };
+  for (const m of earlier.markers) {
+    if (m.exitCode !== 0) continue;
+    const shown = await runOk(host, () => commands.once.show(m.name, 1024 * 1024));
+    const { stdout } = parseOnceShow(shown.stdout);
+    result.changed += parsePostsuperTotals(`${stdout}\n${shown.stderr}`)[PAST[spec.action]];
+    result.batches++;
+  }
+  const earlierBatches = result.batches;
+  const { ids } = await select(target, spec);
+  result.selected = ids.length;
+  if (spec.action === 'delete' && ids.length > approved) {
     return outcome(
-      true,
-      `${PAST[spec.action]} ${result.changed} messages (postsuper ${spec.action}, ${result.batches} batches)${gone > 0 ? `; ${gone} had already left the queue` : ''}`,
+      false,
+      `refused: ${ids.length} messages match now but ${approved} were approved for deletion; nothing deleted, start the runbook again to review the new selection`,
       result,
     );
-  });
+  }
+  const attempt = attemptNumber();
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_POSTSUPER) {
+    const batch = ids.slice(i, i + MAX_IDS_PER_POSTSUPER);
+    const index = i / MAX_IDS_PER_POSTSUPER;
+    const command = buildOrFail(() => commands.postsuper(spec.action, { ids: batch }));
+    const r = await runMarked(on, `${prefix}.${attempt}-${index}`, command, { onceKey, batch: index });
+    if (!r)
+      throw ApplicationFailure.retryable(`postsuper batch ${index} was claimed already`, 'CommandFailed');
+    result.changed += parsePostsuperTotals(`${r.stdout}\n${r.stderr}`)[PAST[spec.action]];
+    result.batches++;
+    beat({ progress: { done: i + batch.length, of: ids.length } });
+  }
+  // After earlier batches the totals include messages this attempt never selected: no "gone" count then.
+  const gone = earlierBatches ? 0 : ids.length - result.changed;
+  const earlierNote = earlierBatches
+    ? `; ${earlierBatches} batches by an earlier attempt, whose messages were not selected again`
+    : '';
+  return outcome(
+    true,
+    `${PAST[spec.action]} ${result.changed} messages (postsuper ${spec.action}, ${result.batches} batches)${earlierNote}${gone > 0 ? `; ${gone} had already left the queue` : ''}`,
+    result,
+  );
 }

@@ -1,9 +1,9 @@
 /** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
-import { Context } from '@temporalio/activity';
 import type { Target } from '../config/schema.js';
 import { QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, targetConfig } from './context.js';
+import { beat } from './heartbeat.js';
 import { commandOnce, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
 import { runOk } from './run.js';
@@ -19,7 +19,7 @@ export async function streamQueueJson(target: Target, onLine: (line: string) => 
     onStdoutLine: (line) => {
       onLine(line);
       // Big queues take a while to list: show the worker is alive.
-      if (++lines % 20_000 === 0) Context.current().heartbeat({ lines });
+      if (++lines % 20_000 === 0) beat({ queueLinesRead: lines });
     },
   });
 }

@@ -7,9 +7,9 @@ import type { Target } from '../config/schema.js';
 import { parseStat, privateKeyProblems, type FileStat } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, targetConfig } from './context.js';
-import { once } from './once.js';
+import { runOnce, type AppliedCheck } from './once.js';
 import { configError, outcome } from './outcome.js';
-import { run, runOk, tail } from './run.js';
+import { buildOrFail, run, tail } from './run.js';
 
 type RelayClient = NonNullable<Target['mailServer']['relayClient']>;
 
@@ -61,15 +61,36 @@ export async function fixRelayKeyPermissions(
   const target = await targetConfig(targetName);
   const client = relayClient(target);
   if (!client) throw configError(`target ${target.name} has no relayClient`);
-  const { host, commands } = await onMailServer(target);
-  return once(onceKey, async () => {
-    await runOk(host, () => commands.setKeyOwner(client.keyPath, client.keyOwner));
-    await runOk(host, () => commands.restrictKeyMode(client.keyPath));
-    return outcome(true, `set ${client.keyPath} to mode 0600, owner ${client.keyOwner}`, {
-      path: client.keyPath,
-      owner: client.keyOwner,
-    });
-  });
+  const on = await onMailServer(target);
+  // A retry after an earlier attempt died or failed: the file's owner or mode already right?
+  const keyProblem = async (wanted: (problem: string) => boolean): Promise<string | undefined> => {
+    const r = await run(on.host, () => on.commands.keyFileStat(client.keyPath));
+    if (!r.ok) return undefined;
+    const problems = privateKeyProblems(parseStat(r.stdout), client.keyOwner).filter(wanted);
+    return problems.length === 0 ? `${client.keyPath}: ${r.stdout.trim()}` : undefined;
+  };
+  const ownerRight: AppliedCheck = () => keyProblem((p) => p.includes('owned by'));
+  const modeRight: AppliedCheck = () => keyProblem((p) => p.includes('mode'));
+  const owner = await runOnce(
+    on,
+    onceKey,
+    'chown',
+    buildOrFail(() => on.commands.setKeyOwner(client.keyPath, client.keyOwner)),
+    ownerRight,
+  );
+  const mode = await runOnce(
+    on,
+    onceKey,
+    'chmod',
+    buildOrFail(() => on.commands.restrictKeyMode(client.keyPath)),
+    modeRight,
+  );
+  const note = [owner.note, mode.note].filter(Boolean).join('; ');
+  return outcome(
+    true,
+    `set ${client.keyPath} to mode 0600, owner ${client.keyOwner}${note ? ` (${note})` : ''}`,
+    { path: client.keyPath, owner: client.keyOwner },
+  );
 }
 
 /** `ssh <alias> echo OK` from the mail server: key, host key pinning and the relay's sshd, all at once. */

@@ -4,6 +4,7 @@
  * there and reload Postfix. The tables and the password stay inside these activities: evidence names
  * files and keys only, never a password.
  */
+import { createHash } from 'node:crypto';
 import type { MailServerCommands } from '../commands/index.js';
 import {
   checkSaslCredentials,
@@ -13,9 +14,9 @@ import {
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, secret, targetConfig, type OnHost } from './context.js';
-import { once } from './once.js';
+import { markerPrefix, markerStatus, runOnce, type AppliedCheck } from './once.js';
 import { outcome } from './outcome.js';
-import { run, runOk } from './run.js';
+import { buildOrFail, run, runOk } from './run.js';
 
 const FILE_MAP_TYPES = new Set(['texthash', 'hash', 'lmdb', 'btree', 'cdb']);
 
@@ -115,32 +116,77 @@ export async function syncRelayCredentials(
   targetName: string,
   onceKey: string,
 ): Promise<StepOutcome<RelayCredentialsEvidence>> {
-  return once(onceKey, async (): Promise<StepOutcome<RelayCredentialsEvidence>> => {
-    const ctx = await context(targetName);
-    if (!ctx) return outcome(false, 'relay.sasl is not configured', { configured: false, files: [] });
-    const cmds = ctx.commands;
-    const files = await inspect(ctx);
-    const changed: string[] = [];
-    for (const file of files) {
-      if (file.differing.length === 0) continue;
+  const ctx = await context(targetName);
+  if (!ctx) return outcome(false, 'relay.sasl is not configured', { configured: false, files: [] });
+  const cmds = ctx.commands;
+  const files = await inspect(ctx);
+  const changed: string[] = [];
+  const notes: string[] = [];
+  for (const file of files) {
+    // Moving the new table into place is the change, once per file and step; a retry that finds the
+    // file's content hash already the intended one does not write it again.
+    const replacePart = `replace ${file.path}`;
+    if (file.differing.length === 0) {
+      // In sync now: put in place by an earlier attempt of this step? Then its rebuild and reload are due.
+      const earlier = await markerStatus(ctx, markerPrefix(onceKey, replacePart));
+      if (!earlier.markers.some((m) => m.startedAt !== undefined)) continue;
+      notes.push(`${file.path} written by an earlier attempt`);
+    } else {
       const text = withSaslPassword(file.text, ctx.user, ctx.password);
+      const intended = contentHash(text);
+      const steps = cmds.replaceFile(file.path);
+      const commit = buildOrFail(() => steps[steps.length - 1]!);
       await runOk(ctx.host, () => cmds.writeNewFile(file.path, text));
-      for (const step of cmds.replaceFile(file.path)) await runOk(ctx.host, () => step);
-      if (file.rebuild) await runOk(ctx.host, () => cmds.postmapBuild(file.rebuild!));
-      changed.push(`${file.path} (${file.differing.join(', ')})`);
+      for (const step of steps.slice(0, -1)) await runOk(ctx.host, () => step);
+      const moved = await runOnce(ctx, onceKey, replacePart, commit, async () => {
+        const now = await runOk(ctx.host, () => cmds.readSecretFile(file.path));
+        return contentHash(now.stdout) === intended ? `${file.path} has the intended content` : undefined;
+      });
+      if (moved.note) notes.push(moved.note);
     }
-    if (changed.length > 0) await runOk(ctx.host, () => cmds.postfixReload());
-    const evidence = { configured: true, user: ctx.user, files: publicView(files) };
-    return changed.length > 0
-      ? outcome(
-          true,
-          `wrote the configured password for ${ctx.user} into ${changed.join('; ')} and reloaded Postfix`,
-          evidence,
-        )
-      : outcome(
-          true,
-          `nothing to change: every entry for ${ctx.user} already has the configured password`,
-          evidence,
-        );
-  });
+    if (file.rebuild) {
+      const map = file.rebuild;
+      // postmap and reload are repeated when an earlier run of them died: both are harmless twice.
+      const rebuilt = await runOnce(
+        ctx,
+        onceKey,
+        `postmap ${map}`,
+        buildOrFail(() => cmds.postmapBuild(map)),
+        notYet,
+      );
+      if (rebuilt.note) notes.push(rebuilt.note);
+    }
+    changed.push(`${file.path} (${file.differing.join(', ') || 'earlier attempt'})`);
+  }
+  if (changed.length > 0) {
+    const reloaded = await runOnce(
+      ctx,
+      onceKey,
+      'reload',
+      buildOrFail(() => cmds.postfixReload()),
+      notYet,
+    );
+    if (reloaded.note) notes.push(reloaded.note);
+  }
+  const evidence = { configured: true, user: ctx.user, files: publicView(files) };
+  const note = notes.length ? ` (${[...new Set(notes)].join('; ')})` : '';
+  return changed.length > 0
+    ? outcome(
+        true,
+        `wrote the configured password for ${ctx.user} into ${changed.join('; ')} and reloaded Postfix${note}`,
+        evidence,
+      )
+    : outcome(
+        true,
+        `nothing to change: every entry for ${ctx.user} already has the configured password`,
+        evidence,
+      );
+}
+
+/** No host state tells whether it ran: run it again when an earlier run left no result. */
+const notYet: AppliedCheck = () => Promise.resolve(undefined);
+
+/** The digest a retry compares a table file against (never logged: it is of secret content). */
+function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

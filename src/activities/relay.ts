@@ -12,7 +12,7 @@ import {
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, onRelay } from './context.js';
-import { commandOnce, type CommandOutcome } from './once.js';
+import { commandOnce, startedSinceIntent, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
 import { commandRunner, run, runOk, tail } from './run.js';
 import { waitForOutcome } from './wait.js';
@@ -71,11 +71,18 @@ export async function relayWatchdogState(targetName: string): Promise<StepOutcom
 /** Restarts the relay's watchdog (supervisorctl/systemctl restart, or Stop-/Start-ScheduledTask). */
 export async function restartRelayWatchdog(targetName: string, onceKey: string): Promise<CommandOutcome> {
   const relay = await onRelay(targetName);
+  const name = relay.target.relay.service.name;
+  // A retry after an earlier attempt died or failed: has the service started since the intent?
+  const startedSince = startedSinceIntent(name, async () => {
+    const u = await relay.commands.serviceUptime(commandRunner(relay.host));
+    return u.running ? u.uptimeSeconds : undefined;
+  });
   return commandOnce(
     onceKey,
     relay,
     (commands) => commands.restartService(),
-    () => `restarted the relay watchdog ${relay.target.relay.service.name}`,
+    () => `restarted the relay watchdog ${name}`,
+    startedSince,
   );
 }
 
@@ -86,11 +93,17 @@ export async function setRelayRunning(
   onceKey: string,
 ): Promise<CommandOutcome> {
   const relay = await onRelay(targetName);
+  // A retry after an earlier attempt died or failed: is the service in the wanted state already?
+  const inWantedState = async (): Promise<string | undefined> => {
+    const s = await relay.commands.serviceState(commandRunner(relay.host));
+    return s.running === running ? s.summary : undefined;
+  };
   return commandOnce(
     onceKey,
     relay,
     (commands) => commands.setServiceRunning(running),
     () => `relay ${relay.target.relay.service.name} ${running ? 'started' : 'stopped'}`,
+    inWantedState,
   );
 }
 

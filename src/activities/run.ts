@@ -8,6 +8,7 @@ import { CommandInputError, tail, type CatalogueCommand, type RunCommand } from 
 import { ParseError } from '../parsers/index.js';
 import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
 import { ERROR_TYPE, type ErrorType } from '../shared/errors.js';
+import { whileBeating } from './heartbeat.js';
 
 const ERROR_TYPES: Record<TransportError['kind'], ErrorType> = {
   timeout: ERROR_TYPE.transportTimeout,
@@ -42,6 +43,15 @@ export function asFailure(err: unknown, where: string): unknown {
   return err;
 }
 
+/** Builds a command now, so a refused input fails the step (not retryable) before any host is reached. */
+export function buildOrFail(build: () => CatalogueCommand): CatalogueCommand {
+  try {
+    return build();
+  } catch (err) {
+    throw asFailure(err, 'command');
+  }
+}
+
 export async function run(
   host: HostTransport,
   build: () => CatalogueCommand,
@@ -50,13 +60,15 @@ export async function run(
   let cmd: CatalogueCommand | undefined;
   try {
     cmd = build();
-    const result = await host.exec({
+    const request = {
       argv: cmd.argv,
       timeoutMs: cmd.timeoutMs,
       maxOutputBytes: cmd.maxOutputBytes,
       ...(cmd.stdin !== undefined && { stdin: cmd.stdin }),
       ...(options.onStdoutLine && { onStdoutLine: options.onStdoutLine }),
-    });
+    };
+    // A restart may take minutes: the heartbeat must not wait for it.
+    const result = await whileBeating(() => host.exec(request));
     return { ...result, ok: result.exitCode !== null && cmd.okExitCodes.includes(result.exitCode) };
   } catch (err) {
     throw asFailure(err, `${cmd?.argv[0] ?? 'command'} on ${host.description}`);

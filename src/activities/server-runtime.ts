@@ -4,13 +4,15 @@
  * (state, start/stop, container networking) and never branch on the kind themselves.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { postfixHostCommands } from '../commands/index.js';
+import { mailServerCommandsFor, postfixHostCommands } from '../commands/index.js';
 import type { MailServer, Target } from '../config/schema.js';
 import { ERROR_TYPE } from '../shared/errors.js';
 import type { StepOutcome } from '../shared/types.js';
 import { mailServerEngine, mailServerHost } from './context.js';
+import { attemptNumber, beat } from './heartbeat.js';
+import { commandOnce, isoTime } from './once.js';
 import { outcome } from './outcome.js';
-import { asFailure, run, runOk } from './run.js';
+import { asFailure, run } from './run.js';
 
 export interface ServerState {
   kind: 'dms' | 'postfix';
@@ -30,8 +32,8 @@ export interface NetworkingEvidence {
 export interface MailServerRuntime {
   /** Running? ok = running. */
   state(): Promise<StepOutcome<ServerState>>;
-  /** Starts or stops the mail server. */
-  setRunning(running: boolean): Promise<StepOutcome<{ done: string }>>;
+  /** Starts or stops the mail server, once per `onceKey` (see docs/runbooks.md, "Exactly once"). */
+  setRunning(running: boolean, onceKey: string): Promise<StepOutcome<{ done: string }>>;
   /** A container on the host's network exposes every port it listens on; a host has no such setting. */
   networking(): Promise<StepOutcome<NetworkingEvidence>>;
 }
@@ -40,7 +42,7 @@ type DmsServer = Extract<MailServer, { kind: 'dms' }>;
 
 function containerRuntime(target: Target, server: DmsServer): MailServerRuntime {
   const name = server.docker.container;
-  return {
+  const runtime: MailServerRuntime = {
     async state() {
       const engine = await mailServerEngine(target);
       let s: ServerState;
@@ -67,7 +69,22 @@ function containerRuntime(target: Target, server: DmsServer): MailServerRuntime 
       return outcome(s.running, `${s.where} is ${s.state}${s.health ? ` (${s.health})` : ''}`, s);
     },
 
-    async setRunning(running) {
+    async setRunning(running, onceKey) {
+      const done = running ? 'start' : 'stop';
+      // The engine API leaves no marker on the host: a retry asks the container itself. Already in the
+      // wanted state means an earlier attempt (or someone) did it; it is not done again.
+      if (attemptNumber() > 1) {
+        const now = await runtime.state();
+        if (now.evidence.running === running) {
+          const since = now.evidence.startedAt ? `, started ${now.evidence.startedAt}` : '';
+          return outcome(
+            true,
+            `container ${name} already ${running ? 'running' : 'stopped'}${since} (an earlier attempt applied it; not repeated)`,
+            { done },
+          );
+        }
+      }
+      beat({ intent: { onceKey, container: name, want: done, at: isoTime(Math.floor(Date.now() / 1000)) } });
       const engine = await mailServerEngine(target);
       const container = engine.docker.getContainer(name);
       try {
@@ -78,9 +95,7 @@ function containerRuntime(target: Target, server: DmsServer): MailServerRuntime 
         if ((err as { statusCode?: number }).statusCode !== 304)
           throw asFailure(err, `docker ${running ? 'start' : 'stop'} ${name}`);
       }
-      return outcome(true, `container ${name} ${running ? 'started' : 'stopped'}`, {
-        done: running ? 'start' : 'stop',
-      });
+      return outcome(true, `container ${name} ${running ? 'started' : 'stopped'}`, { done });
     },
 
     async networking() {
@@ -101,6 +116,7 @@ function containerRuntime(target: Target, server: DmsServer): MailServerRuntime 
       );
     },
   };
+  return runtime;
 }
 
 function unitRuntime(target: Target): MailServerRuntime {
@@ -118,12 +134,23 @@ function unitRuntime(target: Target): MailServerRuntime {
       });
     },
 
-    async setRunning(running) {
+    async setRunning(running, onceKey) {
       const host = await mailServerHost(target);
-      await runOk(host, () => postfixHostCommands.serviceSet(running));
-      return outcome(true, `postfix ${running ? 'started' : 'stopped'} on ${host.description}`, {
-        done: running ? 'start' : 'stop',
-      });
+      const on = { host, commands: mailServerCommandsFor(target.mailServer) };
+      // A retry after an earlier attempt died or failed: is the unit in the wanted state already?
+      const inWantedState = async (): Promise<string | undefined> => {
+        const r = await run(host, () => postfixHostCommands.serviceIsActive());
+        const active = r.stdout.trim() === 'active';
+        return active === running ? `postfix is ${r.stdout.trim() || `exit ${r.exitCode}`}` : undefined;
+      };
+      const result = await commandOnce(
+        onceKey,
+        on,
+        () => postfixHostCommands.serviceSet(running),
+        () => `postfix ${running ? 'started' : 'stopped'} on ${host.description}`,
+        inWantedState,
+      );
+      return { ...result, evidence: { done: running ? 'start' : 'stop' } };
     },
 
     async networking() {

@@ -9,6 +9,7 @@ export {
   type RelayCommands,
   type RelayFlavour,
   type RelayServiceState,
+  type RelayServiceUptime,
 } from './relay-flavour.js';
 export {
   mailServerCommandsFor,
@@ -24,3 +25,15 @@ export { MAX_IDS_PER_POSTSUPER, type PostsuperAction, type PostsuperSelection } 
 export { MAX_TAIL_LINES, STAT_FORMAT, type SshEchoOptions } from './posix.js';
 export { isQueueId, QUEUE_NAMES, type QueueName } from './validate.js';
 export { mailServerCommands } from './mail-server.js';
+export {
+  ONCE_ALREADY_STARTED_EXIT,
+  ONCE_ALREADY_STARTED_TEXT,
+  ONCE_INPUT_CUT_EXIT,
+  ONCE_UNUSABLE_EXIT,
+  DMS_ONCE_BASE,
+  SSH_ONCE_BASE,
+  posixOnce,
+  windowsOnce,
+  type OnceCommands,
+} from './once.js';
+export { COMMAND_LIMIT_MS, COMMAND_HEARTBEAT_MS, onceActionBudgetMs } from './limits.js';

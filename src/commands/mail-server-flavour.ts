@@ -7,6 +7,7 @@ import type { MailServer } from '../config/schema.js';
 import { parseSupervisorStatus, type SupervisorProgram } from '../parsers/index.js';
 import { dmsCommands } from './dms.js';
 import { mailServerCommands } from './mail-server.js';
+import { DMS_ONCE_BASE, posixOnce, SSH_ONCE_BASE, type OnceCommands } from './once.js';
 import type { CommandCheck } from './output.js';
 import { tailFile } from './posix.js';
 import { postfixHostCommands } from './postfix-host.js';
@@ -29,6 +30,8 @@ interface KindCommands {
   restartProgram(program: string): CatalogueCommand;
   /** Files the server rebuilds its SASL password table from at start: a password fix must change them too. */
   readonly saslPasswordSources: readonly string[];
+  /** State-changing commands run once through this wrapper (commands/once.ts). */
+  readonly once: OnceCommands;
 }
 
 export type MailServerCommands = typeof mailServerCommands &
@@ -56,6 +59,7 @@ const dms: KindCommands = {
   },
   restartProgram: (program) => dmsCommands.supervisorRestart(program),
   saslPasswordSources: ['/tmp/docker-mailserver/postfix-sasl-password.cf'],
+  once: posixOnce(DMS_ONCE_BASE),
 };
 
 const postfixHost: KindCommands = {
@@ -72,6 +76,7 @@ const postfixHost: KindCommands = {
     throw new CommandInputError('program', 'plain Postfix runs no supervisord programs to restart');
   },
   saslPasswordSources: [],
+  once: posixOnce(SSH_ONCE_BASE),
 };
 
 export function mailServerCommandsFor(server: MailServerFlavour): MailServerCommands {

@@ -193,3 +193,16 @@ export function replaceFile(path: string): CatalogueCommand[] {
     }),
   ];
 }
+
+/** Seconds since a process started (`ps -o etimes=`); empty output and exit 1 when it does not exist. */
+export function processAge(pid: number): CatalogueCommand {
+  const p = boundedInt(pid, 1, 2 ** 31 - 1, 'pid');
+  return command({
+    argv: ['ps', '-o', 'etimes=', '-p', String(p)],
+    timeoutMs: 10 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: false,
+    description: `Show how long process ${p} has run (ps -o etimes=)`,
+    okExitCodes: [0, 1],
+  });
+}

@@ -2,6 +2,7 @@
  * Postfix's own tools, identical on a DMS container and a plain Postfix host (the transport decides
  * where they run: docker exec or SSH). Read-only unless marked stateChanging.
  */
+import { COMMAND_LIMIT_MS } from './limits.js';
 import { command, CommandInputError, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
 import { postconfParameter, postfixMap, postmapKey, queueId, queueName, type QueueName } from './validate.js';
 
@@ -35,7 +36,7 @@ export function queueJson(): CatalogueCommand {
   return command({
     argv: ['postqueue', '-j'],
     // Large queues: the summary consumes stdout line by line; the buffered copy is only a sample.
-    timeoutMs: 120 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.queueList,
     maxOutputBytes: 1 * MIB,
     stateChanging: false,
     description: 'List the Postfix queue as one JSON object per message (postqueue -j)',
@@ -45,7 +46,7 @@ export function queueJson(): CatalogueCommand {
 export function flushQueue(): CatalogueCommand {
   return command({
     argv: ['postqueue', '-f'],
-    timeoutMs: 30 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.queueFlush,
     maxOutputBytes: 64 * KIB,
     stateChanging: true,
     description: 'Attempt delivery of all queued mail now (postqueue -f)',
@@ -87,7 +88,7 @@ export function postsuper(action: PostsuperAction, selection: PostsuperSelection
   return command({
     argv: ['postsuper', ...args],
     ...(stdin !== undefined && { stdin }),
-    timeoutMs: 120 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.postsuper,
     // postsuper reports each message on stderr, then the totals: room for a full batch.
     maxOutputBytes: 1 * MIB,
     stateChanging: true,
@@ -152,7 +153,7 @@ export function postmapBuild(map: string): CatalogueCommand {
   const m = postfixMap(map);
   return command({
     argv: ['postmap', m],
-    timeoutMs: 30 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.postfixControl,
     maxOutputBytes: 16 * KIB,
     stateChanging: true,
     description: `Rebuild the lookup table ${m} (postmap)`,
@@ -163,7 +164,7 @@ export function postmapBuild(map: string): CatalogueCommand {
 export function postfixReload(): CatalogueCommand {
   return command({
     argv: ['postfix', 'reload'],
-    timeoutMs: 30 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.postfixControl,
     maxOutputBytes: 16 * KIB,
     stateChanging: true,
     description: 'Reload Postfix (postfix reload)',

@@ -13,6 +13,7 @@ import {
 } from '../parsers/index.js';
 import type { RemoteShell } from '../transports/index.js';
 import { tail, type CommandCheck } from './output.js';
+import { posixOnce, SSH_ONCE_BASE, windowsOnce, type OnceCommands } from './once.js';
 import { relayLinuxCommands } from './relay-linux.js';
 import { relayWindowsCommands } from './relay-windows.js';
 import type { CatalogueCommand } from './types.js';
@@ -31,8 +32,16 @@ export interface RelayServiceState {
   readonly summary: string;
 }
 
+/** How long the relay service has run: a retried restart compares its start with the intent's time. */
+export interface RelayServiceUptime {
+  readonly running: boolean;
+  /** Seconds since the service (its main process) started; absent when it does not run. */
+  readonly uptimeSeconds?: number;
+}
+
 interface ServiceCommands {
   readonly serviceState: CommandCheck<RelayServiceState>;
+  readonly serviceUptime: CommandCheck<RelayServiceUptime>;
   restartService(): CatalogueCommand;
   setServiceRunning(running: boolean): CatalogueCommand;
 }
@@ -43,6 +52,8 @@ export interface RelayCommands extends ServiceCommands {
   /** Every TCP endpoint listening on the relay host. */
   readonly listeningPorts: CommandCheck<ListeningEndpoint[]>;
   tailLog(path: string, lines: number): CatalogueCommand;
+  /** State-changing commands run once through this wrapper (commands/once.ts). */
+  readonly once: OnceCommands;
 }
 
 function supervisorService(name: string): ServiceCommands {
@@ -59,6 +70,14 @@ function supervisorService(name: string): ServiceCommands {
         summary: `relay program ${name} is ${state}`,
       };
     },
+    serviceUptime: async (runCommand) => {
+      const r = await runCommand(() => relayLinuxCommands.supervisorStatus(name), { mustSucceed: true });
+      const program = parseSupervisorStatus(r.stdout).find((p) => p.name === name);
+      return {
+        running: program?.state === 'RUNNING',
+        ...(program?.uptimeSeconds !== undefined && { uptimeSeconds: program.uptimeSeconds }),
+      };
+    },
     restartService: () => relayLinuxCommands.supervisorRestart(name),
     setServiceRunning: (running) => relayLinuxCommands.supervisorSet(name, running),
   };
@@ -70,6 +89,16 @@ function systemdService(name: string): ServiceCommands {
       const r = await runCommand(() => relayLinuxCommands.systemdIsActive(name), { mustSucceed: false });
       const state = r.stdout.trim() || `exit ${r.exitCode}`;
       return { running: state === 'active', state, detail: '', summary: `relay unit ${name} is ${state}` };
+    },
+    serviceUptime: async (runCommand) => {
+      const r = await runCommand(() => relayLinuxCommands.systemdMainPid(name), { mustSucceed: true });
+      const pid = Number(r.stdout.trim());
+      if (!Number.isSafeInteger(pid) || pid <= 0) return { running: false };
+      const age = await runCommand(() => relayLinuxCommands.processAge(pid), { mustSucceed: false });
+      const seconds = Number(age.stdout.trim());
+      return age.ok && age.stdout.trim() !== '' && Number.isFinite(seconds)
+        ? { running: true, uptimeSeconds: seconds }
+        : { running: false };
     },
     restartService: () => relayLinuxCommands.systemdRestart(name),
     setServiceRunning: (running) => relayLinuxCommands.systemdSet(name, running),
@@ -106,10 +135,18 @@ function windowsRelay(service: WindowsService): RelayCommands {
         summary: `task ${name} is ${state}; ${processes.length} ${process} process(es)`,
       };
     },
+    serviceUptime: async (runCommand) => {
+      const r = await runCommand(() => relayWindowsCommands.processUptime(process), { mustSucceed: true });
+      const seconds = Number(r.stdout.trim());
+      return r.stdout.trim() === '' || !Number.isFinite(seconds)
+        ? { running: false }
+        : { running: true, uptimeSeconds: seconds };
+    },
     restartService: () => relayWindowsCommands.restartScheduledTask(name),
     setServiceRunning: (running) =>
       running ? relayWindowsCommands.startScheduledTask(name) : relayWindowsCommands.stopScheduledTask(name),
     tailLog: relayWindowsCommands.tailLog,
+    once: windowsOnce,
   };
 }
 
@@ -123,6 +160,7 @@ export function relayCommandsFor(relay: RelayFlavour): RelayCommands {
     shell: 'posix',
     listeningPorts: linuxListeningPorts,
     tailLog: relayLinuxCommands.tailLog,
+    once: posixOnce(SSH_ONCE_BASE),
     ...service,
   };
 }

@@ -3,7 +3,7 @@
  * supervisord, per config), restart it, tail its logs. The port is checked by parsing `ss -tln`
  * (parsers/ss.ts) rather than a filter expression, so the same parser serves every flavour.
  */
-import { listeningTcp, tailFile } from './posix.js';
+import { listeningTcp, processAge, tailFile } from './posix.js';
 import * as services from './services.js';
 import type { CatalogueCommand } from './types.js';
 
@@ -15,5 +15,7 @@ export const relayLinuxCommands = {
   supervisorRestart: services.supervisorRestart,
   supervisorSet: services.supervisorSet,
   systemdSet: services.systemdSet,
+  systemdMainPid: services.systemdMainPid,
+  processAge,
   tailLog: (path: string, lines: number): CatalogueCommand => tailFile(path, lines, 'relay log'),
 } as const;

@@ -7,11 +7,12 @@
  * (no variable expansion or subexpressions inside '...'). Values are first checked against a strict ASCII
  * charset, so the quoting is a second line of defence, not the only one.
  */
+import { COMMAND_LIMIT_MS } from './limits.js';
 import { command, CommandInputError, KIB, SECOND, type CatalogueCommand } from './types.js';
 import { boundedInt, printable } from './validate.js';
 import { MAX_TAIL_LINES } from './posix.js';
 
-const POWERSHELL = ['powershell', '-NoProfile', '-NonInteractive', '-Command'] as const;
+export const POWERSHELL = ['powershell', '-NoProfile', '-NonInteractive', '-Command'] as const;
 
 /**
  * A single-quoted PowerShell string literal. PowerShell treats the typographic quotes U+2018..U+201B as
@@ -79,6 +80,20 @@ export const relayWindowsCommands = {
     });
   },
 
+  /** Seconds the newest process of that name has run; no output when none runs. */
+  processUptime: (name = 'python'): CatalogueCommand => {
+    const n = windowsProcessName(name);
+    return powershell(
+      `Get-Process -Name ${psSingleQuoted(n)} -ErrorAction SilentlyContinue | Sort-Object StartTime -Descending | Select-Object -First 1 | ForEach-Object { [int]((Get-Date) - $_.StartTime).TotalSeconds }`,
+      {
+        timeoutMs: 20 * SECOND,
+        maxOutputBytes: 4 * KIB,
+        stateChanging: false,
+        description: `Show how long the newest ${n} process has run (Get-Process)`,
+      },
+    );
+  },
+
   scheduledTaskState: (taskName: string): CatalogueCommand => {
     const t = windowsTaskName(taskName);
     return powershell(`(Get-ScheduledTask -TaskName ${psSingleQuoted(t)} -ErrorAction Stop).State`, {
@@ -92,7 +107,7 @@ export const relayWindowsCommands = {
   stopScheduledTask: (taskName: string): CatalogueCommand => {
     const t = windowsTaskName(taskName);
     return powershell(`Stop-ScheduledTask -TaskName ${psSingleQuoted(t)} -ErrorAction Stop`, {
-      timeoutMs: 60 * SECOND,
+      timeoutMs: COMMAND_LIMIT_MS.scheduledTask,
       maxOutputBytes: 16 * KIB,
       stateChanging: true,
       description: `Stop scheduled task ${t} (Stop-ScheduledTask)`,
@@ -102,7 +117,7 @@ export const relayWindowsCommands = {
   startScheduledTask: (taskName: string): CatalogueCommand => {
     const t = windowsTaskName(taskName);
     return powershell(`Start-ScheduledTask -TaskName ${psSingleQuoted(t)} -ErrorAction Stop`, {
-      timeoutMs: 60 * SECOND,
+      timeoutMs: COMMAND_LIMIT_MS.scheduledTask,
       maxOutputBytes: 16 * KIB,
       stateChanging: true,
       description: `Start scheduled task ${t} (Start-ScheduledTask)`,
@@ -115,7 +130,7 @@ export const relayWindowsCommands = {
     return powershell(
       `Stop-ScheduledTask -TaskName ${q} -ErrorAction Stop; Start-ScheduledTask -TaskName ${q} -ErrorAction Stop`,
       {
-        timeoutMs: 90 * SECOND,
+        timeoutMs: COMMAND_LIMIT_MS.scheduledTaskRestart,
         maxOutputBytes: 16 * KIB,
         stateChanging: true,
         description: `Restart scheduled task ${taskName} (Stop-ScheduledTask; Start-ScheduledTask)`,

@@ -2,6 +2,7 @@
  * Service managers: supervisord (DMS, and relays run under supervisor) and systemd (plain hosts, relays).
  * Program/unit names are validated here; flavour modules narrow them further (DMS's known programs).
  */
+import { COMMAND_LIMIT_MS } from './limits.js';
 import { command, KIB, SECOND, type CatalogueCommand } from './types.js';
 import { supervisorProgramName, systemdUnit } from './validate.js';
 
@@ -23,7 +24,7 @@ export function supervisorRestart(program: string): CatalogueCommand {
   return command({
     argv: ['supervisorctl', 'restart', name],
     // supervisord waits for stopwaitsecs and startsecs; amavis can take half a minute to come up.
-    timeoutMs: 90 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.supervisorControl,
     maxOutputBytes: 16 * KIB,
     stateChanging: true,
     description: `Restart supervisord program ${name} (supervisorctl restart)`,
@@ -47,7 +48,7 @@ export function systemdRestart(unit: string): CatalogueCommand {
   const name = systemdUnit(unit);
   return command({
     argv: ['systemctl', 'restart', '--', name],
-    timeoutMs: 120 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.systemdControl,
     maxOutputBytes: 16 * KIB,
     stateChanging: true,
     description: `Restart systemd unit ${name} (systemctl restart)`,
@@ -60,7 +61,7 @@ export function supervisorSet(program: string, running: boolean): CatalogueComma
   const verb = running ? 'start' : 'stop';
   return command({
     argv: ['supervisorctl', verb, name],
-    timeoutMs: 90 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.supervisorControl,
     maxOutputBytes: 16 * KIB,
     stateChanging: true,
     description: `${running ? 'Start' : 'Stop'} supervisord program ${name} (supervisorctl ${verb})`,
@@ -73,9 +74,21 @@ export function systemdSet(unit: string, running: boolean): CatalogueCommand {
   const verb = running ? 'start' : 'stop';
   return command({
     argv: ['systemctl', verb, '--', name],
-    timeoutMs: 120 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.systemdControl,
     maxOutputBytes: 16 * KIB,
     stateChanging: true,
     description: `${running ? 'Start' : 'Stop'} systemd unit ${name} (systemctl ${verb})`,
+  });
+}
+
+/** The main process id of a unit (0 when it does not run): a retried restart asks how long it has run. */
+export function systemdMainPid(unit: string): CatalogueCommand {
+  const name = systemdUnit(unit);
+  return command({
+    argv: ['systemctl', 'show', '--property=MainPID', '--value', '--', name],
+    timeoutMs: 15 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: false,
+    description: `Show the main process id of systemd unit ${name} (systemctl show)`,
   });
 }

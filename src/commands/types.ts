@@ -2,6 +2,7 @@
  * The command catalogue's one output shape: an argument vector plus the limits the transport enforces.
  * Builders never return shell strings; every caller-supplied value is validated before it lands in argv.
  */
+import { SECOND } from './limits.js';
 
 export interface CatalogueCommand {
   /** Program and arguments, run as-is by the transport (docker exec, SSH, local). Never a shell string. */
@@ -34,7 +35,7 @@ export class CommandInputError extends Error {
   }
 }
 
-export const SECOND = 1000;
+export { SECOND };
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
 

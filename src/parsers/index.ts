@@ -23,3 +23,4 @@ export * from './postsuper.js';
 export * from './sasl-passwd.js';
 export * from './relay-route.js';
 export * from './delivery-trace.js';
+export * from './once-markers.js';

@@ -6,6 +6,7 @@
  */
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type * as activities from '../../activities/index.js';
+import { COMMAND_LIMIT_MS as LIMIT, onceActionBudgetMs } from '../../commands/limits.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors.js';
 import type { StepKind } from '../../shared/types.js';
 
@@ -28,11 +29,67 @@ const checks = proxyActivities<Activities>({
   retry: backoff('2s', '30s', 4),
 });
 
-/** State-changing actions: each is applied at most once per run and step (the once-key), so a retry is safe. */
-const actions = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: backoff('5s', '1 minute', 3),
+/**
+ * State-changing actions: each is applied at most once per run and step (the once-key, checked on the host,
+ * see src/activities/once.ts), so a retry is safe. They heartbeat every few seconds while a host command
+ * runs, so a dead worker is noticed within the heartbeat timeout whatever the command's own limit; the
+ * start-to-close budget of each comes from the limits of the commands it runs (src/commands/limits.ts).
+ */
+const ACTION_RETRY = backoff('5s', '1 minute', 3);
+const ACTION_HEARTBEAT_TIMEOUT = '30 seconds';
+
+/** SASL tables rewritten by one syncRelayCredentials: the configured map and DMS's source file, with room. */
+const SASL_TABLES = 3;
+/** postsuper batches the start-to-close budget of one queue surgery allows (MAX_IDS_PER_POSTSUPER each). */
+const SURGERY_BATCHES = 20;
+
+const relayControl = Math.max(LIMIT.supervisorControl, LIMIT.systemdControl, LIMIT.scheduledTask);
+
+/** Start-to-close, in ms, of each action activity. */
+export const ACTION_BUDGET_MS = {
+  restartProgram: onceActionBudgetMs(LIMIT.supervisorControl),
+  restartRelayWatchdog: onceActionBudgetMs(
+    Math.max(LIMIT.supervisorControl, LIMIT.systemdControl, LIMIT.scheduledTaskRestart),
+  ),
+  setRelayRunning: onceActionBudgetMs(relayControl),
+  setMailServerRunning: onceActionBudgetMs(Math.max(LIMIT.containerStop, LIMIT.systemdControl)),
+  flushQueue: onceActionBudgetMs(LIMIT.queueFlush),
+  requeueDeferred: onceActionBudgetMs(LIMIT.postsuper),
+  fixRelayKeyPermissions: onceActionBudgetMs(LIMIT.fileChange, LIMIT.fileChange),
+  syncRelayCredentials: onceActionBudgetMs(
+    ...Array<number>(SASL_TABLES).fill(3 * LIMIT.fileChange + LIMIT.postfixControl),
+    LIMIT.postfixControl,
+  ),
+  applyQueueSurgery: onceActionBudgetMs(
+    LIMIT.queueList,
+    ...Array<number>(SURGERY_BATCHES).fill(LIMIT.postsuper),
+  ),
+} as const satisfies Partial<Record<keyof Activities, number>>;
+
+/** Any other activity run as an action step: the longest budget above. */
+const DEFAULT_ACTION_BUDGET_MS = Math.max(...Object.values(ACTION_BUDGET_MS));
+
+function actionProxy(startToCloseMs: number): Activities {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: startToCloseMs,
+    heartbeatTimeout: ACTION_HEARTBEAT_TIMEOUT,
+    retry: ACTION_RETRY,
+  });
+}
+
+const actionProxies = new Map<number, Activities>();
+const proxyFor = (ms: number): Activities => {
+  let proxy = actionProxies.get(ms);
+  if (!proxy) actionProxies.set(ms, (proxy = actionProxy(ms)));
+  return proxy;
+};
+
+/** Each action activity through a proxy with its own budget. */
+const actions = new Proxy({} as Activities, {
+  get(_target, name: string) {
+    const ms = (ACTION_BUDGET_MS as Partial<Record<string, number>>)[name] ?? DEFAULT_ACTION_BUDGET_MS;
+    return proxyFor(ms)[name as keyof Activities];
+  },
 });
 
 /**
