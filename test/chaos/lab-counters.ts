@@ -77,9 +77,10 @@ export interface Counts {
   requeues: number;
   /** `postfix reload` runs. */
   reloads: number;
-  /** New file contents written (`dd of=...`), and files moved into place (`mv -f -- x.mrb-new x`). */
+  /** Files written: a new content moved into place (`mv -f -- x.mrb-new x`), which is the change. */
   writes: number;
-  replaces: number;
+  /** New contents staged beside a file (`dd of=x.mrb-new`): not a change yet; a retry may stage again. */
+  staged: number;
   /** `chmod 0600` of an SSH key (`.../.ssh/...`). */
   keyChmods: number;
 }
@@ -94,7 +95,7 @@ export const COUNT_NAMES = Object.keys({
   requeues: 0,
   reloads: 0,
   writes: 0,
-  replaces: 0,
+  staged: 0,
   keyChmods: 0,
 } satisfies Counts) as (keyof Counts)[];
 
@@ -117,11 +118,14 @@ export async function readCounts(lab: Lab): Promise<Counts> {
     deletes: countLines(commands, /^postsuper -d\b/),
     requeues: countLines(commands, /^postsuper -r\b/),
     reloads: countLines(commands, /^postfix reload\b/),
-    writes: countLines(commands, /^dd of=\S+\.mrb-new\b/),
-    replaces: countLines(commands, /^mv -f -- \S+\.mrb-new /),
+    writes: countLines(commands, /^mv -f -- \S+\.mrb-new /),
+    staged: countLines(commands, /^dd of=\S+\.mrb-new\b/),
     keyChmods: countLines(commands, /^chmod 0600 -- \S*\/\.ssh\/\S+$/),
   };
 }
+
+/** Counters shown but not held to an exact number: steps before the change that a retry may repeat. */
+export const INFORMATIONAL: readonly (keyof Counts)[] = ['staged'];
 
 export function delta(before: Counts, after: Counts): Counts {
   return Object.fromEntries(COUNT_NAMES.map((k) => [k, after[k] - before[k]])) as unknown as Counts;
