@@ -27,6 +27,34 @@ function shimScript(name: string): string {
   ].join('\n');
 }
 
+/** Counting the Docker engine's events from here on (a little before, for clock granularity). */
+const EVENTS_SINCE = Math.floor(Date.now() / 1000) - 1;
+
+/** The Docker engine's own log of the mail server container's `start` and `stop` events since EVENTS_SINCE. */
+async function containerEvents(lab: Lab): Promise<{ start: number; stop: number }> {
+  const stream = await lab.ctx.docker.getEvents({
+    since: EVENTS_SINCE,
+    until: Math.ceil(Date.now() / 1000),
+    filters: { type: ['container'], event: ['start', 'stop'], container: [CONTAINERS.mailserver] },
+  });
+  let text = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+  const actions = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { Action?: string }).Action);
+  return {
+    start: actions.filter((a) => a === 'start').length,
+    stop: actions.filter((a) => a === 'stop').length,
+  };
+}
+
+/** Is the mail server container running (its logs can be read)? */
+export async function mailServerRunning(lab: Lab): Promise<boolean> {
+  const info = await lab.ctx.docker.getContainer(CONTAINERS.mailserver).inspect();
+  return info.State.Running;
+}
+
 async function sh(lab: Lab, role: Role, script: string, stdin?: string): Promise<string> {
   const r = await dexec(lab.ctx.docker, CONTAINERS[role], ['sh', '-c', script], {
     timeoutMs: 30_000,
@@ -83,6 +111,9 @@ export interface Counts {
   staged: number;
   /** `chmod 0600` of an SSH key (`.../.ssh/...`). */
   keyChmods: number;
+  /** The Docker engine's `start` and `stop` events of the mail server container. */
+  mailServerStarts: number;
+  mailServerStops: number;
 }
 
 export const COUNT_NAMES = Object.keys({
@@ -97,30 +128,41 @@ export const COUNT_NAMES = Object.keys({
   writes: 0,
   staged: 0,
   keyChmods: 0,
+  mailServerStarts: 0,
+  mailServerStops: 0,
 } satisfies Counts) as (keyof Counts)[];
 
 function countLines(text: string, pattern: RegExp): number {
   return text.split('\n').filter((l) => pattern.test(l)).length;
 }
 
-/** The counters now (they only grow; compare two readings). */
+/**
+ * The counters now (they only grow; compare two readings). While the mail server container is stopped its
+ * logs cannot be read: its counters are NaN then (a scenario that stops it checks the engine's events only).
+ */
 export async function readCounts(lab: Lab): Promise<Counts> {
   const supervisord = '/var/log/supervisor/supervisord.log';
   const relayLog = await sh(lab, 'relay', `/bin/cat ${supervisord} 2>/dev/null || true`);
-  const mailLog = await sh(lab, 'mailserver', `/bin/cat ${supervisord} 2>/dev/null || true`);
-  const commands = await sh(lab, 'mailserver', `/bin/cat ${COMMAND_LOG} 2>/dev/null || true`);
+  const mailUp = await mailServerRunning(lab);
+  const mailLog = mailUp ? await sh(lab, 'mailserver', `/bin/cat ${supervisord} 2>/dev/null || true`) : '';
+  const commands = mailUp ? await sh(lab, 'mailserver', `/bin/cat ${COMMAND_LOG} 2>/dev/null || true`) : '';
+  const events = await containerEvents(lab);
+  const unknown = mailUp ? 1 : NaN;
+  const count = (text: string, pattern: RegExp) => countLines(text, pattern) * unknown;
   return {
     relaySpawns: countLines(relayLog, /spawned: 'smtp-relay'/),
     relayStops: countLines(relayLog, /stopped: smtp-relay/),
-    amavisSpawns: countLines(mailLog, /spawned: 'amavis'/),
-    flushes: countLines(commands, /^postqueue -f\b/),
-    holds: countLines(commands, /^postsuper -h\b/),
-    deletes: countLines(commands, /^postsuper -d\b/),
-    requeues: countLines(commands, /^postsuper -r\b/),
-    reloads: countLines(commands, /^postfix reload\b/),
-    writes: countLines(commands, /^mv -f -- \S+\.mrb-new /),
-    staged: countLines(commands, /^dd of=\S+\.mrb-new\b/),
-    keyChmods: countLines(commands, /^chmod 0600 -- \S*\/\.ssh\/\S+$/),
+    amavisSpawns: count(mailLog, /spawned: 'amavis'/),
+    flushes: count(commands, /^postqueue -f\b/),
+    holds: count(commands, /^postsuper -h\b/),
+    deletes: count(commands, /^postsuper -d\b/),
+    requeues: count(commands, /^postsuper -r\b/),
+    reloads: count(commands, /^postfix reload\b/),
+    writes: count(commands, /^mv -f -- \S+\.mrb-new /),
+    staged: count(commands, /^dd of=\S+\.mrb-new\b/),
+    keyChmods: count(commands, /^chmod 0600 -- \S*\/\.ssh\/\S+$/),
+    mailServerStarts: events.start,
+    mailServerStops: events.stop,
   };
 }
 
@@ -133,6 +175,8 @@ export function delta(before: Counts, after: Counts): Counts {
 
 /** "flushes=1 relaySpawns=1" (non-zero counts only). */
 export function formatCounts(counts: Partial<Counts>): string {
-  const parts = COUNT_NAMES.filter((k) => (counts[k] ?? 0) !== 0).map((k) => `${k}=${counts[k]}`);
+  const parts = COUNT_NAMES.filter((k) => (counts[k] ?? 0) !== 0 && !Number.isNaN(counts[k])).map(
+    (k) => `${k}=${counts[k]}`,
+  );
   return parts.length > 0 ? parts.join(' ') : '-';
 }
