@@ -10,10 +10,12 @@
  *   npm run chaos -- --kills boundaries   only the step-boundary kills
  *   npm run chaos -- --kills after,server a list of: none, start, before, during, after, server
  *
+ *   npm run chaos -- --table r.jsonl      the table of a MRB_CHAOS_RESULTS file (one JSON line per case)
+ *
  * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
  * Exits 1 when a case failed.
  */
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
@@ -91,8 +93,15 @@ async function main(): Promise<void> {
       sample: { type: 'boolean' },
       only: { type: 'string', multiple: true },
       kills: { type: 'string' },
+      table: { type: 'string' },
     },
   });
+  if (values.table) {
+    // --table <file>: the table of a MRB_CHAOS_RESULTS file (e.g. a long matrix cut short), nothing run
+    const lines = (await readFile(values.table, 'utf8')).split('\n').filter(Boolean);
+    console.log(table(lines.map((l) => JSON.parse(l) as CaseResult)));
+    return;
+  }
   const cases = chaosCases(values);
   const t0 = Date.now();
   const results = await runChaos(cases);
