@@ -314,4 +314,8 @@ export const SAMPLE: readonly { scenario: string; kill: (s: Scenario) => KillPoi
     scenario: 'queueBacklog/flood',
     kill: () => ({ kind: 'server-approval', step: 'flush-queue' }),
   },
+  {
+    scenario: 'startStop/stop-relay',
+    kill: (s) => ({ kind: 'server-action', action: s.actions[0]! }),
+  },
 ];
