@@ -140,7 +140,21 @@ async function mailServerSpec(target: Target): Promise<TransportSpec> {
   return { kind: 'docker', engine: await engineSpec(target), container: server.docker.container };
 }
 
-async function host(target: Target, role: 'mail' | 'relay'): Promise<HostTransport> {
+export type HostRole = 'mail' | 'relay';
+
+/**
+ * Test seam (identity in production): the chaos harness (test/chaos/) wraps every host transport the
+ * activities build, to kill the worker just before, during or just after a command reaches the host.
+ */
+let wrapTransport: (transport: HostTransport, role: HostRole) => HostTransport = (transport) => transport;
+
+export function wrapHostTransportsForTests(
+  wrap: (transport: HostTransport, role: HostRole) => HostTransport,
+): void {
+  wrapTransport = wrap;
+}
+
+async function host(target: Target, role: HostRole): Promise<HostTransport> {
   const state = await workerConfig();
   const key = `${target.name}/${role}`;
   let transport = state.hosts.get(key);
@@ -149,7 +163,7 @@ async function host(target: Target, role: 'mail' | 'relay'): Promise<HostTranspo
       role === 'mail'
         ? mailServerSpec(target)
         : sshSpec(target.relay.ssh, relayCommandsFor(target.relay).shell)
-    ).then(createTransport);
+    ).then((spec) => wrapTransport(createTransport(spec), role));
     state.hosts.set(key, transport);
     // A failed build (bad key file, say) must not stay cached.
     transport.catch(() => state.hosts.delete(key));

@@ -17,8 +17,10 @@ export interface WorkerProcess {
 export async function startWorkerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
+  /** The worker's entry module, relative to the project root (the chaos harness runs its own). */
+  entry = 'src/worker.ts',
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

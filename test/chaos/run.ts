@@ -1,0 +1,118 @@
+/**
+ * `npm run chaos`: every remediation runbook against its lab fault, killed at every point (see
+ * scenarios.ts), with a table of scenario × kill point → verdict and the counts from the lab's logs.
+ *
+ *   npm run chaos                         the full matrix (hours: a check killed at its start is retried only
+ *                                         after its 2-minute start-to-close timeout)
+ *   npm run chaos -- --sample             the CI sample (under 5 minutes)
+ *   npm run chaos -- --only relayUnres    scenarios whose name contains the text (repeatable)
+ *   npm run chaos -- --kills inside       no kill, kills inside actions and the server kills (no step boundaries)
+ *   npm run chaos -- --kills boundaries   only the step-boundary kills
+ *   npm run chaos -- --kills after,server a list of: none, start, before, during, after, server
+ *
+ *   npm run chaos -- --table r.jsonl      the table of a MRB_CHAOS_RESULTS file (one JSON line per case)
+ *
+ * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
+ * Exits 1 when a case failed.
+ */
+import { appendFile, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
+import { killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
+
+/** A kill point's kind, as --kills names it: none, start (step boundary), before, during, after, server. */
+function kindOf(k: KillPoint): string {
+  if (k.kind === 'worker') return k.point;
+  return k.kind === 'none' ? 'none' : 'server';
+}
+
+/** --kills: named sets, or a comma list of kinds. */
+const KILL_SETS: Record<string, readonly string[]> = {
+  all: ['none', 'start', 'before', 'during', 'after', 'server'],
+  inside: ['none', 'before', 'during', 'after', 'server'],
+  boundaries: ['start'],
+};
+
+function killKinds(option = 'all'): readonly string[] {
+  const kinds = KILL_SETS[option] ?? option.split(',');
+  const unknown = kinds.filter((k) => !KILL_SETS.all!.includes(k));
+  if (unknown.length > 0) {
+    throw new Error(
+      `--kills: ${Object.keys(KILL_SETS).join(', ')}, or a list of ${KILL_SETS.all!.join(',')}`,
+    );
+  }
+  return kinds;
+}
+
+export function chaosCases(options: {
+  sample?: boolean;
+  only?: string[];
+  kills?: string;
+}): [Scenario, KillPoint][] {
+  if (options.sample) {
+    return SAMPLE.map(({ scenario, kill }) => {
+      const s = SCENARIOS.find((x) => x.name === scenario)!;
+      return [s, kill(s)];
+    });
+  }
+  const scenarios = SCENARIOS.filter(
+    (s) => !options.only?.length || options.only.some((o) => s.name.includes(o)),
+  );
+  const kinds = killKinds(options.kills);
+  return scenarios.flatMap((s) =>
+    killPoints(s)
+      .filter((k) => kinds.includes(kindOf(k)))
+      .map((k): [Scenario, KillPoint] => [s, k]),
+  );
+}
+
+export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResult[]> {
+  const chaos = await startChaos();
+  const results: CaseResult[] = [];
+  try {
+    for (const [i, [s, k]] of cases.entries()) {
+      log(`case ${i + 1}/${cases.length}`);
+      const result = await runCase(chaos, s, k);
+      results.push(result);
+      // MRB_CHAOS_RESULTS: one JSON line per case as it ends, so a long matrix cut short keeps its table
+      if (process.env.MRB_CHAOS_RESULTS) {
+        await appendFile(process.env.MRB_CHAOS_RESULTS, `${JSON.stringify(result)}\n`);
+      }
+    }
+  } finally {
+    await chaos.client.connection.close().catch(() => undefined);
+    await chaos.server.stop();
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sample: { type: 'boolean' },
+      only: { type: 'string', multiple: true },
+      kills: { type: 'string' },
+      table: { type: 'string' },
+    },
+  });
+  if (values.table) {
+    // --table <file>: the table of a MRB_CHAOS_RESULTS file (e.g. a long matrix cut short), nothing run
+    const lines = (await readFile(values.table, 'utf8')).split('\n').filter(Boolean);
+    console.log(table(lines.map((l) => JSON.parse(l) as CaseResult)));
+    return;
+  }
+  const cases = chaosCases(values);
+  const t0 = Date.now();
+  const results = await runChaos(cases);
+  console.log(table(results));
+  console.log(`wall time ${Math.round((Date.now() - t0) / 1000)} s`);
+  process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  });
+}
