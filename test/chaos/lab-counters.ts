@@ -107,7 +107,7 @@ export interface Counts {
   reloads: number;
   /** Files written: a new content moved into place (`mv -f -- x.mrb-new x`), which is the change. */
   writes: number;
-  /** New contents staged beside a file (`dd of=x.mrb-new`): not a change yet; a retry may stage again. */
+  /** New files staged beside a file (created 0600: `chmod 0600 -- x.mrb-new`): not a change yet; a retry may stage again. */
   staged: number;
   /** `chmod 0600` of an SSH key (`.../.ssh/...`). */
   keyChmods: number;
@@ -159,7 +159,7 @@ export async function readCounts(lab: Lab): Promise<Counts> {
     requeues: count(commands, /^postsuper -r\b/),
     reloads: count(commands, /^postfix reload\b/),
     writes: count(commands, /^mv -f -- \S+\.mrb-new /),
-    staged: count(commands, /^dd of=\S+\.mrb-new\b/),
+    staged: count(commands, /^chmod 0600 -- \S+\.mrb-new$/),
     keyChmods: count(commands, /^chmod 0600 -- \S*\/\.ssh\/\S+$/),
     mailServerStarts: events.start,
     mailServerStops: events.stop,

@@ -106,7 +106,8 @@ export const SCENARIOS: readonly Scenario[] = [
       {
         step: 'sync-relay-credentials',
         activityType: 'syncRelayCredentials',
-        command: '(^| )mv -f -- \\S+\\.mrb-new',
+        // the move into place: the fixed replace script (mrb-replace <table>) that ends in that mv
+        command: '(^| )mrb-replace /',
       },
     ],
     steps: [
