@@ -10,7 +10,7 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import ssh2 from 'ssh2';
+import { generateSshKeyPair } from '../transports/ssh-keygen.js';
 import { NAMES, type LabPaths } from './settings.js';
 
 const run = promisify(execFile);
@@ -88,10 +88,10 @@ export async function ensureSshKey(
 ): Promise<{ private: string; public: string }> {
   const path = join(dir, rel);
   if (!(await exists(path)) || !(await exists(`${path}.pub`))) {
-    const pair = ssh2.utils.generateKeyPairSync(type as 'ed25519', {
-      comment,
-      ...(type === 'rsa' ? { bits: 3072 } : {}),
-    });
+    const pair =
+      type === 'rsa'
+        ? generateSshKeyPair('rsa', { comment, bits: 3072 })
+        : generateSshKeyPair(type, { comment });
     await writeSecret(path, pair.private.endsWith('\n') ? pair.private : `${pair.private}\n`);
     await writeSecret(`${path}.pub`, `${pair.public.trim()}\n`);
   }

@@ -9,7 +9,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { verifyDecisionProof } from '../../src/activities/approval.js';
@@ -24,6 +23,7 @@ import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import { edit, fullRaw } from '../unit/config-fixture.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 const taskQueue = `approval-endpoint-${randomUUID()}`;
@@ -39,7 +39,7 @@ const previousConfig = process.env.MRB_CONFIG;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mrb-approval-endpoint-'));
-  await writeFile(join(dir, 'receiver.key'), ssh2.utils.generateKeyPairSync('ed25519').private, {
+  await writeFile(join(dir, 'receiver.key'), generateSshKeyPair('ed25519', {}).private, {
     mode: 0o600,
   });
   await writeFile(join(dir, 'alice.token'), `${TOKEN}\n`, { mode: 0o600 });

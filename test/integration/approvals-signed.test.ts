@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { verifyDecisionProof } from '../../src/activities/approval.js';
@@ -25,6 +24,7 @@ import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import { edit, fullRaw } from '../unit/config-fixture.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 const taskQueue = `approvals-signed-${randomUUID()}`;
@@ -32,8 +32,8 @@ const { world } = fixtureActivities;
 /** The plan's target for the quorum case; every other run uses `lab`. */
 const QUORUM_TARGET = 'quorum';
 const keys = {
-  alice: ssh2.utils.generateKeyPairSync('ed25519'),
-  bob: ssh2.utils.generateKeyPairSync('ed25519'),
+  alice: generateSshKeyPair('ed25519', {}),
+  bob: generateSshKeyPair('ed25519', {}),
 };
 
 let temporal: TestWorker;

@@ -5,7 +5,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { verifyDecisionProof } from '../../src/activities/approval.js';
@@ -13,16 +12,17 @@ import { loadTargetPlan } from '../../src/activities/plan.js';
 import { signAsReceiver, signDecision } from '../../src/approval/signature.js';
 import type { SignedDecisionFields } from '../../src/shared/approval.js';
 import { edit, fullRaw } from './config-fixture.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
-const alice = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'alice@test' });
-const bob = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'bob@test' });
-const receiver = ssh2.utils.generateKeyPairSync('ed25519');
+const alice = generateSshKeyPair('ed25519', { comment: 'alice@test' });
+const bob = generateSshKeyPair('ed25519', { comment: 'bob@test' });
+const receiver = generateSshKeyPair('ed25519', {});
 
 let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mrb-approval-'));
   await writeFile(join(dir, 'receiver.key'), receiver.private, { mode: 0o600 });
-  await writeFile(join(dir, 'rsa.key'), ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).private, {
+  await writeFile(join(dir, 'rsa.key'), generateSshKeyPair('rsa', { bits: 2048 }).private, {
     mode: 0o600,
   });
   let raw = edit(fullRaw(), 'approvers', {

@@ -3,7 +3,6 @@
  * approver, run and request, and over real HTTP (a fake in place of Temporal) it authenticates by token,
  * refuses stale or forged forms, and sends decisions signed with the target's receiver key.
  */
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRuns, RunState } from '../../src/alerts/approval-runs.js';
 import { approverForToken, confirmPage, createCsrf, escapeHtml } from '../../src/alerts/approval-page.js';
@@ -13,8 +12,9 @@ import { checkProof } from '../../src/approval/signature.js';
 import type { DecisionInput } from '../../src/shared/approval.js';
 import type { RunbookStatus } from '../../src/shared/types.js';
 import { testApprovalPlan } from '../helpers/approval-plan.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
-const receiverKey = ssh2.utils.generateKeyPairSync('ed25519');
+const receiverKey = generateSshKeyPair('ed25519', {});
 const approvers = [
   { name: 'alice', token: 'alice-token-0123456789' },
   { name: 'bob', token: 'bob-token-0123456789' },

@@ -1,5 +1,4 @@
 /** Signed decisions: what is signed is exactly what counts; anything else, or too old or too new, is refused. */
-import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { publicKeyLine, readPrivateKey, readPublicKey } from '../../src/approval/keys.js';
 import {
@@ -10,10 +9,11 @@ import {
   signDecision,
 } from '../../src/approval/signature.js';
 import type { DecisionProof, SignedDecisionFields } from '../../src/shared/approval.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
-const alice = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'alice@laptop' });
-const mallory = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mallory@laptop' });
-const receiver = ssh2.utils.generateKeyPairSync('ed25519');
+const alice = generateSshKeyPair('ed25519', { comment: 'alice@laptop' });
+const mallory = generateSshKeyPair('ed25519', { comment: 'mallory@laptop' });
+const receiver = generateSshKeyPair('ed25519', {});
 const now = new Date('2026-03-01T10:00:00.000Z');
 
 const fields: SignedDecisionFields = {
@@ -39,7 +39,7 @@ describe('a decision signed with the approver key', () => {
   });
 
   it('signs with an encrypted key given its passphrase, and says when the passphrase is wrong', () => {
-    const locked = ssh2.utils.generateKeyPairSync('ed25519', {
+    const locked = generateSshKeyPair('ed25519', {
       passphrase: 'pw',
       cipher: 'aes256-ctr',
       rounds: 16,
@@ -51,7 +51,7 @@ describe('a decision signed with the approver key', () => {
   });
 
   it('refuses to sign with anything but an ed25519 private key', () => {
-    const rsa = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 });
+    const rsa = generateSshKeyPair('rsa', { bits: 2048 });
     expect(() => signDecision(fields, rsa.private)).toThrow(/ssh-rsa key; approvals are signed with ed25519/);
     expect(() => signDecision(fields, alice.public)).toThrow(/is a public key/);
     expect(() => signDecision(fields, 'not a key')).toThrow(/cannot be read/);

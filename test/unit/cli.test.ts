@@ -2,7 +2,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProof } from '../../src/approval/signature.js';
 import {
@@ -15,6 +14,7 @@ import { CliError, errorLine } from '../../src/cli/output.js';
 import { evidenceText, renderEvent, renderList, statusEvents } from '../../src/cli/render.js';
 import { listQuery } from '../../src/cli/runs.js';
 import type { PendingApproval, RunbookStatus } from '../../src/shared/types.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 const base: RunbookStatus = {
   runbook: 'queueBacklog',
@@ -131,8 +131,8 @@ describe('text output', () => {
 });
 
 describe('approve and reject: the decision sent', () => {
-  const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'alice@laptop' });
-  const locked = ssh2.utils.generateKeyPairSync('ed25519', {
+  const key = generateSshKeyPair('ed25519', { comment: 'alice@laptop' });
+  const locked = generateSshKeyPair('ed25519', {
     passphrase: 'open sesame',
     cipher: 'aes256-ctr',
     rounds: 16,

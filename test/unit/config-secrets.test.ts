@@ -9,9 +9,9 @@ import { renderCheck } from '../../src/cli/config.js';
 import { checkConfig } from '../../src/config/check.js';
 import { loadConfig } from '../../src/config/load.js';
 import { SecretError, checkSecrets, resolveSecret } from '../../src/config/secrets.js';
-import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
 import { FULL, edit, fullRaw } from './config-fixture.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 const VALUE = 'correct horse battery staple';
 
@@ -154,7 +154,7 @@ describe('checkSecrets and checkConfig', () => {
 
   it('checks that the receiver key is an ed25519 private key, and warns when nobody can sign', async () => {
     const rsa = join(dir, 'keys/receiver_rsa');
-    await writeFile(rsa, ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).private, { mode: 0o600 });
+    await writeFile(rsa, generateSshKeyPair('rsa', { bits: 2048 }).private, { mode: 0o600 });
     let raw = edit(fullRaw(), 'targets.0.approval.receiverKey', { file: rsa });
     raw = edit(raw, 'approvers', { carol: { token: { env: 'MRB_TEST_ALERT_TOKEN' } } });
     raw = edit(raw, 'approverGroups', {});

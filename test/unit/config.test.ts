@@ -7,8 +7,8 @@ import { stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { INLINE_SECRET, RUNBOOK_NAMES } from '../../src/config/schema.js';
 import { listSecretRefs } from '../../src/config/secrets.js';
-import ssh2 from 'ssh2';
 import { FP, FULL, PUBLIC_KEYS, edit, fullRaw, problemsAfter, problemsOf } from './config-fixture.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -508,14 +508,14 @@ describe('each mistake is reported at its path with a precise message', () => {
     [
       'RSA public key',
       'approvers.alice.publicKeys',
-      [ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).public],
+      [generateSshKeyPair('rsa', { bits: 2048 }).public],
       'approvers.alice.publicKeys[0]',
       'the key is a ssh-rsa key; approvals are signed with ed25519 keys only',
     ],
     [
       'private key where the public key goes',
       'approvers.alice.publicKeys',
-      [ssh2.utils.generateKeyPairSync('ed25519').private],
+      [generateSshKeyPair('ed25519', {}).private],
       'approvers.alice.publicKeys[0]',
       'the key is a private key: give the public key line (the .pub file) instead',
     ],
@@ -655,7 +655,7 @@ describe('reporting', () => {
   });
 
   it('never repeats a private key pasted where an approver public key goes', () => {
-    const pasted = ssh2.utils.generateKeyPairSync('ed25519').private;
+    const pasted = generateSshKeyPair('ed25519', {}).private;
     const lines = problemsAfter('approvers.alice.publicKeys', [pasted]);
     expect(lines).toHaveLength(1);
     for (const keyLine of pasted.split('\n').slice(1, -2)) expect(lines[0]).not.toContain(keyLine);

@@ -1,5 +1,4 @@
 /** The lab's generated target config: valid, one signing approver, unsigned decisions allowed. */
-import ssh2 from 'ssh2';
 import { expect, it } from 'vitest';
 import { approvalPlan } from '../../src/activities/plan.js';
 import { signDecision, checkProof } from '../../src/approval/signature.js';
@@ -7,9 +6,10 @@ import { validateConfig } from '../../src/config/validate.js';
 import { DEFAULT_PORTS } from '../../src/lab/settings.js';
 import { LAB_APPROVER, targetConfig } from '../../src/lab/target-config.js';
 import { FP } from './config-fixture.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 it('defines lab-admin with the generated public key, and lets unsigned decisions count', () => {
-  const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'lab-admin approvals (lab)' });
+  const key = generateSshKeyPair('ed25519', { comment: 'lab-admin approvals (lab)' });
   const result = validateConfig(
     targetConfig({ ports: DEFAULT_PORTS }, { relayHostKeyFingerprint: FP.a }, key.public),
   );

@@ -1,4 +1,3 @@
-import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { validateEngine } from '../../src/transports/docker-engine.js';
 import type { DockerEngineSpec } from '../../src/transports/docker-engine.js';
@@ -6,12 +5,13 @@ import { classifyDockerError } from '../../src/transports/docker-errors.js';
 import { createTransport } from '../../src/transports/index.js';
 import type { TransportSpec } from '../../src/transports/index.js';
 import { TransportError } from '../../src/transports/types.js';
+import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const PEM_KEY = '-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n';
 const FINGERPRINT = 'SHA256:4Mg2PxrFQ/EwS2NL5xe/EP4rM/jk30JxQ88YHWv2dEo';
-const key = ssh2.utils.generateKeyPairSync('ed25519');
-const encryptedKey = ssh2.utils.generateKeyPairSync('ed25519', {
+const key = generateSshKeyPair('ed25519', {});
+const encryptedKey = generateSshKeyPair('ed25519', {
   passphrase: 'right',
   cipher: 'aes256-ctr',
   rounds: 16,
