@@ -1,5 +1,6 @@
 /**
- * A flapping alert against the lab relay (issue 11, point 4): for two minutes the relay goes down and its
+ * A flapping alert against the lab relay (issue 11, point 4): for a minute (`npm test`, a sample) or two
+ * (MRB_FLAP_SECONDS=120, the issue's figure: `npm run flapping`) the relay goes down and its
  * alert fires, then resolves, every few seconds, through the real receiver to relayUnresponsive with
  * `unattended: [restart-relay-watchdog, flush-queue]`. The relay's own supervisord log counts the restarts:
  * no more than the cooldown and the hourly budget allow; the runs past a limit asked a person, saying why.
@@ -20,7 +21,8 @@ import { runWorkflowId } from '../../src/temporal/start-run.js';
 import { ensureLab, inLab, type Lab } from '../helpers/lab.js';
 import { runbookHarness, type RunbookHarness } from '../helpers/runbooks.js';
 
-const FLAP_MS = 120_000;
+/** How long the alert flaps: bounded to 10 min whatever the environment says. */
+const FLAP_MS = Math.min(Number(process.env.MRB_FLAP_SECONDS ?? '60'), 600) * 1000;
 const CYCLE_MS = 6_000;
 const RESOLVE_AFTER_MS = 3_000;
 const TOKEN = `flap-${randomUUID()}`;
