@@ -20,6 +20,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
+import { stopCounting } from './lab-counters.js';
 import { killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
 
 /**
@@ -91,6 +92,7 @@ export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResu
       }
     }
   } finally {
+    stopCounting();
     await chaos.client.connection.close().catch(() => undefined);
     await chaos.server.stop();
   }
