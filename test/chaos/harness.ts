@@ -191,7 +191,7 @@ function workerEnv(chaos: Chaos, taskQueue: string, dir: string, kill: KillPoint
   if (kill.kind === 'worker') {
     env.MRB_CHAOS_KILL = `${kill.activityType}:${kill.point}`;
     env.MRB_CHAOS_OCCURRENCE = String(kill.occurrence);
-    if (kill.point !== 'start' && kill.action.command) env.MRB_CHAOS_COMMAND = kill.action.command;
+    if ('action' in kill && kill.action.command) env.MRB_CHAOS_COMMAND = kill.action.command;
   } else if (kill.kind === 'server-action') {
     env.MRB_CHAOS_KILL = `${kill.action.activityType}:pause`;
     if (kill.action.command) env.MRB_CHAOS_COMMAND = kill.action.command;

@@ -27,26 +27,74 @@ function shimScript(name: string): string {
   ].join('\n');
 }
 
-/** Counting the Docker engine's events from here on (a little before, for clock granularity). */
-const EVENTS_SINCE = Math.floor(Date.now() / 1000) - 1;
+/**
+ * The Docker engine's `start` and `stop` events of the mail server container, counted live from the first
+ * reading on. Not a `since` query: the engine replays only its last 256 events, a few minutes of the lab's
+ * health-check and exec events, so a count over a longer window silently lost old starts (a start seen by
+ * the reading before a case but gone from the one after made a real start count 0).
+ */
+interface EventWatch {
+  start: number;
+  stop: number;
+  /** The engine time (ms) of the latest event of any watched kind received: all events before it arrived. */
+  lastSeenMs: number;
+  failure?: Error;
+  close(): void;
+}
 
-/** The Docker engine's own log of the mail server container's `start` and `stop` events since EVENTS_SINCE. */
-async function containerEvents(lab: Lab): Promise<{ start: number; stop: number }> {
-  const stream = await lab.ctx.docker.getEvents({
-    since: EVENTS_SINCE,
-    until: Math.ceil(Date.now() / 1000),
-    filters: { type: ['container'], event: ['start', 'stop'], container: [CONTAINERS.mailserver] },
+let watch: EventWatch | undefined;
+
+async function eventWatch(lab: Lab): Promise<EventWatch> {
+  if (watch && !watch.failure) return watch;
+  const stream = (await lab.ctx.docker.getEvents({
+    filters: {
+      type: ['container'],
+      container: [CONTAINERS.mailserver, CONTAINERS.relay],
+      event: ['start', 'stop', 'exec_die'],
+    },
+  })) as NodeJS.ReadableStream & { destroy(): void };
+  const w: EventWatch = { start: 0, stop: 0, lastSeenMs: 0, close: () => stream.destroy() };
+  let partial = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines.filter((l) => l.trim() !== '')) {
+      const e = JSON.parse(line) as {
+        Action?: string;
+        timeNano?: number;
+        Actor?: { Attributes?: { name?: string } };
+      };
+      if (
+        e.Actor?.Attributes?.name === CONTAINERS.mailserver &&
+        (e.Action === 'start' || e.Action === 'stop')
+      ) {
+        w[e.Action] += 1;
+      }
+      if (e.timeNano) w.lastSeenMs = Math.max(w.lastSeenMs, e.timeNano / 1e6);
+    }
   });
-  let text = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
-  const actions = text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => (JSON.parse(l) as { Action?: string }).Action);
-  return {
-    start: actions.filter((a) => a === 'start').length,
-    stop: actions.filter((a) => a === 'stop').length,
-  };
+  stream.on('error', (err: Error) => (w.failure = err));
+  stream.on('end', () => (w.failure ??= new Error('the Docker event stream ended')));
+  watch = w;
+  return w;
+}
+
+/** Stops counting the engine's events (closes the event stream, so the process can exit). */
+export function stopCounting(): void {
+  watch?.close();
+  watch = undefined;
+}
+
+/** The counts once every engine event up to `sinceMs` has arrived (an exec in the relay after it is the sign). */
+async function containerEvents(w: EventWatch, sinceMs: number): Promise<{ start: number; stop: number }> {
+  const deadline = Date.now() + 15_000;
+  while (w.lastSeenMs < sinceMs) {
+    if (w.failure) throw new Error(`Docker events: ${w.failure.message}`);
+    if (Date.now() > deadline)
+      throw new Error('Docker events: the relay exec of this reading not seen within 15 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { start: w.start, stop: w.stop };
 }
 
 /** Is the mail server container running (its logs can be read)? */
@@ -142,11 +190,13 @@ function countLines(text: string, pattern: RegExp): number {
  */
 export async function readCounts(lab: Lab): Promise<Counts> {
   const supervisord = '/var/log/supervisor/supervisord.log';
+  const events = await eventWatch(lab);
+  const readingStartMs = Date.now();
   const relayLog = await sh(lab, 'relay', `/bin/cat ${supervisord} 2>/dev/null || true`);
   const mailUp = await mailServerRunning(lab);
   const mailLog = mailUp ? await sh(lab, 'mailserver', `/bin/cat ${supervisord} 2>/dev/null || true`) : '';
   const commands = mailUp ? await sh(lab, 'mailserver', `/bin/cat ${COMMAND_LOG} 2>/dev/null || true`) : '';
-  const events = await containerEvents(lab);
+  const { start, stop } = await containerEvents(events, readingStartMs);
   const unknown = mailUp ? 1 : NaN;
   const count = (text: string, pattern: RegExp) => countLines(text, pattern) * unknown;
   return {
@@ -161,8 +211,8 @@ export async function readCounts(lab: Lab): Promise<Counts> {
     writes: count(commands, /^mv -f -- \S+\.mrb-new /),
     staged: count(commands, /^chmod 0600 -- \S+\.mrb-new$/),
     keyChmods: count(commands, /^chmod 0600 -- \S*\/\.ssh\/\S+$/),
-    mailServerStarts: events.start,
-    mailServerStops: events.stop,
+    mailServerStarts: start,
+    mailServerStops: stop,
   };
 }
 

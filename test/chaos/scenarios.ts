@@ -249,7 +249,7 @@ export const SCENARIOS: readonly Scenario[] = [
 /** Where a case kills: a worker kill point, or the Temporal server's. */
 export type KillPoint =
   | { kind: 'none' }
-  | { kind: 'worker'; activityType: string; occurrence: number; point: 'start' }
+  | { kind: 'worker'; activityType: string; occurrence: number; point: 'boundary' | 'start' }
   | {
       kind: 'worker';
       activityType: string;
@@ -265,9 +265,13 @@ export function killPointLabel(k: KillPoint): string {
     case 'none':
       return 'no kill';
     case 'worker':
-      return k.point === 'start'
-        ? `worker @ start of ${k.activityType}${k.occurrence > 1 ? ` #${k.occurrence}` : ''}`
-        : `worker ${k.point} ${k.activityType} command`;
+      if (k.point === 'boundary' || k.point === 'start') {
+        const which = `${k.activityType}${k.occurrence > 1 ? ` #${k.occurrence}` : ''}`;
+        return k.point === 'boundary'
+          ? `worker @ step boundary before ${which}`
+          : `worker @ start of ${which}`;
+      }
+      return `worker ${k.point} ${k.activityType} command`;
     case 'server-approval':
       return `server @ approval ${k.step}`;
     case 'server-action':
@@ -281,7 +285,7 @@ export function killPoints(s: Scenario): KillPoint[] {
   const boundaries = s.steps.map((activityType): KillPoint => {
     const occurrence = (seen.get(activityType) ?? 0) + 1;
     seen.set(activityType, occurrence);
-    return { kind: 'worker', activityType, occurrence, point: 'start' };
+    return { kind: 'worker', activityType, occurrence, point: 'boundary' };
   });
   const inside = s.actions.flatMap((action) =>
     (['before', 'during', 'after'] as const).map((point): KillPoint => ({

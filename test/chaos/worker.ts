@@ -4,29 +4,36 @@
  * environment (unset: a plain worker):
  *
  * - MRB_CHAOS_KILL=<activityType>:<point>, point one of
- *   - `start`: as the activity starts (a step boundary), before it does anything;
+ *   - `boundary`: a step boundary: as the workflow schedules the activity, after the previous step's result
+ *     reached it and before the schedule reaches the server (workflow-interceptors.ts; the workflow task is
+ *     retried after its 10 s timeout);
+ *   - `start`: as the activity starts, before it does anything (retried only after the activity's
+ *     start-to-close timeout, minutes for a check; kept for that case, the matrix uses `boundary`);
  *   - `before`: just before the action's command is sent to the host;
  *   - `during`: MRB_CHAOS_DURING_MS (default 200) after the command was sent, while it runs on the host
  *     (when it ends sooner: as soon as it ended, before its result is used);
  *   - `after`: just after the command returned, before the activity records or reports anything;
  *   - `pause`: no kill; just before the command the worker writes `paused` into MRB_CHAOS_DIR and waits
  *     (bounded) for a `go` file there, so the harness can kill the Temporal server in the middle of an action.
- * - MRB_CHAOS_OCCURRENCE=<n>: the n-th execution of that activity type in this worker (default 1).
+ * - MRB_CHAOS_OCCURRENCE=<n>: the n-th execution (for `boundary`: schedule) of that activity type in this
+ *   worker (default 1).
  * - MRB_CHAOS_COMMAND=<regex>: which command of the activity (matched against its argv joined by spaces);
  *   unset, before/during/after apply to the activity as a whole (actions that use no host command, e.g.
  *   a container start through the Docker engine API).
  */
 import { writeFileSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import type { ActivityInboundCallsInterceptor, InjectedSinks } from '@temporalio/worker';
 import { wrapHostTransportsForTests } from '../../src/activities/context.js';
 import { RUNBOOK_NAMES } from '../../src/shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from '../../src/temporal/connection.js';
 import type { ExecRequest, ExecResult, HostTransport } from '../../src/transports/index.js';
 import { createWorker } from '../../src/worker.js';
+import type { ChaosSinks } from './workflow-interceptors.js';
 
-export const CHAOS_POINTS = ['start', 'before', 'during', 'after', 'pause'] as const;
+export const CHAOS_POINTS = ['boundary', 'start', 'before', 'during', 'after', 'pause'] as const;
 export type ChaosPoint = (typeof CHAOS_POINTS)[number];
 
 interface Plan {
@@ -101,6 +108,7 @@ async function around<T>(where: string, work: () => Promise<T>): Promise<T> {
     case 'after':
       await work();
       return kill(`after ${where}`);
+    case 'boundary':
     case 'start':
       return work();
   }
@@ -133,9 +141,27 @@ function chaosTransport(inner: HostTransport): HostTransport {
   };
 }
 
+const WORKFLOW_INTERCEPTORS = fileURLToPath(new URL('./workflow-interceptors.ts', import.meta.url));
+let scheduled = 0; // schedules of plan.activityType by workflows on this worker (not counting replays)
+
+/** The `boundary` point: main thread, called as the workflow schedules an activity (workflow-interceptors.ts). */
+const chaosSinks: InjectedSinks<ChaosSinks> = {
+  chaos: {
+    scheduling: {
+      fn(_info, activityType) {
+        if (plan?.point !== 'boundary' || activityType !== plan.activityType) return;
+        scheduled += 1;
+        if (scheduled === plan.occurrence) kill(`at the step boundary before ${activityType} #${scheduled}`);
+      },
+    },
+  },
+};
+
 const chaosActivities: ActivityInboundCallsInterceptor = {
   async execute(input, next) {
-    if (!plan || currentActivityType() !== plan.activityType) return next(input);
+    if (!plan || plan.point === 'boundary' || currentActivityType() !== plan.activityType) {
+      return next(input);
+    }
     seen += 1;
     if (seen !== plan.occurrence) return next(input);
     const where = `${plan.activityType} #${seen}`;
@@ -150,7 +176,11 @@ async function main(): Promise<void> {
   const target = temporalTarget();
   const connection = await connectWorker(target);
   const worker = await createWorker(connection, target.namespace, {
-    interceptors: { activity: [() => ({ inbound: chaosActivities })] },
+    interceptors: {
+      activity: [() => ({ inbound: chaosActivities })],
+      workflowModules: [WORKFLOW_INTERCEPTORS],
+    },
+    sinks: chaosSinks,
   });
   console.error(`worker: runbooks ${RUNBOOK_NAMES.join(', ')}`);
   console.error(

@@ -53,6 +53,13 @@ describe('chaos matrix', () => {
     for (const s of SCENARIOS) {
       const points = killPoints(s);
       expect(points.length, s.name).toBe(1 + s.steps.length + 3 * s.actions.length + 2);
+      // step boundaries are killed between steps (workflow-interceptors.ts), not as an activity starts,
+      // which would wait out a check's 2-minute start-to-close timeout
+      const boundaries = points.filter((k) => k.kind === 'worker' && !('action' in k));
+      expect(
+        boundaries.map((k) => 'point' in k && k.point),
+        s.name,
+      ).toEqual(s.steps.map(() => 'boundary'));
     }
     expect(SAMPLE.length).toBeGreaterThan(0);
   });
