@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
-import { startReceiver, type Receiver } from '../../src/alerts/receiver.js';
+import type { Receiver } from '../../src/alerts/receiver.js';
+import { startTestReceiver } from '../helpers/receiver.js';
 import { FAULTS, findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { statusQuery } from '../../src/shared/messages.js';
 import type { RunbookReport } from '../../src/shared/types.js';
@@ -62,17 +63,12 @@ beforeAll(async () => {
   const path = join(lab.ctx.paths.dir, 'flapping.yaml');
   await writeFile(path, stringify(config), { mode: 0o600 });
   h = await runbookHarness(path);
-  receiver = await startReceiver({
-    host: '127.0.0.1',
-    port: 0,
-    auth: { bearerToken: TOKEN },
-    routing: {
-      defaultTarget: 'lab',
-      targets: new Set(['lab']),
-      routes: [{ match: { alertname: 'RelayDown' }, runbook: 'relayUnresponsive', targetLabel: 'target' }],
-    },
+  receiver = await startTestReceiver({
+    token: TOKEN,
+    targets: ['lab'],
+    routes: { RelayDown: 'relayUnresponsive' },
     dispatcher: temporalDispatcher(h.env.client, { taskQueue: h.taskQueue }),
-    log: (line) => receiverLog.push(line),
+    logTo: receiverLog,
   });
 }, 600_000);
 

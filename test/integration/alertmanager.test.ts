@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
-import { startReceiver, type Receiver } from '../../src/alerts/receiver.js';
+import type { Receiver } from '../../src/alerts/receiver.js';
+import { startTestReceiver } from '../helpers/receiver.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
 import { statusQuery } from '../../src/shared/messages.js';
 import { saveHistories } from '../helpers/histories.js';
@@ -131,18 +132,13 @@ beforeAll(async () => {
   });
   Object.assign(fixtureActivities.world, { broken: true, repairs: 0, lookFailures: 0, configError: false });
 
-  receiver = await startReceiver({
-    host: '127.0.0.1',
-    port: 0,
-    auth: { bearerToken: TOKEN },
-    routing: {
-      defaultTarget: 'lab',
-      targets: new Set(['lab', 'other']),
-      routes: [{ match: { alertname: 'PostfixQueueBacklog' }, runbook: RUNBOOK, targetLabel: 'target' }],
-    },
+  receiver = await startTestReceiver({
+    token: TOKEN,
+    targets: ['lab', 'other'],
+    routes: { PostfixQueueBacklog: RUNBOOK },
     dispatcher: temporalDispatcher(temporal.env.client, { taskQueue }),
     maxBodyBytes: 16 * 1024,
-    log: (line) => receiverLog.push(line),
+    logTo: receiverLog,
   });
 
   tmp = await mkdtemp(join(tmpdir(), 'mrb-alertmanager-'));

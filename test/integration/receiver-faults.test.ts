@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
-import { startReceiver, type Receiver } from '../../src/alerts/receiver.js';
+import type { Receiver } from '../../src/alerts/receiver.js';
+import { startTestReceiver } from '../helpers/receiver.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -36,22 +37,13 @@ beforeAll(async () => {
   server = await startDevServer({ dataDir, port: await freePort(), uiPort: await freePort(), log: () => {} });
   connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  receiver = await startReceiver({
-    host: '127.0.0.1',
-    port: 0,
-    auth: { bearerToken: TOKEN },
-    routing: {
-      defaultTarget: 't1',
-      targets: new Set(TARGETS),
-      routes: Object.entries(RUNBOOKS).map(([alertname, runbook]) => ({
-        match: { alertname },
-        runbook,
-        targetLabel: 'target',
-      })),
-    },
+  receiver = await startTestReceiver({
+    token: TOKEN,
+    targets: [...TARGETS],
+    routes: RUNBOOKS,
     dispatcher: temporalDispatcher(client, { taskQueue, callTimeoutMs: 2_000 }),
     dispatchTimeoutMs: 4_000,
-    log: (line) => receiverLog.push(line),
+    logTo: receiverLog,
   });
 });
 

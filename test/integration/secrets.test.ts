@@ -17,7 +17,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
-import { startReceiver, type Receiver } from '../../src/alerts/receiver.js';
+import type { Receiver } from '../../src/alerts/receiver.js';
+import { startTestReceiver } from '../helpers/receiver.js';
 import { FAULTS, healFault } from '../../src/lab/faults.js';
 import type { RunbookReport } from '../../src/shared/types.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
@@ -92,17 +93,12 @@ beforeAll(async () => {
   await writeFile(configPath, stringify(config), { mode: 0o600 });
 
   h = await runbookHarness(configPath);
-  receiver = await startReceiver({
-    host: '127.0.0.1',
-    port: 0,
-    auth: { bearerToken: RECEIVER_TOKEN },
-    routing: {
-      defaultTarget: 'lab',
-      targets: new Set(['lab']),
-      routes: [{ match: { alertname: 'RelayRoutingSuspect' }, runbook: 'relayRoutingCheck', target: 'lab' }],
-    },
+  receiver = await startTestReceiver({
+    token: RECEIVER_TOKEN,
+    targets: ['lab'],
+    routes: { RelayRoutingSuspect: 'relayRoutingCheck' },
     dispatcher: temporalDispatcher(h.env.client, { taskQueue: h.taskQueue }),
-    log: (line) => receiverLog.push(line),
+    logTo: receiverLog,
   });
 });
 
