@@ -24,6 +24,7 @@ import { edit, fullRaw } from '../unit/config-fixture.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
 import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
+import { expectApprovedRepair } from '../helpers/fixture-checks.js';
 
 const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 const taskQueue = `approval-endpoint-${randomUUID()}`;
@@ -163,19 +164,13 @@ describe('approval endpoint', () => {
     expect(done.status).toBe(200);
     expect(done.html).toContain('Approved repair');
     const report = await handle.result();
-    expect(report.verdict).toBe('fixed');
-    expect(world.repairs).toBe(1);
-    expect(report.decisions).toMatchObject([
-      {
-        request: pending.requestId,
-        step: 'repair',
-        approved: true,
-        by: 'alice',
-        comment: 'checked the probe',
-        via: 'update',
-        authentication: 'signed-receiver',
-      },
-    ]);
+    expectApprovedRepair(report, {
+      request: pending.requestId,
+      by: 'alice',
+      comment: 'checked the probe',
+      via: 'update',
+      authentication: 'signed-receiver',
+    });
   });
 
   it('refuses a form shown for an earlier run under the same workflow id', async () => {

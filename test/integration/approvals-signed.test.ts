@@ -25,6 +25,7 @@ import { edit, fullRaw } from '../unit/config-fixture.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
 import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
+import { expectApprovedRepair } from '../helpers/fixture-checks.js';
 
 const fixturePath = fileURLToPath(new URL('../workflows/engine-fixture.ts', import.meta.url));
 const taskQueue = `approvals-signed-${randomUUID()}`;
@@ -174,19 +175,13 @@ describe('signed CLI decisions', () => {
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain(`[${pending.requestId}, signed-cli]`);
     const report = await handle.result();
-    expect(report.verdict).toBe('fixed');
-    expect(world.repairs).toBe(1);
-    expect(report.decisions).toMatchObject([
-      {
-        request: pending.requestId,
-        step: 'repair',
-        approved: true,
-        by: 'alice',
-        comment: 'checked',
-        via: 'update',
-        authentication: 'signed-cli',
-      },
-    ]);
+    expectApprovedRepair(report, {
+      request: pending.requestId,
+      by: 'alice',
+      comment: 'checked',
+      via: 'update',
+      authentication: 'signed-cli',
+    });
     expect((await handle.query(statusQuery)).refused).toEqual([]);
   });
 

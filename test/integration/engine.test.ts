@@ -21,6 +21,7 @@ import { saveHistories } from '../helpers/histories.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import type { engineFixture } from '../workflows/engine-fixture.js';
 import * as fixtureActivities from '../workflows/engine-fixture-activities.js';
+import { expectApprovedRepair } from '../helpers/fixture-checks.js';
 
 const { world } = fixtureActivities;
 let temporal: TestWorker;
@@ -91,19 +92,13 @@ describe('step engine', () => {
     );
     await handle.signal(approveSignal, { request: pending.requestId, by: 'alice', comment: 'go ahead' });
     const report = await handle.result();
-    expect(report.verdict).toBe('fixed');
-    expect(world.repairs).toBe(1);
-    expect(report.decisions).toMatchObject([
-      {
-        request: pending.requestId,
-        step: 'repair',
-        approved: true,
-        by: 'alice',
-        comment: 'go ahead',
-        via: 'signal',
-        authentication: 'unsigned',
-      },
-    ]);
+    expectApprovedRepair(report, {
+      request: pending.requestId,
+      by: 'alice',
+      comment: 'go ahead',
+      via: 'signal',
+      authentication: 'unsigned',
+    });
     expect(report.markdown).toContain('approved by alice');
     expect((await handle.describe()).typedSearchAttributes.get(AWAITING_APPROVAL)).toBe(false);
   });
