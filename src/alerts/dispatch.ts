@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { alertResolvedSignal } from '../shared/messages.js';
 import { runWorkflowId, startRunbook } from '../temporal/start-run.js';
 import type { Alert } from './body.js';
+import { OpenRuns, type FiredRun } from './open-runs.js';
 import type { Dispatcher } from './receiver.js';
 
 export interface DispatcherOptions {
@@ -14,6 +15,11 @@ export interface DispatcherOptions {
   taskQueue?: string;
   /** Deadline of each call to Temporal; a paused or unreachable server fails the call (the receiver: 503). */
   callTimeoutMs?: number;
+  /**
+   * Answer repeats of a firing alert from the runs known to be open, without a round trip to Temporal
+   * (src/alerts/open-runs.ts). On unless false; the benchmark turns it off for its baseline.
+   */
+  rememberOpenRuns?: boolean;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -30,27 +36,40 @@ function alertDescription(alert: Alert): string {
 export function temporalDispatcher(client: Client, options: DispatcherOptions = {}): Dispatcher {
   const bounded = <T>(call: () => Promise<T>): Promise<T> =>
     client.withDeadline(Date.now() + (options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS), call);
+  const openRuns =
+    options.rememberOpenRuns === false
+      ? undefined
+      : new OpenRuns({
+          // Not bounded: a long poll that ends when the run does (following continue-as-new).
+          watchClose: (workflowId, runId, signal) =>
+            client.withAbortSignal(signal, () => client.workflow.getHandle(workflowId, runId).result()),
+        });
+  const start = async (runbook: string, target: string, alert: Alert): Promise<FiredRun> => {
+    const run = await bounded(() =>
+      startRunbook(client, {
+        runbook,
+        target,
+        trigger: {
+          kind: 'alert',
+          ref: alert.fingerprint ?? alert.labels.alertname,
+          routingKey: routingKey(runbook, target),
+        },
+        startedBy: alertDescription(alert),
+        ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      }),
+    );
+    return {
+      workflowId: run.workflowId,
+      runId: run.runId,
+      outcome: run.outcome === 'started' ? ('started' as const) : ('deduplicated' as const),
+      message: run.message,
+    };
+  };
   return {
-    async fire(runbook, target, alert) {
-      const run = await bounded(() =>
-        startRunbook(client, {
-          runbook,
-          target,
-          trigger: {
-            kind: 'alert',
-            ref: alert.fingerprint ?? alert.labels.alertname,
-            routingKey: routingKey(runbook, target),
-          },
-          startedBy: alertDescription(alert),
-          ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-        }),
-      );
-      return {
-        workflowId: run.workflowId,
-        runId: run.runId,
-        outcome: run.outcome === 'started' ? 'started' : 'deduplicated',
-        message: run.message,
-      };
+    close: () => openRuns?.close(),
+    fire(runbook, target, alert) {
+      if (!openRuns) return start(runbook, target, alert);
+      return openRuns.fire(routingKey(runbook, target), () => start(runbook, target, alert));
     },
     async resolve(runbook, target, alert) {
       // The running run of (runbook, target), whether an alert, a person or a schedule started it.
@@ -65,7 +84,10 @@ export function temporalDispatcher(client: Client, options: DispatcherOptions = 
         );
         return { workflowId, outcome: 'delivered' };
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { workflowId, outcome: 'no-run' };
+        if (err instanceof WorkflowNotFoundError) {
+          openRuns?.forget(routingKey(runbook, target));
+          return { workflowId, outcome: 'no-run' };
+        }
         throw err;
       }
     },

@@ -26,6 +26,8 @@ export interface Dispatcher {
     target: string,
     alert: Alert,
   ): Promise<{ workflowId: string; outcome: 'delivered' | 'no-run' }>;
+  /** Stops what the dispatcher does in the background (watching open runs); called by Receiver.close. */
+  close?(): void;
 }
 
 export type ReceiverAuth = { bearerToken: string } | { basic: { user: string; password: string } };
@@ -264,7 +266,11 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
         url: `http://${options.host}:${port}`,
         server,
         registry,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: () =>
+          new Promise<void>((done) => {
+            options.dispatcher.close?.();
+            server.close(() => done());
+          }),
       });
     });
   });

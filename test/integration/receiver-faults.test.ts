@@ -24,6 +24,8 @@ const TOKEN = TEST_SECRETS.receiverToken ?? '';
 const TARGETS = ['t1', 't2', 't3', 't4', 't5'];
 const RUNBOOKS = { PostfixQueueBacklog: 'queueBacklog', RelayDown: 'relayUnresponsive' } as const;
 const PAUSE_MS = 8_000;
+/** The storm's own (alert, runbook, target), used by no other test here. */
+const STORM = { alertname: 'InboundMailDeferred', runbook: 'inboundDeferred', target: 'storm' } as const;
 const taskQueue = `receiver-faults-${randomUUID()}`;
 
 let server: DevServer;
@@ -39,8 +41,8 @@ beforeAll(async () => {
   const client = new Client({ connection });
   receiver = await startTestReceiver({
     token: TOKEN,
-    targets: [...TARGETS],
-    routes: RUNBOOKS,
+    targets: [...TARGETS, STORM.target],
+    routes: { ...RUNBOOKS, [STORM.alertname]: STORM.runbook },
     dispatcher: temporalDispatcher(client, { taskQueue, callTimeoutMs: 2_000 }),
     dispatchTimeoutMs: 4_000,
     logTo: receiverLog,
@@ -146,5 +148,86 @@ describe('alert receiver while Temporal is paused', () => {
     );
     expect(runs.sort()).toEqual(expected.sort());
     expect(receiverLog.some((l) => /could not dispatch/.test(l))).toBe(true);
+  });
+});
+
+interface Answer {
+  status: number;
+  results: Array<{ outcome: string; runId?: string }>;
+}
+
+async function postOnce(payload: string, timeoutMs = 30_000): Promise<Answer> {
+  const res = await fetch(`${receiver.url}/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: payload,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await res.json()) as { results?: Answer['results'] };
+  return { status: res.status, results: body.results ?? [] };
+}
+
+/** `count` posts of `payload`, `concurrency` at a time. */
+async function storm(
+  payload: string,
+  count: number,
+  concurrency: number,
+  timeoutMs?: number,
+): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (let sent = 0; sent < count; sent += concurrency)
+    answers.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(concurrency, count - sent) }, () => postOnce(payload, timeoutMs)),
+      )),
+    );
+  return answers;
+}
+
+const outcomes = (answers: Answer[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const a of answers) {
+    const key = `${a.status} ${a.results[0]?.outcome}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+};
+
+describe('a storm of repeats of one firing alert', () => {
+  it('makes one run, answers repeats without Temporal while it is open, and starts a new run after it ends', async () => {
+    const payload = group(STORM.alertname, STORM.target);
+    const first = await storm(payload, 1_000, 50);
+    expect(outcomes(first)).toEqual({ '200 started': 1, '200 deduplicated': 999 });
+    const runId = first.find((a) => a.results[0]?.outcome === 'started')!.results[0]!.runId;
+
+    const client = new Client({ connection });
+    const workflowId = runWorkflowId(STORM.runbook, STORM.target);
+    const runs = await pollUntil(30_000, 'visibility lists the storm run', async () => {
+      const found: string[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` }))
+        found.push(wf.runId);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(runs).toEqual([runId]);
+
+    // Temporal paused: repeats are still answered at once, so none of them waits for a round trip.
+    process.kill(server.pid!, 'SIGSTOP');
+    let paused: Answer[];
+    try {
+      paused = await storm(payload, 200, 50, 3_000);
+    } finally {
+      process.kill(server.pid!, 'SIGCONT');
+    }
+    expect(outcomes(paused)).toEqual({ '200 deduplicated': 200 });
+    for (const a of paused) expect(a.results[0]!.runId).toBe(runId);
+
+    // The run ends: the receiver hears of it, and the next firing starts a new run.
+    await client.workflow.getHandle(workflowId, runId).terminate('the storm test is over');
+    const next = await pollUntil(15_000, 'a firing after the run ended starts a new run', async () => {
+      const a = await postOnce(payload);
+      return a.results[0]?.outcome === 'started' ? a : undefined;
+    });
+    expect(next.results[0]!.runId).not.toBe(runId);
+    await client.workflow.getHandle(workflowId).terminate('the storm test is over');
   });
 });
