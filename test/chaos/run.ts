@@ -10,18 +10,20 @@
  *   npm run chaos -- --kills after,server a list of: none, boundary, before, during, after, server
  *
  *   npm run chaos -- --table r.jsonl      the table of a MRB_CHAOS_RESULTS file (one JSON line per case)
+ *   npm run chaos -- --resume r.jsonl     skip the cases that file records as passed on this same commit
  *
  * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
  * MRB_CHAOS_UNTIL=<time> (anything Date.parse reads, e.g. 2026-12-01T19:45Z): start no case after it; the
  * running one ends normally (healed, shims removed), so a time-boxed run leaves the lab clean.
  * Exits 1 when a case failed.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFile, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { log, runCase, startChaos, table, type CaseResult } from './harness.js';
 import { stopCounting } from './lab-counters.js';
-import { killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
+import { killPointLabel, killPoints, SAMPLE, SCENARIOS, type KillPoint, type Scenario } from './scenarios.js';
 
 /**
  * A kill point's kind, as --kills names it: none, boundary (between steps), start (as an activity starts),
@@ -72,6 +74,33 @@ export function chaosCases(options: {
   );
 }
 
+/** The commit the cases run on (with "+changes" when the tree differs from it), kept with each result. */
+function commitUnderTest(): string {
+  const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'test', 'lab') ? '+changes' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The cases not yet passed on this commit according to a results file (a matrix split over several runs). */
+async function notYetPassed(cases: [Scenario, KillPoint][], file: string): Promise<[Scenario, KillPoint][]> {
+  const commit = commitUnderTest();
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const passed = new Set(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as CaseResult & { commit?: string })
+      .filter((r) => r.ok && r.commit === commit)
+      .map((r) => `${r.scenario} × ${r.kill}`),
+  );
+  const left = cases.filter(([s, k]) => !passed.has(`${s.name} × ${killPointLabel(k)}`));
+  log(`--resume ${file}: ${cases.length - left.length} of ${cases.length} cases already passed on ${commit}`);
+  return left;
+}
+
 export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResult[]> {
   const chaos = await startChaos();
   const results: CaseResult[] = [];
@@ -88,7 +117,10 @@ export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResu
       results.push(result);
       // MRB_CHAOS_RESULTS: one JSON line per case as it ends, so a long matrix cut short keeps its table
       if (process.env.MRB_CHAOS_RESULTS) {
-        await appendFile(process.env.MRB_CHAOS_RESULTS, `${JSON.stringify(result)}\n`);
+        await appendFile(
+          process.env.MRB_CHAOS_RESULTS,
+          `${JSON.stringify({ ...result, commit: commitUnderTest() })}\n`,
+        );
       }
     }
   } finally {
@@ -106,6 +138,7 @@ async function main(): Promise<void> {
       only: { type: 'string', multiple: true },
       kills: { type: 'string' },
       table: { type: 'string' },
+      resume: { type: 'string' },
     },
   });
   if (values.table) {
@@ -114,7 +147,8 @@ async function main(): Promise<void> {
     console.log(table(lines.map((l) => JSON.parse(l) as CaseResult)));
     return;
   }
-  const cases = chaosCases(values);
+  const all = chaosCases(values);
+  const cases = values.resume ? await notYetPassed(all, values.resume) : all;
   const t0 = Date.now();
   const results = await runChaos(cases);
   console.log(table(results));
