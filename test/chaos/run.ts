@@ -104,6 +104,7 @@ async function notYetPassed(cases: [Scenario, KillPoint][], file: string): Promi
 export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResult[]> {
   const chaos = await startChaos();
   const results: CaseResult[] = [];
+  const commit = commitUnderTest();
   try {
     const until = process.env.MRB_CHAOS_UNTIL ? Date.parse(process.env.MRB_CHAOS_UNTIL) : Infinity;
     if (Number.isNaN(until)) throw new Error(`MRB_CHAOS_UNTIL: not a time: ${process.env.MRB_CHAOS_UNTIL}`);
@@ -117,10 +118,7 @@ export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResu
       results.push(result);
       // MRB_CHAOS_RESULTS: one JSON line per case as it ends, so a long matrix cut short keeps its table
       if (process.env.MRB_CHAOS_RESULTS) {
-        await appendFile(
-          process.env.MRB_CHAOS_RESULTS,
-          `${JSON.stringify({ ...result, commit: commitUnderTest() })}\n`,
-        );
+        await appendFile(process.env.MRB_CHAOS_RESULTS, `${JSON.stringify({ ...result, commit })}\n`);
       }
     }
   } finally {
