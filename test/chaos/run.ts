@@ -10,7 +10,7 @@
  *   npm run chaos -- --kills after,server a list of: none, boundary, before, during, after, server
  *
  *   npm run chaos -- --table r.jsonl      the table of a MRB_CHAOS_RESULTS file (one JSON line per case)
- *   npm run chaos -- --resume r.jsonl     skip the cases that file records as passed on this same commit
+ *   npm run chaos -- --resume r.jsonl     skip the cases that file records as passed on the same code
  *
  * MRB_LAB_LOCK=/tmp/mrb-lab.lock holds that lock (flock) per case, so others can use the lab in between.
  * MRB_CHAOS_UNTIL=<time> (anything Date.parse reads, e.g. 2026-12-01T19:45Z): start no case after it; the
@@ -18,6 +18,7 @@
  * Exits 1 when a case failed.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -74,37 +75,47 @@ export function chaosCases(options: {
   );
 }
 
-/** The commit the cases run on (with "+changes" when the tree differs from it), kept with each result. */
-function commitUnderTest(): string {
+/**
+ * What the cases run on: the commit, and the code under test (the trees of src/, lab/ and test/chaos/ and the
+ * lock file) with "+changes" when the work tree differs, so a matrix split over several runs resumes only on
+ * the same code, whatever docs changed in between.
+ */
+function codeUnderTest(): { commit: string; code: string } {
   const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const paths = ['src', 'lab', 'test/chaos', 'package-lock.json'];
   try {
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'test', 'lab') ? '+changes' : ''}`;
+    const trees = git('rev-parse', ...paths.map((p) => `HEAD:${p}`));
+    const code = createHash('sha256').update(trees).digest('hex').slice(0, 12);
+    const dirty = git('status', '--porcelain', '--', ...paths) ? '+changes' : '';
+    return { commit: git('rev-parse', '--short', 'HEAD'), code: `${code}${dirty}` };
   } catch {
-    return 'unknown';
+    return { commit: 'unknown', code: 'unknown' };
   }
 }
 
 /** The cases not yet passed on this commit according to a results file (a matrix split over several runs). */
 async function notYetPassed(cases: [Scenario, KillPoint][], file: string): Promise<[Scenario, KillPoint][]> {
-  const commit = commitUnderTest();
+  const { code } = codeUnderTest();
   const text = await readFile(file, 'utf8').catch(() => '');
   const passed = new Set(
     text
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as CaseResult & { commit?: string })
-      .filter((r) => r.ok && r.commit === commit)
+      .map((l) => JSON.parse(l) as CaseResult & { code?: string })
+      .filter((r) => r.ok && r.code === code)
       .map((r) => `${r.scenario} × ${r.kill}`),
   );
   const left = cases.filter(([s, k]) => !passed.has(`${s.name} × ${killPointLabel(k)}`));
-  log(`--resume ${file}: ${cases.length - left.length} of ${cases.length} cases already passed on ${commit}`);
+  log(
+    `--resume ${file}: ${cases.length - left.length} of ${cases.length} cases already passed on code ${code}`,
+  );
   return left;
 }
 
 export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResult[]> {
   const chaos = await startChaos();
   const results: CaseResult[] = [];
-  const commit = commitUnderTest();
+  const under = codeUnderTest();
   try {
     const until = process.env.MRB_CHAOS_UNTIL ? Date.parse(process.env.MRB_CHAOS_UNTIL) : Infinity;
     if (Number.isNaN(until)) throw new Error(`MRB_CHAOS_UNTIL: not a time: ${process.env.MRB_CHAOS_UNTIL}`);
@@ -118,7 +129,7 @@ export async function runChaos(cases: [Scenario, KillPoint][]): Promise<CaseResu
       results.push(result);
       // MRB_CHAOS_RESULTS: one JSON line per case as it ends, so a long matrix cut short keeps its table
       if (process.env.MRB_CHAOS_RESULTS) {
-        await appendFile(process.env.MRB_CHAOS_RESULTS, `${JSON.stringify({ ...result, commit })}\n`);
+        await appendFile(process.env.MRB_CHAOS_RESULTS, `${JSON.stringify({ ...result, ...under })}\n`);
       }
     }
   } finally {
