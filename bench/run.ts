@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const names = readdirSync('bench')
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('-server.ts'))
+  .filter(
+    (f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('-server.ts') && !f.endsWith('-activities.ts'),
+  )
   .map((f) => f.slice(0, -3))
   .sort();
 const name = process.argv[2];
