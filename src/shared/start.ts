@@ -7,6 +7,11 @@ import type { RunbookInput } from './types.js';
 
 export type RunTrigger = NonNullable<RunbookInput['trigger']>;
 
+/** The run of `runbook` on `target`, however it was started (CLI, alert, schedule, fleet): one at a time. */
+export function runWorkflowId(runbook: string, target: string): string {
+  return `mrb.${runbook}.${target}`;
+}
+
 /** The workflow type a schedule starts. A worker workflow, not a runbook: not in src/shared/runbooks.ts. */
 export const SCHEDULED_START_WORKFLOW = 'scheduledStart';
 

@@ -6,7 +6,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { isRunbookName, RUNBOOKS } from '../shared/runbooks.js';
-import type { RunTrigger, StartRunbookResult } from '../shared/start.js';
+import { runWorkflowId, type RunTrigger, type StartRunbookResult } from '../shared/start.js';
 import type { RunbookInput } from '../shared/types.js';
 import { TASK_QUEUE } from './connection.js';
 
@@ -25,10 +25,7 @@ export interface StartRunbookRequest {
 /** A runbook name has no dot, so `mrb.<runbook>.<target>` stays unambiguous with dotted target names. */
 const RUNBOOK_ID_PART = /^[A-Za-z][A-Za-z0-9]*$/;
 
-/** The run of `runbook` on `target`, however it was started. */
-export function runWorkflowId(runbook: string, target: string): string {
-  return `mrb.${runbook}.${target}`;
-}
+export { runWorkflowId };
 
 export function describeTrigger(trigger: RunTrigger): string {
   switch (trigger.kind) {

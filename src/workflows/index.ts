@@ -13,3 +13,5 @@ export { statusCheck } from './status-check.js';
 export { scheduledStart } from './scheduled-start.js';
 // Not a runbook: the guard of targets' leases and action budgets (src/shared/guard.ts, GUARD_WORKFLOW).
 export { targetGuard } from './guard.js';
+// Not a runbook: one runbook on many targets as child runs (src/shared/fleet.ts, FLEET_WORKFLOW).
+export { fleet } from './fleet.js';

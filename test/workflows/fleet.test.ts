@@ -1,0 +1,125 @@
+/**
+ * The fleet workflow on a real Temporal test server: child runs under each target's own run id, at most
+ * maxConcurrent at once, no new child after maxFailures, a target whose run is already going left alone,
+ * progress in the fleetStatus query, and a report per target.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fleetStatusQuery, type FleetInput, type FleetReport } from '../../src/shared/fleet.js';
+import { runWorkflowId } from '../../src/shared/start.js';
+import { pollUntil } from '../helpers/poll.js';
+import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
+import * as activities from './fleet-fixture-activities.js';
+import { releaseSignal } from './fleet-fixture.js';
+
+const taskQueue = `fleet-${randomUUID()}`;
+let tw: TestWorker;
+
+beforeAll(async () => {
+  tw = await startTestWorker({
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./fleet-fixture.ts', import.meta.url)),
+    activities,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await tw?.stop();
+});
+
+beforeEach(() => {
+  activities.seen.running.clear();
+  activities.seen.most = 0;
+  activities.seen.started.length = 0;
+});
+
+/** Targets unique to one test (target names are part of the children's workflow ids). */
+const names = (...prefixes: string[]): string[] => {
+  const id = randomUUID().slice(0, 8);
+  return prefixes.map((p, i) => `${p}-${id}-${i}`);
+};
+
+function startFleet(input: Partial<FleetInput> & { targets: string[] }) {
+  return tw.env.client.workflow.start<(input: FleetInput) => Promise<FleetReport>>('fleet', {
+    taskQueue,
+    workflowId: `fleet-test-${randomUUID()}`,
+    args: [
+      {
+        runbook: 'endToEndVerification',
+        maxConcurrent: 2,
+        maxFailures: 3,
+        trigger: { kind: 'manual', ref: 'alice' },
+        ...input,
+      } satisfies FleetInput,
+    ],
+  });
+}
+
+describe('fleet', () => {
+  it('runs every target, at most maxConcurrent at once, and reports each', async () => {
+    const targets = names('ok', 'ok', 'ok', 'ok', 'ok', 'ok');
+    const handle = await startFleet({ targets, maxConcurrent: 2 });
+    const midway = await pollUntil(30_000, 'two children running', async () => {
+      const st = await handle.query(fleetStatusQuery);
+      return st.counts.running === 2 ? st : undefined;
+    });
+    expect(midway.counts.waiting + midway.counts.done).toBe(4);
+    const report = await handle.result();
+    expect(report.verdict).toBe('ok');
+    expect(report.counts.done).toBe(6);
+    expect(activities.seen.most).toBe(2);
+    expect(report.targets.map((t) => [t.target, t.verdict, t.workflowId])).toEqual(
+      targets.map((t) => [t, 'healthy', runWorkflowId('endToEndVerification', t)]),
+    );
+    const described = await handle.describe();
+    expect(described.status.name).toBe('COMPLETED');
+  });
+
+  it('starts no new child after maxFailures, and lets the running ones finish', async () => {
+    const targets = names('fail', 'throw', 'ok', 'ok', 'ok');
+    const report: FleetReport = await (
+      await startFleet({ targets, maxConcurrent: 1, maxFailures: 2 })
+    ).result();
+    expect(report.verdict).toBe('stopped');
+    expect(report.targets.map((t) => t.state)).toEqual([
+      'done',
+      'done',
+      'not-started',
+      'not-started',
+      'not-started',
+    ]);
+    expect(report.targets[0]).toMatchObject({ verdict: 'failed', failed: true });
+    expect(report.targets[1]!.detail).toMatch(/ended without a report/);
+    expect(report.failures).toBe(2);
+    expect(activities.seen.started).toEqual(targets.slice(0, 2));
+  });
+
+  it('leaves alone a target whose run is already going, without counting it as failed', async () => {
+    const [held, other] = names('slow', 'ok');
+    const holder = await tw.env.client.workflow.start('endToEndVerification', {
+      taskQueue,
+      workflowId: runWorkflowId('endToEndVerification', held!),
+      args: [{ target: held }],
+    });
+    await pollUntil(10_000, 'the holder runs', async () =>
+      activities.seen.running.has(held!) ? true : undefined,
+    );
+    const report = await (await startFleet({ targets: [held!, other!] })).result();
+    expect(report.verdict).toBe('ok');
+    expect(report.targets.map((t) => t.state)).toEqual(['already-running', 'done']);
+    expect(report.targets[0]!.failed).toBeUndefined();
+    await holder.signal(releaseSignal);
+    expect(((await holder.result()) as { verdict: string }).verdict).toBe('healthy');
+  });
+
+  it('refuses bad input with a clear error', async () => {
+    const handle = await startFleet({ targets: ['a', 'a'] });
+    await expect(handle.result()).rejects.toThrow(/Workflow execution failed/);
+    const failure = await handle.result().then(
+      () => 'completed',
+      (err: { cause?: { message?: string } }) => err.cause?.message,
+    );
+    expect(failure).toMatch(/a target is listed twice/);
+  });
+});
