@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuditCommand } from './cli/audit.js';
 import { registerConfigCommands } from './cli/config.js';
+import { registerFleetCommand } from './cli/fleet.js';
 import {
   CliError,
   DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerAuditCommand(program);
   registerScheduleCommands(program);
+  registerFleetCommand(program);
   registerConfigCommands(program);
   return program;
 }

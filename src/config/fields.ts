@@ -77,6 +77,12 @@ export const targetName = matching(
   'is not a valid name: use a-z 0-9 . _ - (lower case, starting with a letter or digit, at most 63)',
   'name (a-z 0-9 . _ -, up to 63)',
 );
+/** A target label's key or value (fleet selection: `--targets label=site=eu`). */
+export const labelPart = matching(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+  'is not a valid label key or value: use letters, digits, . _ - (starting with a letter or digit, at most 63)',
+  'label (letters, digits, . _ -, up to 63)',
+);
 export const containerName = matching(
   /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
   'is not a valid container name: use letters, digits, _ . - (starting with a letter or digit)',

@@ -19,6 +19,7 @@ import {
   isHost,
   httpUrl,
   labelName,
+  labelPart,
   port,
   posixPath,
   processName,
@@ -347,6 +348,12 @@ const diagnosisSchema = strict({
 
 export const targetSchema = strict({
   name: targetName.describe('target name, used by alerts, schedules, the CLI and workflow input'),
+  labels: z
+    .record(labelPart, labelPart)
+    .default({})
+    .describe(
+      'labels to pick targets by, e.g. { site: eu, tier: canary } (mail-runbooks fleet --targets label=site=eu)',
+    ),
   mailServer: mailServerSchema,
   relay: relaySchema,
   canary: canarySchema,
