@@ -6,6 +6,7 @@
  * exported workflow is neither registered nor listed in INTERNAL_WORKFLOWS.
  * Pure data, so workflow code and everything else may import it.
  */
+import { FLEET_WORKFLOW } from './fleet.js';
 import { GUARD_WORKFLOW } from './guard.js';
 import { SCHEDULED_START_WORKFLOW } from './start.js';
 export const RUNBOOKS = {
@@ -30,7 +31,7 @@ export type RunbookName = keyof typeof RUNBOOKS;
  * Workflows the worker serves that are not runbooks (helpers other workflows or schedules start): exported
  * from src/workflows/index.ts, but not offered to people, the CLI or config.
  */
-export const INTERNAL_WORKFLOWS: readonly string[] = [SCHEDULED_START_WORKFLOW, GUARD_WORKFLOW];
+export const INTERNAL_WORKFLOWS: readonly string[] = [SCHEDULED_START_WORKFLOW, GUARD_WORKFLOW, FLEET_WORKFLOW];
 
 export const RUNBOOK_NAMES = Object.keys(RUNBOOKS) as [RunbookName, ...RunbookName[]];
 
