@@ -13,6 +13,7 @@ import {
   specHash,
   type ContainerSpec,
 } from './containers.js';
+import { ensureDmsLabImage } from './dms-image.js';
 import { dexec, dexecOk, inspectContainer, pollUntil } from './docker.js';
 import { ensureImages, IMAGES, type ImageName } from './images.js';
 import { ensureMaterial } from './material.js';
@@ -21,6 +22,7 @@ import {
   LAB_LABEL,
   labPaths,
   loadSettings,
+  mailserverChoice,
   NAMES,
   NETWORK,
   ROLES,
@@ -217,7 +219,16 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
   const t0 = Date.now();
   const saved = await loadSettings(ctx.paths);
   const settings: LabSettings = { ports: { ...saved.ports, ...options.ports } };
-  const dmsImage = options.dmsImage === undefined ? saved.dmsImage : options.dmsImage || undefined;
+  // --dms-image wins; else MRB_LAB_MAILSERVER (dms: build the real one here; lab: the lab image); else as saved.
+  const choice = options.dmsImage === undefined ? mailserverChoice() : undefined;
+  const dmsImage =
+    choice === 'dms'
+      ? await ensureDmsLabImage(ctx.docker, ctx.log)
+      : choice === 'lab'
+        ? undefined
+        : options.dmsImage === undefined
+          ? saved.dmsImage
+          : options.dmsImage || undefined;
   if (dmsImage) {
     try {
       await ctx.docker.getImage(dmsImage).inspect();
