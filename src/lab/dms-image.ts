@@ -138,32 +138,24 @@ export async function ensureDmsImage(
     const context = (await listFiles(dir)).filter(inDmsContext);
     const hash = await contextHash(dir, `${baseId} ${JSON.stringify(buildargs)}`, context);
     const t2 = Date.now();
+    const result = (built: boolean): DmsBuildResult => ({
+      image: DMS_IMAGE,
+      built,
+      seconds: {
+        base: (t1 - t0) / 1000,
+        prepare: (t2 - t1) / 1000,
+        build: built ? (Date.now() - t2) / 1000 : 0,
+        total: (Date.now() - t0) / 1000,
+      },
+    });
     if (!options.force && (await imageLabel(docker, DMS_IMAGE)) === hash) {
       log(`lab: [dms] ${DMS_IMAGE} is up to date (context ${hash}), no build needed (${elapsed()})`);
-      return {
-        image: DMS_IMAGE,
-        built: false,
-        seconds: {
-          base: (t1 - t0) / 1000,
-          prepare: (t2 - t1) / 1000,
-          build: 0,
-          total: (Date.now() - t0) / 1000,
-        },
-      };
+      return result(false);
     }
     log(`lab: [dms] phase build: ${DMS_IMAGE}, ${context.length} files in the context (${elapsed()})`);
     await buildContext(docker, { name: 'dms', tag: DMS_IMAGE, dir, files: context, hash, buildargs }, log);
     log(`lab: [dms] done: ${DMS_IMAGE} (${elapsed()})`);
-    return {
-      image: DMS_IMAGE,
-      built: true,
-      seconds: {
-        base: (t1 - t0) / 1000,
-        prepare: (t2 - t1) / 1000,
-        build: (Date.now() - t2) / 1000,
-        total: (Date.now() - t0) / 1000,
-      },
-    };
+    return result(true);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -131,7 +131,7 @@ export function dmsPatches(baseImage: string): DmsPatch[] {
           noStage,
           'COPY --from=stage-compile dovecot-fts-xapian-*.deb /\nRUN dpkg -i /dovecot-fts-xapian-*.deb && rm /dovecot-fts-xapian-*.deb\n',
           'RUN apt-get -qq update && apt-get -qq install --no-install-recommends dovecot-fts-xapian' +
-            ' && rm -rf /var/lib/apt/lists/*\n',
+            ' && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n',
           'fts-xapian-from-debian',
         );
       },
