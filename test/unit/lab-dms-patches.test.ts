@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { applyDmsPatches, dmsPatches, heredocsToRunChains, replaceOnce } from '../../src/lab/dms-patches.js';
+import { DMS_PROGRAMS } from '../../src/commands/dms.js';
 import { DMS_VERSION, findDmsArchive, inDmsContext } from '../../src/lab/dms-image.js';
 
 const BASE = 'mail-runbooks/base:bookworm';
@@ -106,5 +107,13 @@ describe('the DMS 15.1.0 release, patched', () => {
       'Dockerfile',
       'target/bin/sedfile',
     ]);
+  });
+
+  it("names the same supervisord programs as the runbooks' DMS catalogue", async () => {
+    const confs = ['dms-services.conf', 'saslauth.conf'].map((f) => `target/supervisor/conf.d/${f}`);
+    const programs = (await Promise.all(confs.map(releaseFile)))
+      .flatMap((text) => [...text.matchAll(/^\[program:([^\]]+)\]$/gm)].map((m) => m[1]))
+      .sort();
+    expect(programs).toEqual([...DMS_PROGRAMS].sort());
   });
 });
