@@ -12,14 +12,13 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dexec, type LabExecResult } from '../../src/lab/docker.js';
 import { DMS_IMAGE, DMS_REVISION, DMS_VERSION, ensureDmsImage } from '../../src/lab/dms-image.js';
 import { tar } from '../../src/lab/tar.js';
 import { queueIdFromResponse } from '../../src/mail/submission.js';
+import { dmsTry, type DmsTry } from '../helpers/dms-try.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const docker = new Docker();
-const NAME = `mrb-dms-try-${randomBytes(4).toString('hex')}`;
 const DOMAIN = 'try.test';
 const FIRST = `postmaster@${DOMAIN}`;
 const SECOND = `user@${DOMAIN}`;
@@ -28,20 +27,13 @@ const SECOND_PASSWORD = randomBytes(12).toString('base64url');
 const COMPOSE_HEALTHCHECK = "ss --listening --ipv4 --tcp | grep --silent ':smtp'";
 const SECOND_NS = 1_000_000_000;
 
+let place: DmsTry;
+let NAME = '';
 let smtpPort = 0;
 let secondsToHealthy = 0;
 const log = (line: string): void => console.log(line);
-
-async function run(argv: string[], timeoutMs = 30_000): Promise<LabExecResult> {
-  return dexec(docker, NAME, argv, { timeoutMs });
-}
-
-async function runOk(argv: string[], timeoutMs = 30_000): Promise<string> {
-  const r = await run(argv, timeoutMs);
-  if (r.exitCode !== 0)
-    throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${(r.stderr || r.stdout).slice(-800)}`);
-  return r.stdout;
-}
+const run: DmsTry['run'] = (argv, timeoutMs) => place.run(argv, timeoutMs);
+const runOk: DmsTry['runOk'] = (argv, timeoutMs) => place.runOk(argv, timeoutMs);
 
 beforeAll(async () => {
   const built = await ensureDmsImage(docker, log);
@@ -49,13 +41,8 @@ beforeAll(async () => {
     `dms-image test: ${DMS_IMAGE} ${built.built ? 'built' : 'cached'} in ${built.seconds.total.toFixed(1)} s`,
   );
 
-  await docker.createNetwork({
-    Name: NAME,
-    Driver: 'bridge',
-    CheckDuplicate: true,
-    // No route out, like the lab network.
-    Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
-  });
+  place = await dmsTry(docker);
+  NAME = place.name;
   const container = await docker.createContainer({
     name: NAME,
     Image: DMS_IMAGE,
@@ -113,14 +100,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
-  await docker
-    .getContainer(NAME)
-    .remove({ force: true, v: true })
-    .catch(() => undefined);
-  await docker
-    .getNetwork(NAME)
-    .remove()
-    .catch(() => undefined);
+  await place?.remove();
 });
 
 describe('docker-mailserver 15.1.0 built from the vendored release', () => {
