@@ -8,7 +8,7 @@ import * as services from './services.js';
 import { CommandInputError, type CatalogueCommand } from './types.js';
 import { printable } from './validate.js';
 
-/** supervisord programs of DMS (target/supervisor/conf.d/dms-services.conf, v15). */
+/** supervisord programs of DMS (target/supervisor/conf.d/dms-services.conf and saslauth.conf, v15.1.0). */
 export const DMS_PROGRAMS = [
   'mailserver',
   'cron',
@@ -29,6 +29,8 @@ export const DMS_PROGRAMS = [
   'update-check',
   'mta-sts-daemon',
   'getmail',
+  'saslauthd_ldap',
+  'saslauthd_rimap',
 ] as const;
 export type DmsProgram = (typeof DMS_PROGRAMS)[number];
 

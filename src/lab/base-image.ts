@@ -50,7 +50,8 @@ export async function debianMirrorFromAptSources(root = '/etc/apt'): Promise<str
   throw new Error(`No Debian mirror found in ${root}/sources.list or ${root}/sources.list.d/*`);
 }
 
-function run(argv: string[], log: (line: string) => void): Promise<void> {
+/** Runs a program (argument vector, no shell); on failure the error quotes the end of its output. */
+export function runProgram(argv: string[], log: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv;
     if (!cmd) return reject(new Error('empty command'));
@@ -91,7 +92,7 @@ export async function ensureBaseImage(
     log(
       `lab: building base image ${BASE_IMAGE}: debootstrap --variant=minbase ${SUITE} from ${mirror} (about a minute)`,
     );
-    await run(['debootstrap', '--variant=minbase', SUITE, dir, mirror], log);
+    await runProgram(['debootstrap', '--variant=minbase', SUITE, dir, mirror], log);
     log(`lab: importing root filesystem as ${BASE_IMAGE}`);
     await new Promise<void>((resolve, reject) => {
       const tar = spawn('tar', ['-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });

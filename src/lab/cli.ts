@@ -3,6 +3,7 @@
  * The local mail lab, driven through the Docker engine API (dockerode). See docs/lab.md.
  */
 import { Command, Option } from 'commander';
+import { DMS_IMAGE, ensureDmsImage } from './dms-image.js';
 import { FAULTS, findFault, healFault, injectFault } from './faults.js';
 import { labContext, labDown, labStatus, labUp } from './lab.js';
 import { parsePorts } from './settings.js';
@@ -43,6 +44,21 @@ program
     );
     console.log(
       `  imaps:       mail 127.0.0.1:${p.imaps}, dest 127.0.0.1:${p.destImaps}; relay ssh 127.0.0.1:${p.relaySsh}; dns 127.0.0.1:${p.dns} (udp+tcp)`,
+    );
+  });
+
+program
+  .command('build-dms')
+  .description(`build ${DMS_IMAGE} from the vendored release archive (cached; see docs/lab.md)`)
+  .option('--force', 'run the build even when the image matches the archive and the patches')
+  .action(async (opts: { force?: boolean }) => {
+    const ctx = labContext();
+    const r = await ensureDmsImage(ctx.docker, ctx.log, { force: opts.force === true });
+    const size = (await ctx.docker.getImage(r.image).inspect()).Size;
+    console.log(
+      `${r.image} ${r.built ? 'built' : 'up to date'} in ${r.seconds.total.toFixed(1)} s ` +
+        `(base ${r.seconds.base.toFixed(1)} s, prepare ${r.seconds.prepare.toFixed(1)} s, build ${r.seconds.build.toFixed(1)} s); ` +
+        `${Math.round(size / 1e6)} MB`,
     );
   });
 

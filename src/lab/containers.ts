@@ -96,6 +96,13 @@ function base(
   };
 }
 
+/**
+ * DMS's own override file (/tmp/docker-mailserver/postfix-main.cf, appended to main.cf at start) with the
+ * lab-only setting the lab image has in its main.cf: Postfix waits 300 s for a silent server's greeting,
+ * 20 s lets the relay-hung symptom show within a test.
+ */
+export const DMS_POSTFIX_MAIN_OVERRIDES = '# lab: see src/lab/containers.ts\nsmtp_helo_timeout = 20s\n';
+
 export interface LabNetwork {
   subnet: string;
   gateway: string;
@@ -133,6 +140,9 @@ export function containerSpecs(
     'SSL_CERT_PATH=/etc/dms/tls/cert.pem',
     'SSL_KEY_PATH=/etc/dms/tls/key.pem',
     'LOG_LEVEL=info',
+    // Real docker-mailserver only (not added for the lab image, so its containers' specs stay as they were):
+    // the update check calls GitHub.
+    ...(dms ? ['ENABLE_UPDATE_CHECK=0'] : []),
   ];
   const sshConfig = [
     '# How the seed runbook reaches the relay from inside the mail server container (lab).',
@@ -175,6 +185,7 @@ export function containerSpecs(
         `${relayNexthop} ${saslLine}\n@${NAMES.mailDomain} ${saslLine}\n`,
         0o600,
       ),
+      ...(dms ? [file('tmp/docker-mailserver/postfix-main.cf', DMS_POSTFIX_MAIN_OVERRIDES)] : []),
       ...tlsFiles(material.certs.mail),
       dir('home/cloudrelay'),
       dir('home/cloudrelay/.ssh', 0o700),

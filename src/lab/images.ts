@@ -29,7 +29,7 @@ const BUILD: { name: ImageName; parent: ImageName | 'base' }[] = [
 
 export const IMAGES_DIR = fileURLToPath(new URL('../../lab/images/', import.meta.url));
 
-async function listFiles(dir: string): Promise<string[]> {
+export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
     for (const entry of (await readdir(d, { withFileTypes: true })).sort((a, b) =>
@@ -45,9 +45,9 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Hash of a build context: paths, executable bits and contents, plus the parent's identity. */
-export async function contextHash(dir: string, parent: string): Promise<string> {
+export async function contextHash(dir: string, parent: string, files?: readonly string[]): Promise<string> {
   const h = createHash('sha256').update(`parent ${parent}\n`);
-  for (const file of await listFiles(dir)) {
+  for (const file of files ?? (await listFiles(dir))) {
     const p = join(dir, file);
     const mode = (await stat(p)).mode & 0o111 ? 'x' : '-';
     h.update(`${file} ${mode}\n`)
@@ -57,7 +57,7 @@ export async function contextHash(dir: string, parent: string): Promise<string> 
   return h.digest('hex').slice(0, 16);
 }
 
-async function imageLabel(docker: Docker, image: string): Promise<string | undefined> {
+export async function imageLabel(docker: Docker, image: string): Promise<string | undefined> {
   try {
     const info = await docker.getImage(image).inspect();
     return info.Config?.Labels?.[IMAGE_HASH_LABEL] ?? '';
@@ -73,20 +73,33 @@ interface BuildEvent {
   errorDetail?: { message?: string };
 }
 
-async function build(
+/** One image build through the engine's (classic) builder, with progress lines: steps, cache hits, elapsed. */
+export interface ContextBuild {
+  /** Short name for progress lines, e.g. "mail". */
+  name: string;
+  tag: string;
+  /** The build context directory. */
+  dir: string;
+  /** Files of the context, relative to dir (the order of the tar stream). */
+  files: string[];
+  /** Stored in IMAGE_HASH_LABEL, so the next run can skip the build when nothing changed. */
+  hash: string;
+  buildargs?: Record<string, string>;
+}
+
+export async function buildContext(
   docker: Docker,
-  name: ImageName,
-  hash: string,
+  spec: ContextBuild,
   log: (line: string) => void,
 ): Promise<void> {
-  const dir = join(IMAGES_DIR, name);
+  const { name, tag } = spec;
   const started = Date.now();
   const stream = await docker.buildImage(
-    { context: dir, src: await listFiles(dir) },
+    { context: spec.dir, src: spec.files },
     {
-      t: IMAGES[name],
-      labels: { [IMAGE_HASH_LABEL]: hash, 'org.mail-runbooks.lab': '1' },
-      buildargs: { MAILBASE: IMAGES.mailbase },
+      t: tag,
+      labels: { [IMAGE_HASH_LABEL]: spec.hash, 'org.mail-runbooks.lab': '1' },
+      buildargs: spec.buildargs ?? {},
       rm: true,
       forcerm: true,
     },
@@ -107,7 +120,7 @@ async function build(
         stream,
         (err: Error | null, events: BuildEvent[]) => {
           const failed = err?.message ?? events.find((e) => e.error)?.error;
-          if (failed) reject(new Error(`building ${IMAGES[name]} failed: ${failed}\n${tail.join('\n')}`));
+          if (failed) reject(new Error(`building ${tag} failed: ${failed}\n${tail.join('\n')}`));
           else resolve();
         },
         (event: BuildEvent) => {
@@ -133,7 +146,28 @@ async function build(
   } finally {
     clearInterval(ticker);
   }
-  log(`lab: [${name}] built ${IMAGES[name]} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`lab: [${name}] built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function build(
+  docker: Docker,
+  name: ImageName,
+  hash: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const dir = join(IMAGES_DIR, name);
+  await buildContext(
+    docker,
+    {
+      name,
+      tag: IMAGES[name],
+      dir,
+      files: await listFiles(dir),
+      hash,
+      buildargs: { MAILBASE: IMAGES.mailbase },
+    },
+    log,
+  );
 }
 
 export interface ImagesResult {

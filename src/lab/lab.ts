@@ -13,6 +13,7 @@ import {
   specHash,
   type ContainerSpec,
 } from './containers.js';
+import { ensureDmsLabImage } from './dms-image.js';
 import { dexec, dexecOk, inspectContainer, pollUntil } from './docker.js';
 import { ensureImages, IMAGES, type ImageName } from './images.js';
 import { ensureMaterial } from './material.js';
@@ -21,6 +22,7 @@ import {
   LAB_LABEL,
   labPaths,
   loadSettings,
+  mailserverChoice,
   NAMES,
   NETWORK,
   ROLES,
@@ -144,23 +146,31 @@ async function ensureContainer(
 
 /** One health probe: [] when healthy, else the problems. */
 export async function probeHealth(ctx: LabContext, role: Role, kind: 'lab' | 'dms'): Promise<string[]> {
-  const name = CONTAINERS[role];
-  const info = await inspectContainer(ctx.docker, name);
+  return probeContainerHealth(ctx.docker, CONTAINERS[role], kind);
+}
+
+/** probeHealth for any container: the lab image's own deep check, or DMS's programs and ports. */
+export async function probeContainerHealth(
+  docker: Docker,
+  name: string,
+  kind: 'lab' | 'dms',
+): Promise<string[]> {
+  const info = await inspectContainer(docker, name);
   if (!info) return ['container missing'];
   if (!info.State.Running) return [`container ${info.State.Status}`];
   if (kind === 'lab') {
-    const r = await dexec(ctx.docker, name, ['/usr/local/bin/lab-healthcheck', '--deep'], {
+    const r = await dexec(docker, name, ['/usr/local/bin/lab-healthcheck', '--deep'], {
       timeoutMs: 20_000,
     });
     return r.exitCode === 0 ? [] : (r.stdout + r.stderr).trim().split('\n').filter(Boolean);
   }
   const problems: string[] = [];
-  const st = await dexec(ctx.docker, name, ['supervisorctl', 'status'], { timeoutMs: 20_000 });
+  const st = await dexec(docker, name, ['supervisorctl', 'status'], { timeoutMs: 20_000 });
   for (const program of ['postfix', 'dovecot', 'amavis']) {
     if (!new RegExp(`^${program}\\s+RUNNING`, 'm').test(st.stdout))
       problems.push(`program ${program} not RUNNING`);
   }
-  const ss = await dexec(ctx.docker, name, ['ss', '-Htln'], { timeoutMs: 20_000 });
+  const ss = await dexec(docker, name, ['ss', '-Htln'], { timeoutMs: 20_000 });
   for (const port of [25, 587, 465, 993, 10024, 10025]) {
     if (!new RegExp(`[:.]${port}\\s`).test(ss.stdout + ' ')) problems.push(`port ${port} not listening`);
   }
@@ -217,7 +227,16 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
   const t0 = Date.now();
   const saved = await loadSettings(ctx.paths);
   const settings: LabSettings = { ports: { ...saved.ports, ...options.ports } };
-  const dmsImage = options.dmsImage === undefined ? saved.dmsImage : options.dmsImage || undefined;
+  // --dms-image wins; else MRB_LAB_MAILSERVER (dms: build the real one here; lab: the lab image); else as saved.
+  const choice = options.dmsImage === undefined ? mailserverChoice() : undefined;
+  const dmsImage =
+    choice === 'dms'
+      ? await ensureDmsLabImage(ctx.docker, ctx.log)
+      : choice === 'lab'
+        ? undefined
+        : options.dmsImage === undefined
+          ? saved.dmsImage
+          : options.dmsImage || undefined;
   if (dmsImage) {
     try {
       await ctx.docker.getImage(dmsImage).inspect();

@@ -67,6 +67,19 @@ export interface LabSettings {
   dmsImage?: string;
 }
 
+export type MailserverChoice = 'lab' | 'dms';
+
+/**
+ * MRB_LAB_MAILSERVER: `dms` runs the real docker-mailserver built here from the vendored release, `lab` the
+ * lab's own DMS-like image; unset keeps what .lab/lab.json remembers (the lab image unless --dms-image).
+ */
+export function mailserverChoice(env: NodeJS.ProcessEnv = process.env): MailserverChoice | undefined {
+  const value = env.MRB_LAB_MAILSERVER?.trim();
+  if (!value) return undefined;
+  if (value === 'lab' || value === 'dms') return value;
+  throw new Error(`MRB_LAB_MAILSERVER=${value}: use 'dms' (real docker-mailserver) or 'lab' (the lab image)`);
+}
+
 export interface LabPaths {
   root: string;
   dir: string;
