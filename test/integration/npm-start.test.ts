@@ -61,7 +61,9 @@ describe('npm start', () => {
       if (Date.now() > deadline) throw new Error(`npm start not ready:\n${output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(output).toMatch(/^lab: no config given \(MRB_CONFIG, \.\/mail-runbooks\.yaml\): using the local mail lab/m);
+    expect(output).toMatch(
+      /^lab: no config given \(MRB_CONFIG, \.\/mail-runbooks\.yaml\): using the local mail lab/m,
+    );
     expect(output).toMatch(/lab: up in/);
     expect(output).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
     expect(output).toMatch(/schedule: mrb\.nightly-e2e\.lab (created|unchanged|updated)/);
