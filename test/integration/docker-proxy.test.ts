@@ -1,33 +1,27 @@
 /**
- * The compose file's Docker socket proxy (deploy/docker-proxy, docs/deploy.md) on the real engine, without
- * the lab: built locally from the Debian base image, it lets the worker's own Docker transport run
- * commands in the one mail container (with and without stdin) and answers 403 to everything else, another
- * container's exec, listing, creating, stopping, deleting, images, and paths that try to escape the list.
+ * The compose file's Docker socket proxy (`mail-runbooks-docker-proxy`, src/deploy/docker-proxy.ts,
+ * docs/deploy.md) on the real engine, without the lab: the worker's own Docker transport runs commands in
+ * the one allowed container through it (with and without stdin, whose end is a half-close the proxy passes
+ * on), another container's exec is refused, and every other Engine API call is answered 403 without
+ * reaching the engine: listing, creating, stopping, deleting, images, and paths that try to escape the list.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBaseImage } from '../../src/lab/base-image.js';
+import { startDockerProxy } from '../../src/deploy/docker-proxy.js';
 import { DockerTransport } from '../../src/transports/docker.js';
 import { startTestContainer, type TestContainer } from '../helpers/docker.js';
-import { pollUntil } from '../helpers/poll.js';
 
-const run = promisify(execFile);
-const PROXY_DIR = fileURLToPath(new URL('../../deploy/docker-proxy', import.meta.url));
-const PROXY_IMAGE = 'mrb-test/docker-proxy'; // kept as a build cache, like the lab's images
 const docker = new Docker();
 let mail: TestContainer | undefined;
 let other: TestContainer | undefined;
-let proxyName = '';
+let proxy: { close(): Promise<void> } | undefined;
 let socketDir = '';
 let socket = '';
+const refusedLog: string[] = [];
 
 /** One HTTP request to the proxy's unix socket: status and body. */
 function call(method: string, path: string): Promise<{ status: number; body: string }> {
@@ -44,27 +38,20 @@ function call(method: string, path: string): Promise<{ status: number; body: str
 }
 
 beforeAll(async () => {
-  await ensureBaseImage(docker);
-  await run('docker', ['build', '-q', '-t', PROXY_IMAGE, PROXY_DIR], { timeout: 540_000 });
   mail = await startTestContainer(docker);
   other = await startTestContainer(docker);
   socketDir = await mkdtemp(join(tmpdir(), 'mrb-docker-proxy-'));
   socket = join(socketDir, 'docker.sock');
-  proxyName = `mrb-test-docker-proxy-${process.pid}`;
-  await run('docker', [
-    'run', '-d', '--name', proxyName, '--network', 'none',
-    '-e', `MAIL_CONTAINER=${mail.name}`,
-    '-v', '/var/run/docker.sock:/var/run/docker.sock',
-    '-v', `${socketDir}:/run/docker-proxy`,
-    PROXY_IMAGE,
-  ]); // prettier-ignore
-  await pollUntil(30_000, 'the proxy socket', async () =>
-    existsSync(socket) && (await call('GET', '/_ping')).status === 200 ? true : undefined,
-  );
-}, 600_000);
+  proxy = await startDockerProxy({
+    container: mail.name,
+    listen: socket,
+    engine: '/var/run/docker.sock',
+    log: (line) => refusedLog.push(line),
+  });
+}, 300_000);
 
 afterAll(async () => {
-  if (proxyName) await run('docker', ['rm', '-f', proxyName]).catch(() => undefined);
+  await proxy?.close();
   await mail?.remove();
   await other?.remove();
   if (socketDir) await rm(socketDir, { recursive: true, force: true });
@@ -149,10 +136,14 @@ describe('the Docker socket proxy', () => {
       ['POST', `/containers/${m}x/exec`],
       ['GET', `/containers/${m}/json/../../${o}/json`],
     ];
+    const refusedBefore = refusedLog.filter((l) => l.startsWith('docker-proxy: 403 ')).length;
     const answers = await Promise.all(
       refused.map(async ([method, path]) => [method, path, (await call(method, path)).status]),
     );
     expect(answers.filter(([, , status]) => status !== 403)).toEqual([]);
+    expect(refusedLog.filter((l) => l.startsWith('docker-proxy: 403 ')).length - refusedBefore).toBe(
+      refused.length,
+    );
     // The refused stop did not reach the engine.
     expect((await docker.getContainer(m).inspect()).State.Running).toBe(true);
   });
