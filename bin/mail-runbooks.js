@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// The package's command: loads tsx's TypeScript hooks in this process, then runs src/client.ts. No build
-// step, and no second process to forward signals and exit codes to.
+// The operator CLI (src/client.ts), in this process: no second process to forward signals and exit codes to.
 import process from 'node:process';
-import { register } from 'tsx/esm/api';
+import { loadEntry } from './load-entry.js';
 
-register();
-const { main } = await import('../src/client.ts');
+const { main } = await loadEntry('client');
 await main(process.argv);

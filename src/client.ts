@@ -3,7 +3,7 @@
  * program and turns errors into one line and exit code 1 (stack traces with MRB_DEBUG=1).
  *
  * `run(args, io)` runs one invocation in-process and returns its exit code (output to `io`); `main()` is
- * the process entry (bin/mail-runbooks.js, `npm run cli`, `tsx src/client.ts`).
+ * the process entry (bin/mail-runbooks.js, `npm run cli`, `tsx src/client.ts`, `node dist/client.js`).
  *
  * Environment: the standard Temporal client config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
  * TEMPORAL_TLS_*, TEMPORAL_PROFILE), else the local dev server; MRB_TASK_QUEUE (the runbooks' task queue);
@@ -26,11 +26,13 @@ import {
 } from './cli/output.js';
 import { registerRunCommands } from './cli/runs.js';
 import { registerScheduleCommands } from './cli/schedules.js';
+import { versionLine } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command()
     .name('mail-runbooks')
     .description('durable runbook automation for mail servers (docker-mailserver / Postfix + SMTP relay)')
+    .version(versionLine(), '-V, --version', 'print the version (and the git commit when known)')
     .addOption(
       new Option('--connect-timeout <seconds>', 'give up on the Temporal server after this long')
         .env('MRB_CONNECT_TIMEOUT')

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole local stack in one process tree.
- *  1. the target config: $MRB_CONFIG or ./mail-runbooks.yaml when present; otherwise the local mail lab is
- *     brought up (images built once, then cached) and its generated .lab/target.yaml is the default target
- *     (MRB_LAB=off skips the lab);
+ *  1. the target config: $MRB_CONFIG or ./mail-runbooks.yaml when present (missing or invalid: an error, never
+ *     the lab); otherwise, in a checkout of the project, the local mail lab is brought up (images built once,
+ *     then cached) and its generated .lab/target.yaml is the default target. The installed package, and
+ *     MRB_LAB=off, have no lab: no config is an error that says what to do;
  *  2. the Temporal dev server (SQLite under .data/, Web UI on 8233) unless TEMPORAL_ADDRESS names another
  *     cluster; 3. the worker; 4. the config's schedules, created or updated idempotently; 5. the Alertmanager
  *     receiver when the config has an `alerts` section.
@@ -16,7 +17,14 @@ import { receiverOptionsFromConfig } from './alerts/from-config.js';
 import { temporalDispatcher } from './alerts/dispatch.js';
 import { startReceiver, type Receiver } from './alerts/receiver.js';
 import { scheduleSpecs } from './cli/schedules.js';
-import { loadConfig, resolveConfigPath } from './config/load.js';
+import {
+  CONFIG_HINT,
+  ConfigError,
+  labFallbackAllowed,
+  loadConfig,
+  missingConfigMessage,
+  resolveConfigPath,
+} from './config/load.js';
 import { labContext, labUp } from './lab/lab.js';
 import {
   connectClient,
@@ -31,30 +39,40 @@ import { createWorker } from './worker.js';
 
 const log = (line: string): void => console.error(line);
 
-/** The config file to run with; brings the lab up when none is given. */
+/** The config file to run with; brings the lab up only in a checkout, when no config is given. */
 async function chooseConfig(): Promise<string> {
   const choice = resolveConfigPath();
-  const userConfig =
-    Boolean(process.env.MRB_CONFIG) || (choice.exists && !choice.path.endsWith('.lab/target.yaml'));
-  if (userConfig) {
-    if (!choice.exists) throw new Error(`no config file: ${choice.reason}`);
+  if (choice.source === 'env' || choice.source === 'cwd') {
+    if (!choice.exists) throw new Error(missingConfigMessage(choice));
     log(`config: ${choice.path} (${choice.reason})`);
     return choice.path;
   }
-  if (process.env.MRB_LAB === 'off') {
-    if (!choice.exists) throw new Error(`MRB_LAB=off and no config file: ${choice.reason}`);
-    return choice.path;
+  if (!labFallbackAllowed()) {
+    const why = process.env.MRB_LAB === 'off' ? 'MRB_LAB=off' : 'the installed package has no lab';
+    throw new Error(`no config given and ${why}: ${CONFIG_HINT}`);
   }
   log(
-    'lab: no config given ($MRB_CONFIG, ./mail-runbooks.yaml): bringing up the local mail lab as the default target',
+    'lab: no config given (MRB_CONFIG, ./mail-runbooks.yaml): using the local mail lab as the target (a real one: docs/deploy.md)',
   );
   return (await labUp(labContext({ log }))).config; // labUp logs its own progress and result
+}
+
+/** The config, loaded; an invalid one is an error that says how to see every problem. */
+async function loadChosenConfig(path: string): Promise<Awaited<ReturnType<typeof loadConfig>>> {
+  try {
+    return await loadConfig(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new Error(
+      `the config ${path} is not valid; fix it (\`mail-runbooks config check -c ${path}\` lists every problem):\n${err.message}`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
   const configPath = await chooseConfig();
   process.env.MRB_CONFIG = configPath; // the worker's activities read the same file
-  const config = await loadConfig(configPath);
+  const config = await loadChosenConfig(configPath);
 
   // Temporal's worker metrics for Prometheus; must be set up before the first connection.
   const metricsAddress = process.env.MRB_METRICS_ADDRESS ?? '127.0.0.1:9464';

@@ -11,7 +11,7 @@ import {
   type MailServerCommands,
   type RelayCommands,
 } from '../commands/index.js';
-import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
+import { ConfigError, loadConfig, missingConfigMessage, resolveConfigPath } from '../config/load.js';
 import type { Config, SecretRef, SshEndpoint, Target } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import { connectEngine, type DockerEngine } from '../transports/docker-engine.js';
@@ -47,7 +47,7 @@ async function closeAll(state: Loaded): Promise<void> {
 /** The worker's config, reloaded when the file changes (so a fixed typo needs no worker restart). */
 export async function workerConfig(): Promise<Loaded> {
   const choice = resolveConfigPath();
-  if (!choice.exists) throw configError(`no config file: ${choice.reason}`);
+  if (!choice.exists) throw configError(missingConfigMessage(choice));
   const { mtimeMs } = await stat(choice.path);
   if (loaded && loaded.path === choice.path && loaded.mtimeMs === mtimeMs) return loaded;
   let config: Config;

@@ -1,24 +1,25 @@
 /** `config` commands: check the config file before a worker or the alert receiver relies on it. */
 import type { Command } from 'commander';
 import { checkConfig, type CheckResult } from '../config/check.js';
-import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
+import { ConfigError, loadConfig, missingConfigMessage, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CliError, errorLine, output, setExitCode, type OutputOptions } from './output.js';
 
 /**
  * The config a command needs (`neededFor` says what for, in its error): --config, else $MRB_CONFIG, else
- * ./mail-runbooks.yaml, else .lab/target.yaml. No file, or one that does not load, is a one-line CliError.
+ * ./mail-runbooks.yaml, else (in a checkout of the project) .lab/target.yaml. No file, or one that does not
+ * load, is a one-line CliError that says what to do.
  */
 export async function loadCliConfig(path: string | undefined, neededFor: string): Promise<Config> {
   const choice = resolveConfigPath({ explicit: path });
-  if (!choice.exists)
-    throw new CliError(`${neededFor} needs a config file: none at ${choice.path} (${choice.reason})`);
+  if (!choice.exists) throw new CliError(`${neededFor} needs a config file: ${missingConfigMessage(choice)}`);
   try {
     return await loadConfig(choice.path);
   } catch (err) {
     if (err instanceof ConfigError)
       throw new CliError(
-        `${neededFor} needs the config ${choice.path} (${choice.reason}): ${errorLine(err)}`,
+        `${neededFor} needs the config ${choice.path} (${choice.reason}), which is not valid ` +
+          `(fix it; \`mail-runbooks config check\` lists every problem): ${errorLine(err)}`,
       );
     throw err;
   }
@@ -59,7 +60,7 @@ export function registerConfigCommands(program: Command): void {
     .command('check')
     .description(
       'validate the config file and try every secret reference (exit 0 when usable, 1 when not); ' +
-        'default file: $MRB_CONFIG, else ./mail-runbooks.yaml, else .lab/target.yaml',
+        "default file: $MRB_CONFIG, else ./mail-runbooks.yaml, else (in a checkout of the project) the lab's .lab/target.yaml",
     )
     .option('-c, --config <path>', 'config file to check')
     .option('--json', 'machine-readable output')

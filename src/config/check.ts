@@ -4,7 +4,7 @@
  */
 import { readPrivateKey } from '../approval/keys.js';
 import { expandApprovers, own } from './approvers.js';
-import { ConfigError, formatProblem, loadConfig, resolveConfigPath } from './load.js';
+import { ConfigError, formatProblem, loadConfig, missingConfigMessage, resolveConfigPath } from './load.js';
 import type { Config, SshEndpoint, Target } from './schema.js';
 import { checkSecrets, resolveSecret, type SecretCheck } from './secrets.js';
 import { displayPath } from './validate.js';
@@ -107,9 +107,9 @@ async function approvalFindings(
  */
 export async function checkConfig(
   path?: string,
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; allowLab?: boolean } = {},
 ): Promise<CheckResult> {
-  const choice = resolveConfigPath({ explicit: path, env: options.env, cwd: options.cwd });
+  const choice = resolveConfigPath({ explicit: path, ...options });
   const summary: CheckSummary = {
     config: choice.path,
     reason: choice.reason,
@@ -119,7 +119,7 @@ export async function checkConfig(
     schedules: 0,
   };
   if (!choice.exists) {
-    return { ok: false, problems: [`${choice.path}: config file not found`], warnings: [], summary };
+    return { ok: false, problems: [missingConfigMessage(choice)], warnings: [], summary };
   }
   let config: Config;
   try {

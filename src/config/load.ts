@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { Config } from './schema.js';
 import { listSecretRefs } from './secrets.js';
@@ -118,33 +119,76 @@ export interface ConfigPathChoice {
   /** Why this file: given, from MRB_CONFIG, found in the working folder, written by the lab, or none found. */
   reason: string;
   exists: boolean;
+  /** Where the choice came from; `lab` only in a checkout of the project (see labFallbackAllowed). */
+  source: 'option' | 'env' | 'cwd' | 'lab' | 'none';
 }
 
 export const DEFAULT_CONFIG_PATHS = ['mail-runbooks.yaml', '.lab/target.yaml'] as const;
 
-/** Which config file to use: --config, else $MRB_CONFIG, else ./mail-runbooks.yaml, else .lab/target.yaml. */
+/** The folder of the lab's image sources: present in a checkout of the project, not in the installed package. */
+const LAB_SOURCES = fileURLToPath(new URL('../../lab/images', import.meta.url));
+
+/**
+ * Whether a run with no config given may use the lab's generated file: only in a checkout of the project
+ * (where the lab can be built), and not when MRB_LAB=off. The installed package never does.
+ */
+export function labFallbackAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.MRB_LAB !== 'off' && existsSync(LAB_SOURCES);
+}
+
+/** What to do when no config file was found, for error messages. */
+export const CONFIG_HINT =
+  'give one with --config <file> or MRB_CONFIG=<file>, or create ./mail-runbooks.yaml ' +
+  '(start from docs/config.example.yaml; `mail-runbooks config check -c <file>` validates it)';
+
+/**
+ * Which config file to use: --config, else $MRB_CONFIG, else ./mail-runbooks.yaml, else (in a checkout of
+ * the project only, see labFallbackAllowed) .lab/target.yaml. A file that was given is used even when it is
+ * missing, so that the caller reports it rather than quietly taking another.
+ */
 export function resolveConfigPath(
-  options: { explicit?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { explicit?: string; env?: NodeJS.ProcessEnv; cwd?: string; allowLab?: boolean } = {},
 ): ConfigPathChoice {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  const allowLab = options.allowLab ?? labFallbackAllowed(env);
   const at = (p: string) => resolve(cwd, p);
   if (options.explicit) {
     return {
       path: at(options.explicit),
       reason: 'given with --config',
       exists: existsSync(at(options.explicit)),
+      source: 'option',
     };
   }
   const fromEnv = env.MRB_CONFIG;
-  if (fromEnv) return { path: at(fromEnv), reason: 'from MRB_CONFIG', exists: existsSync(at(fromEnv)) };
+  if (fromEnv)
+    return { path: at(fromEnv), reason: 'from MRB_CONFIG', exists: existsSync(at(fromEnv)), source: 'env' };
   const [main, lab] = DEFAULT_CONFIG_PATHS;
   if (existsSync(at(main)))
-    return { path: at(main), reason: `./${main} in the working folder`, exists: true };
-  if (existsSync(at(lab))) return { path: at(lab), reason: `${lab}, written by the lab`, exists: true };
+    return { path: at(main), reason: `./${main} in the working folder`, exists: true, source: 'cwd' };
+  if (allowLab && existsSync(at(lab)))
+    return {
+      path: at(lab),
+      reason: `${lab}, written by the lab (no config given)`,
+      exists: true,
+      source: 'lab',
+    };
+  const looked = allowLab ? `neither ./${main} nor ./${lab} exists` : `./${main} does not exist`;
   return {
     path: at(main),
-    reason: `none found: MRB_CONFIG is unset and neither ./${main} nor ./${lab} exists in ${cwd}`,
+    reason: `none found: MRB_CONFIG is unset and ${looked} in ${cwd}`,
     exists: false,
+    source: 'none',
   };
+}
+
+/** The one-line error for a chosen config file that does not exist, with what to do. */
+export function missingConfigMessage(choice: ConfigPathChoice): string {
+  if (choice.source === 'none') return `no config file (${choice.reason}): ${CONFIG_HINT}`;
+  const fix =
+    choice.source === 'env'
+      ? 'create it, or point MRB_CONFIG at an existing file'
+      : 'create it, or give an existing file';
+  return `config file ${choice.path} (${choice.reason}) does not exist: ${fix} (start from docs/config.example.yaml)`;
 }

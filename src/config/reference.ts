@@ -104,8 +104,9 @@ const INTRO = `# Configuration reference
 One YAML file describes the mail servers (targets) and how the runbooks reach them. An annotated example
 is [config.example.yaml](config.example.yaml). Check a file with \`mail-runbooks config check --config FILE\`.
 
-Which file: \`--config\`, else \`$MRB_CONFIG\`, else \`./mail-runbooks.yaml\`, else \`.lab/target.yaml\` (written
-by the lab).
+Which file: \`--config\`, else \`$MRB_CONFIG\`, else \`./mail-runbooks.yaml\`, else, in a checkout of the project
+only, \`.lab/target.yaml\` (written by the lab). A file that was given but is missing or invalid is an error;
+the installed package never falls back to the lab's file.
 
 Rules that apply everywhere:
 

@@ -1,6 +1,6 @@
 /**
- * `npm start` as a user runs it (node --import tsx src/main.ts, what the npm script runs): with no config
- * given it brings up the lab as the default target, the Temporal dev server with its Web UI, the worker,
+ * `npm start` as a user runs it (bin/mail-runbooks-start.js, what the npm script runs): with no config
+ * given it says in one line that it uses the lab, brings up the lab as the default target, the Temporal dev server with its Web UI, the worker,
  * the schedules and the alert receiver; a runbook started against it completes; Ctrl-C (SIGINT) stops
  * everything and leaves no process or listening port behind.
  */
@@ -38,7 +38,7 @@ describe('npm start', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mrb-start-'));
     const [port, uiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     const taskQueue = `npm-start-${port}`;
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    child = spawn(process.execPath, ['bin/mail-runbooks-start.js'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -61,6 +61,9 @@ describe('npm start', () => {
       if (Date.now() > deadline) throw new Error(`npm start not ready:\n${output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    expect(output).toMatch(
+      /^lab: no config given \(MRB_CONFIG, \.\/mail-runbooks\.yaml\): using the local mail lab/m,
+    );
     expect(output).toMatch(/lab: up in/);
     expect(output).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
     expect(output).toMatch(/schedule: mrb\.nightly-e2e\.lab (created|unchanged|updated)/);

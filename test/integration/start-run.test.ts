@@ -200,8 +200,9 @@ describe('one way to start a run', () => {
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toBe(
-      'mail-runbooks: start without --target (to find the default target) needs a config file: none at ' +
-        '/nonexistent/mail-runbooks.yaml (given with --config)\n',
+      'mail-runbooks: start without --target (to find the default target) needs a config file: config file ' +
+        '/nonexistent/mail-runbooks.yaml (given with --config) does not exist: create it, or give an existing ' +
+        'file (start from docs/config.example.yaml)\n',
     );
   });
 });

@@ -710,6 +710,7 @@ describe('loadConfig and resolveConfigPath', () => {
       path: join(dir, 'x.yaml'),
       reason: 'given with --config',
       exists: false,
+      source: 'option',
     });
     expect(resolveConfigPath({ env: { MRB_CONFIG: 'mail-runbooks.yaml' }, cwd: dir })).toMatchObject({
       reason: 'from MRB_CONFIG',
@@ -729,8 +730,9 @@ describe('loadConfig and resolveConfigPath', () => {
       await writeFile(join(labOnly, '.lab/target.yaml'), FULL);
       expect(resolveConfigPath({ env: {}, cwd: labOnly })).toEqual({
         path: join(labOnly, '.lab/target.yaml'),
-        reason: '.lab/target.yaml, written by the lab',
+        reason: '.lab/target.yaml, written by the lab (no config given)',
         exists: true,
+        source: 'lab',
       });
     } finally {
       await rm(labOnly, { recursive: true, force: true });
