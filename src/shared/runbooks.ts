@@ -31,7 +31,11 @@ export type RunbookName = keyof typeof RUNBOOKS;
  * Workflows the worker serves that are not runbooks (helpers other workflows or schedules start): exported
  * from src/workflows/index.ts, but not offered to people, the CLI or config.
  */
-export const INTERNAL_WORKFLOWS: readonly string[] = [SCHEDULED_START_WORKFLOW, GUARD_WORKFLOW, FLEET_WORKFLOW];
+export const INTERNAL_WORKFLOWS: readonly string[] = [
+  SCHEDULED_START_WORKFLOW,
+  GUARD_WORKFLOW,
+  FLEET_WORKFLOW,
+];
 
 export const RUNBOOK_NAMES = Object.keys(RUNBOOKS) as [RunbookName, ...RunbookName[]];
 
