@@ -52,15 +52,19 @@ export async function pingDocker(docker: Docker): Promise<{ code: string; messag
   }
 }
 
-/** PATH plus the sbin folders (dockerd lives in /usr/sbin on some systems, not on a user's PATH). */
-const searchPath = (env: NodeJS.ProcessEnv): string => [env.PATH ?? '', '/usr/sbin', '/sbin'].join(delimiter);
+/** Searched after PATH: dockerd lives in /usr/sbin on Debian, which is not on a user's PATH. */
+export const SBIN_DIRS: readonly string[] = ['/usr/sbin', '/sbin'];
+
+const searchPath = (env: NodeJS.ProcessEnv, extraDirs: readonly string[]): string =>
+  [env.PATH ?? '', ...extraDirs].join(delimiter);
 
 export async function dockerFacts(
   docker: Docker,
   env: NodeJS.ProcessEnv = process.env,
+  extraDirs: readonly string[] = SBIN_DIRS,
 ): Promise<DockerFacts> {
   const failure = await pingDocker(docker);
-  const path = searchPath(env);
+  const path = searchPath(env, extraDirs);
   return {
     endpoint: await dockerEndpoint(docker),
     ...(failure ? { code: failure.code, message: failure.message } : {}),
@@ -76,6 +80,8 @@ export interface EnsureDockerOptions {
   env?: NodeJS.ProcessEnv;
   /** Start dockerd when that is safe (default: yes, unless MRB_DOCKERD_AUTOSTART=off). */
   autoStart?: boolean;
+  /** Searched for docker and dockerd after PATH (default SBIN_DIRS). */
+  extraDirs?: readonly string[];
   /** How long to wait for a dockerd this process started (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -92,11 +98,12 @@ function tail(file: string, lines = 8): string {
 export async function ensureDockerEngine(docker: Docker, options: EnsureDockerOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((l: string) => console.error(l));
-  const facts = await dockerFacts(docker, env);
+  const extraDirs = options.extraDirs ?? SBIN_DIRS;
+  const facts = await dockerFacts(docker, env, extraDirs);
   if (!facts.code) return;
   const autoStart = (options.autoStart ?? env.MRB_DOCKERD_AUTOSTART !== 'off') && facts.root;
   const daemonDown = facts.code === 'ENOENT' || facts.code === 'ECONNREFUSED';
-  const dockerd = await onPath('dockerd', searchPath(env));
+  const dockerd = await onPath('dockerd', searchPath(env, extraDirs));
   if (autoStart && daemonDown && dockerd && facts.endpoint === `unix://${DEFAULT_SOCKET}`) {
     const logFile = '/var/log/dockerd-mail-runbooks.log';
     const timeoutMs = options.startTimeoutMs ?? 60_000;

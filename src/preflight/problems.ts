@@ -183,11 +183,15 @@ export function debootstrapProblem(facts: { debootstrap?: string; root: boolean 
 
 // ---------------------------------------------------------------------------------------------- lab image builds
 
+/** Terminal colour codes: Docker's build output wraps a RUN step's stderr in them. */
+// eslint-disable-next-line no-control-regex
+const ANSI_ESCAPES = /\u001b\[[0-9;]*[A-Za-z]/g;
+
 /** apt's own error lines ("E: Unable to locate package foo") in a build transcript, first ones first. */
 export function aptErrorLines(transcript: string): string[] {
   return transcript
     .split('\n')
-    .map((l) => l.trim())
+    .map((l) => l.replace(ANSI_ESCAPES, '').trim())
     .filter((l) => /^E: /.test(l));
 }
 
@@ -212,8 +216,9 @@ export function buildFailureProblem(f: BuildFailureFacts): Problem {
       "check this machine's Debian mirror (the lab uses the one in /etc/apt/sources.list*) answers, and that\n" +
       'the package exists in bookworm; then rerun (finished steps are cached).'
     : `the last lines of the build:\n${f.transcript
+        .replace(ANSI_ESCAPES, '')
         .split('\n')
-        .filter(Boolean)
+        .filter((l) => l.trim())
         .slice(-8)
         .map((l) => `  ${l}`)
         .join('\n')}\nfix the cause, then rerun (finished steps are cached).`;

@@ -81,17 +81,23 @@ export async function findTemporalBinary(
   return undefined;
 }
 
-/** Go, on PATH or where its official tarball puts it. */
-export const findGo = (env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> =>
-  onPath('go', `${env.PATH ?? ''}${delimiter}/usr/local/go/bin`);
+/** Where Go's official tarball puts it; searched after PATH. */
+export const GO_TARBALL_BIN = '/usr/local/go/bin';
+
+/** Go, on PATH or in `extraDirs` (by default where its official tarball puts it). */
+export const findGo = (
+  env: NodeJS.ProcessEnv = process.env,
+  extraDirs: readonly string[] = [GO_TARBALL_BIN],
+): Promise<string | undefined> => onPath('go', [env.PATH ?? '', ...extraDirs].join(delimiter));
 
 /** The problem when there is neither a Temporal CLI nor Go to build it; undefined when either is there. */
 export async function temporalCliPreflight(
   env: NodeJS.ProcessEnv = process.env,
+  goDirs: readonly string[] = [GO_TARBALL_BIN],
 ): Promise<Problem | undefined> {
   return temporalCliProblem({
     binary: (await findTemporalBinary(env))?.path,
-    go: await findGo(env),
+    go: await findGo(env, goDirs),
     toolsDir: toolsDirs(env)[0]!,
   });
 }
