@@ -28,8 +28,6 @@ export interface RunMetadataInput {
   startedBy: string;
   trigger: Trigger;
   params?: Record<string, unknown>;
-  workflowId: string;
-  taskQueue: string;
 }
 
 export interface RunMetadata {
@@ -49,7 +47,6 @@ export function runMetadata(run: RunMetadataInput): RunMetadata {
   const startedBy = plainText(run.startedBy);
   const what = isRunbookName(run.runbook) ? RUNBOOKS[run.runbook] : 'runbook';
   const params = Object.keys(run.params ?? {}).map((k) => plainText(k, 30));
-  const id = plainText(run.workflowId, 120);
   return {
     staticSummary: `${runbook} on ${target} (started by ${startedBy})`,
     staticDetails: [
@@ -59,11 +56,7 @@ export function runMetadata(run: RunMetadataInput): RunMetadata {
       '|---|---|',
       `| started by | ${startedBy} |`,
       `| trigger | ${TRIGGER_WORDS[run.trigger.kind]} |`,
-      `| parameters | ${params.length ? `${params.join(', ')} (values in the workflow input)` : 'none'} |`,
-      `| task queue | ${plainText(run.taskQueue, 80)} |`,
-      '',
-      'The live state (each step, a pending approval, the verdict) is under **Current Details**. ' +
-        `From a shell: \`npx mail-runbooks show ${id}\` or \`npx mail-runbooks watch ${id}\`.`,
+      ...(params.length ? [`| parameters | ${params.join(', ')} (values in the workflow input) |`] : []),
     ].join('\n'),
   };
 }

@@ -82,7 +82,7 @@ export async function startRunbook(
         // alert fingerprint or a schedule name.
         memo: { trigger, startedBy },
         // What the Web UI shows at a glance (runbook, target, who or what started it); outside text cleaned.
-        ...runMetadata({ runbook, target, startedBy, trigger, params, workflowId, taskQueue }),
+        ...runMetadata({ runbook, target, startedBy, trigger, params }),
       });
       const runId = handle.firstExecutionRunId;
       // The server's start time, so this run's description matches what a later start will say of it.
