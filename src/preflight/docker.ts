@@ -4,7 +4,7 @@
  * PreflightError saying what is wrong and what to do.
  */
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter } from 'node:path';
 import type Docker from 'dockerode';
@@ -82,6 +82,10 @@ export interface EnsureDockerOptions {
   autoStart?: boolean;
   /** Searched for docker and dockerd after PATH (default SBIN_DIRS). */
   extraDirs?: readonly string[];
+  /** The engine's system socket, the only one dockerd is started for (default /var/run/docker.sock). */
+  systemSocket?: string;
+  /** Where a dockerd this process starts writes its output (default /var/log/dockerd-mail-runbooks.log). */
+  dockerdLog?: string;
   /** How long to wait for a dockerd this process started (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -104,17 +108,18 @@ export async function ensureDockerEngine(docker: Docker, options: EnsureDockerOp
   const autoStart = (options.autoStart ?? env.MRB_DOCKERD_AUTOSTART !== 'off') && facts.root;
   const daemonDown = facts.code === 'ENOENT' || facts.code === 'ECONNREFUSED';
   const dockerd = await onPath('dockerd', searchPath(env, extraDirs));
-  if (autoStart && daemonDown && dockerd && facts.endpoint === `unix://${DEFAULT_SOCKET}`) {
-    const logFile = '/var/log/dockerd-mail-runbooks.log';
+  // Only the system's own socket: a DOCKER_HOST elsewhere is someone's deliberate setup, not ours to start.
+  const safeEndpoint = `unix://${options.systemSocket ?? DEFAULT_SOCKET}`;
+  if (autoStart && daemonDown && dockerd && facts.endpoint === safeEndpoint) {
+    const logFile = options.dockerdLog ?? '/var/log/dockerd-mail-runbooks.log';
     const timeoutMs = options.startTimeoutMs ?? 60_000;
     log(
       `docker: no engine answers at ${facts.endpoint}; starting ${dockerd} (running as root; log ${logFile})`,
     );
     // Detached: the engine outlives this process, like one started by systemd would.
-    const child = spawn(dockerd, [], {
-      detached: true,
-      stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
-    });
+    const out = openSync(logFile, 'a');
+    const child = spawn(dockerd, [], { detached: true, stdio: ['ignore', out, out] });
+    closeSync(out);
     child.unref();
     const started = Date.now();
     const up = await withProgress(

@@ -142,6 +142,47 @@ describe('Docker', () => {
     }
   }, 90_000);
 
+  it.skipIf(process.getuid?.() !== 0)(
+    'root, dockerd installed, the system socket silent: starts dockerd and waits for it (a fake dockerd here)',
+    async () => {
+      // The fake engine: answers GET /_ping on the socket, like dockerd once it is up (after a second).
+      const socketPath = join(dir, 'system-docker.sock');
+      const bin = await fakeBin(['docker']);
+      const fake = join(bin, 'dockerd');
+      await writeFile(
+        fake,
+        `#!${process.execPath}\nsetTimeout(() => require('node:http').createServer((q, r) => r.end('OK')).listen(${JSON.stringify(socketPath)}), 1000);\nsetTimeout(() => process.exit(0), 30000);\n`,
+      );
+      await chmod(fake, 0o755);
+      const lines: string[] = [];
+      await ensureDockerEngine(new Docker({ socketPath }), {
+        env: { PATH: bin, USER: 'root' },
+        extraDirs: [],
+        systemSocket: socketPath,
+        dockerdLog: join(dir, 'dockerd.log'),
+        startTimeoutMs: 20_000,
+        log: (l) => lines.push(l),
+      });
+      expect(lines[0]).toBe(
+        `docker: no engine answers at unix://${socketPath}; starting ${fake} (running as root; log ${join(dir, 'dockerd.log')})`,
+      );
+      const answered = /^docker: dockerd \(pid (\d+)\) answers after \d+\.\d s$/.exec(lines.at(-1) ?? '');
+      expect(answered, lines.join('\n')).not.toBeNull();
+      process.kill(Number(answered![1]), 'SIGTERM'); // the fake engine this test started
+      // A DOCKER_HOST elsewhere is not the system socket: nothing is started, the message says what to do.
+      const other = join(dir, 'elsewhere.sock');
+      await expect(
+        ensureDockerEngine(new Docker({ socketPath: other }), {
+          env: { PATH: bin, USER: 'root' },
+          extraDirs: [],
+          systemSocket: socketPath,
+          log: () => {},
+        }),
+      ).rejects.toThrow(/daemon is not running/);
+    },
+    30_000,
+  );
+
   it('a dockerd this process started that does not answer: points at its log', () => {
     const p = dockerProblem({
       endpoint: 'unix:///var/run/docker.sock',
