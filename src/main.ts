@@ -1,5 +1,8 @@
 /**
  * `npm start`: the whole local stack in one process tree.
+ *  0. first, the checks (src/preflight/): the ports it will listen on are free, a Temporal CLI or Go is there,
+ *     and (for the lab) a Docker engine answers, started when safe; each missing thing is one message saying
+ *     what to do, said before anything slow starts;
  *  1. the target config: $MRB_CONFIG or ./mail-runbooks.yaml when present (missing or invalid: an error, never
  *     the lab); otherwise, in a checkout of the project, the local mail lab is brought up (images built once,
  *     then cached) and its generated .lab/target.yaml is the default target. The installed package, and
@@ -8,7 +11,8 @@
  *     cluster; 3. the worker; 4. the config's schedules, created or updated idempotently; 5. the Alertmanager
  *     receiver when the config has an `alerts` section.
  * Local ports and data: MRB_LOCAL_TEMPORAL_ADDRESS (127.0.0.1:7233), MRB_UI_PORT (8233), MRB_DATA_DIR (.data/temporal),
- * MRB_METRICS_ADDRESS (worker metrics, 127.0.0.1:9464; 'off' for none).
+ * MRB_METRICS_ADDRESS (worker metrics, 127.0.0.1:9464; 'off' for none), MRB_LAB_PORTS (the lab's host ports,
+ * e.g. smtp=22525,dns=20053).
  * Ctrl-C (or SIGTERM) stops the receiver, the worker, then the server, and waits for each: nothing is left.
  */
 import { dirname } from 'node:path';
@@ -26,6 +30,12 @@ import {
   resolveConfigPath,
 } from './config/load.js';
 import { labContext, labUp } from './lab/lab.js';
+import { labPaths, parsePorts } from './lab/settings.js';
+import { LAB_RECEIVER_LISTEN } from './lab/target-config.js';
+import { PreflightError, throwIfProblems } from './preflight/problems.js';
+import { portProblems } from './preflight/probes.js';
+import { startPortWants } from './preflight/start-ports.js';
+import { temporalCliPreflight } from './temporal/binary.js';
 import {
   connectClient,
   connectWorker,
@@ -39,22 +49,48 @@ import { createWorker } from './worker.js';
 
 const log = (line: string): void => console.error(line);
 
-/** The config file to run with; brings the lab up only in a checkout, when no config is given. */
-async function chooseConfig(): Promise<string> {
+/** The config file to run with, or the lab (in a checkout, when none is given; brought up after the checks). */
+function chooseConfig(): { path: string; lab: boolean } {
   const choice = resolveConfigPath();
   if (choice.source === 'env' || choice.source === 'cwd') {
     if (!choice.exists) throw new Error(missingConfigMessage(choice));
     log(`config: ${choice.path} (${choice.reason})`);
-    return choice.path;
+    return { path: choice.path, lab: false };
   }
   if (!labFallbackAllowed()) {
     const why = process.env.MRB_LAB === 'off' ? 'MRB_LAB=off' : 'the installed package has no lab';
     throw new Error(`no config given and ${why}: ${CONFIG_HINT}`);
   }
-  log(
-    'lab: no config given (MRB_CONFIG, ./mail-runbooks.yaml): using the local mail lab as the target (a real one: docs/deploy.md)',
-  );
-  return (await labUp(labContext({ log }))).config; // labUp logs its own progress and result
+  return { path: labPaths().config, lab: true };
+}
+
+/**
+ * Everything that would otherwise fail later, checked at once before anything slow starts: the ports this
+ * process and its Temporal server listen on, and a Temporal CLI (or Go to build one). Docker is checked by
+ * the lab itself. Throws one PreflightError listing each problem with what to do.
+ */
+async function preflight(
+  chosen: { path: string; lab: boolean },
+  target: ReturnType<typeof temporalTarget>,
+  metricsAddress: string,
+): Promise<void> {
+  const alerts = chosen.lab ? { listen: LAB_RECEIVER_LISTEN } : (await loadChosenConfig(chosen.path)).alerts;
+  const wants = startPortWants({
+    ...(target.mode === 'local'
+      ? {
+          temporal: {
+            address: target.connectionOptions.address ?? '127.0.0.1:7233',
+            uiPort: Number(process.env.MRB_UI_PORT ?? 8233),
+          },
+        }
+      : {}),
+    metricsAddress,
+    ...(alerts ? { receiver: { ...alerts.listen, config: chosen.path, lab: chosen.lab } } : {}),
+  });
+  throwIfProblems([
+    ...(await portProblems(wants)),
+    target.mode === 'local' ? await temporalCliPreflight() : undefined,
+  ]);
 }
 
 /** The config, loaded; an invalid one is an error that says how to see every problem. */
@@ -70,15 +106,24 @@ async function loadChosenConfig(path: string): Promise<Awaited<ReturnType<typeof
 }
 
 async function main(): Promise<void> {
-  const configPath = await chooseConfig();
+  const chosen = chooseConfig();
+  const target = temporalTarget();
+  const metricsAddress = process.env.MRB_METRICS_ADDRESS ?? '127.0.0.1:9464';
+  await preflight(chosen, target, metricsAddress);
+  let configPath = chosen.path;
+  if (chosen.lab) {
+    log(
+      'lab: no config given (MRB_CONFIG, ./mail-runbooks.yaml): using the local mail lab as the target (a real one: docs/deploy.md)',
+    );
+    const ports = parsePorts(process.env.MRB_LAB_PORTS ? [process.env.MRB_LAB_PORTS] : []);
+    configPath = (await labUp(labContext({ log }), { ports })).config; // labUp logs its own progress and result
+  }
   process.env.MRB_CONFIG = configPath; // the worker's activities read the same file
   const config = await loadChosenConfig(configPath);
 
   // Temporal's worker metrics for Prometheus; must be set up before the first connection.
-  const metricsAddress = process.env.MRB_METRICS_ADDRESS ?? '127.0.0.1:9464';
   if (metricsAddress !== 'off') log(`metrics: worker metrics at ${installWorkerMetrics(metricsAddress).url}`);
 
-  const target = temporalTarget();
   let server: DevServer | undefined;
   let uiUrl: string | undefined = process.env.MRB_UI_URL;
   if (target.mode === 'local') {
@@ -156,6 +201,8 @@ main()
   // process open after that.
   .then(() => process.exit(0))
   .catch((err: unknown) => {
-    console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+    // A missing prerequisite is said as it is, with what to do; anything else is a failure.
+    if (err instanceof PreflightError) console.error(`npm start: ${err.message}`);
+    else console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });

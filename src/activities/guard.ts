@@ -1,5 +1,6 @@
 /** Hands a lease request to the target guard, starting the guard when it is not running (signal-with-start). */
 import { Context } from '@temporalio/activity';
+import { guardMetadata } from '../shared/run-metadata.js';
 import { GUARD_WORKFLOW, guardWorkflowId, leaseRequestSignal, type LeaseRequest } from '../shared/guard.js';
 
 /**
@@ -15,5 +16,6 @@ export async function requestTargetLease(target: string, request: LeaseRequest):
     args: [],
     signal: leaseRequestSignal,
     signalArgs: [{ ...request, target }],
+    ...guardMetadata(info.taskQueue),
   });
 }

@@ -142,7 +142,7 @@ export function statusEvents(previous: RunbookStatus | undefined, next: RunbookS
 export function renderEvent(e: WatchEvent, workflowId: string): string {
   switch (e.event) {
     case 'step-started':
-      return `▶  ${e.step.name} (${e.step.kind}) …`;
+      return `[start] ${e.step.name} (${e.step.kind}) …`;
     case 'step-ended':
       return `${STEP_MARK[e.step.verdict]} ${e.step.name}: ${e.step.summary}${
         durationText(e.step.startedAt, e.step.endedAt)
@@ -151,13 +151,13 @@ export function renderEvent(e: WatchEvent, workflowId: string): string {
       }`;
     case 'pending':
       return [
-        `⏸  ${e.pending.step} awaits approval: ${e.pending.reason} (deadline ${e.pending.deadline})`,
-        `   ${approveHint(workflowId, e.pending.requestId)}`,
+        `[waiting] ${e.pending.step} awaits approval: ${e.pending.reason} (deadline ${e.pending.deadline})`,
+        `          ${approveHint(workflowId, e.pending.requestId)}`,
       ].join('\n');
     case 'decision':
-      return `${e.decision.approved ? '👍' : '🛑'} ${e.decision.step} ${e.decision.approved ? 'approved' : 'rejected'} by ${e.decision.by} (${e.decision.via})${e.decision.comment ? `: ${e.decision.comment}` : ''}`;
+      return `${STEP_MARK[e.decision.approved ? 'approved' : 'rejected']} ${e.decision.step} ${e.decision.approved ? 'approved' : 'rejected'} by ${e.decision.by} (${e.decision.via})${e.decision.comment ? `: ${e.decision.comment}` : ''}`;
     case 'alert-resolved':
-      return 'ℹ️  the alert resolved; remediation re-checks before acting';
+      return '[info] the alert resolved; remediation re-checks before acting';
   }
 }
 

@@ -8,6 +8,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { debootstrapProblem, throwIfProblems } from '../preflight/problems.js';
+import { onPath } from '../preflight/probes.js';
+import { withProgress } from '../preflight/progress.js';
 
 export const BASE_IMAGE = 'mail-runbooks/base:bookworm';
 const SUITE = 'bookworm';
@@ -85,14 +88,21 @@ export async function ensureBaseImage(
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<string> {
   if (await imageExists(docker, BASE_IMAGE)) return BASE_IMAGE;
-  if (process.getuid?.() !== 0) throw new Error('Building the lab base image needs root (debootstrap).');
+  throwIfProblems([
+    debootstrapProblem({
+      debootstrap: await onPath('debootstrap', `${process.env.PATH ?? ''}:/usr/sbin:/sbin`),
+      root: process.getuid?.() === 0,
+    }),
+  ]);
   const mirror = await debianMirrorFromAptSources();
   const dir = await mkdtemp(join(tmpdir(), 'mrb-rootfs-'));
   try {
     log(
       `lab: building base image ${BASE_IMAGE}: debootstrap --variant=minbase ${SUITE} from ${mirror} (about a minute)`,
     );
-    await runProgram(['debootstrap', '--variant=minbase', SUITE, dir, mirror], log);
+    await withProgress(log, `lab: building base image ${BASE_IMAGE} with debootstrap`, () =>
+      runProgram(['debootstrap', '--variant=minbase', SUITE, dir, mirror], log),
+    );
     log(`lab: importing root filesystem as ${BASE_IMAGE}`);
     await new Promise<void>((resolve, reject) => {
       const tar = spawn('tar', ['-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });

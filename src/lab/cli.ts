@@ -5,7 +5,8 @@
 import { Command, Option } from 'commander';
 import { DMS_IMAGE, ensureDmsImage } from './dms-image.js';
 import { FAULTS, findFault, healFault, injectFault } from './faults.js';
-import { labContext, labDown, labStatus, labUp } from './lab.js';
+import { ensureDockerEngine } from '../preflight/docker.js';
+import { labContext, labDown, labStatus, labUp, type LabContext } from './lab.js';
 import { parsePorts } from './settings.js';
 
 const program = new Command()
@@ -13,6 +14,13 @@ const program = new Command()
   .description(
     'Local mail lab: DMS-like mail server, SMTP relay host (sshd + AUTH relay on 2526), destination',
   );
+
+/** The lab context once the Docker engine answers (or one message saying why it does not). */
+async function readyContext(): Promise<LabContext> {
+  const ctx = labContext();
+  await ensureDockerEngine(ctx.docker, { log: ctx.log });
+  return ctx;
+}
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -66,7 +74,7 @@ program
   .command('down')
   .description('remove the lab containers and network (images and .lab/ are kept)')
   .action(async () => {
-    const r = await labDown(labContext());
+    const r = await labDown(await readyContext());
     console.log(
       `lab is down (removed ${r.removedContainers.length} containers${r.removedNetwork ? ' and the network' : ''})`,
     );
@@ -77,7 +85,7 @@ program
   .description('containers, health and active faults')
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
-    const s = await labStatus(labContext());
+    const s = await labStatus(await readyContext());
     if (opts.json) {
       console.log(JSON.stringify(s, null, 2));
       return;
@@ -117,7 +125,7 @@ program
   .argument('[args...]', 'fault arguments (queue-flood N)')
   .action(async (name: string, args: string[]) => {
     const fault = findFault(name);
-    const r = await injectFault(labContext(), fault, args);
+    const r = await injectFault(await readyContext(), fault, args);
     console.log(`fault ${fault.name} injected: ${r}`);
   });
 
@@ -126,7 +134,7 @@ program
   .description('heal a fault (or all)')
   .argument('<name>', "fault name, or 'all'")
   .action(async (name: string) => {
-    const ctx = labContext();
+    const ctx = await readyContext();
     const targets = name === 'all' ? FAULTS : [findFault(name)];
     for (const fault of targets) console.log(`fault ${fault.name}: ${await healFault(ctx, fault)}`);
   });

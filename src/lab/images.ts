@@ -9,6 +9,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { buildFailureProblem, PreflightError } from '../preflight/problems.js';
+import { withProgress } from '../preflight/progress.js';
 import { BASE_IMAGE, ensureBaseImage } from './base-image.js';
 
 export const IMAGE_HASH_LABEL = 'org.mail-runbooks.lab.context-hash';
@@ -73,9 +75,105 @@ interface BuildEvent {
   errorDetail?: { message?: string };
 }
 
-/** One image build through the engine's (classic) builder, with progress lines: steps, cache hits, elapsed. */
+async function build(
+  docker: Docker,
+  name: ImageName,
+  hash: string,
+  log: (line: string) => void,
+): Promise<void> {
+  await buildFromContext(docker, {
+    dir: join(IMAGES_DIR, name),
+    tag: IMAGES[name],
+    short: name,
+    labels: { [IMAGE_HASH_LABEL]: hash, 'org.mail-runbooks.lab': '1' },
+    buildargs: { MAILBASE: IMAGES.mailbase },
+    log,
+  });
+}
+
+export interface BuildRequest {
+  /** The build context: a Dockerfile and what it copies. */
+  dir: string;
+  /** The files of the context, relative to dir, in tar order (default: every file under dir). */
+  files?: string[];
+  tag: string;
+  /** The short name in progress lines, e.g. "mail". */
+  short: string;
+  labels?: Record<string, string>;
+  buildargs?: Record<string, string>;
+  log: (line: string) => void;
+}
+
+/**
+ * Builds one image with progress (each step, a tick with the time elapsed); a failure throws one message
+ * naming the image and the step, with apt's error lines when apt failed.
+ */
+export async function buildFromContext(docker: Docker, request: BuildRequest): Promise<void> {
+  const { dir, tag, short: name, log } = request;
+  const started = Date.now();
+  const stream = await docker.buildImage(
+    { context: dir, src: request.files ?? (await listFiles(dir)) },
+    {
+      t: tag,
+      ...(request.labels ? { labels: request.labels } : {}),
+      ...(request.buildargs ? { buildargs: request.buildargs } : {}),
+      rm: true,
+      forcerm: true,
+    },
+  );
+  let tail: string[] = [];
+  let step = '';
+  let stepLine = '';
+  let packages = 0;
+  await withProgress(
+    log,
+    () => `lab: building ${tag}${step ? `, ${step}` : ''}`,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(
+          stream,
+          (err: Error | null, events: BuildEvent[]) => {
+            const failed = err?.message ?? events.find((e) => e.error)?.error;
+            if (!failed) return resolve();
+            // One message: the image, the step, and apt's own error lines when apt failed.
+            reject(
+              new PreflightError([
+                buildFailureProblem({
+                  image: tag,
+                  ...(stepLine ? { step: stepLine } : {}),
+                  error: failed,
+                  transcript: tail.join('\n'),
+                }),
+              ]),
+            );
+          },
+          (event: BuildEvent) => {
+            for (const line of (event.stream ?? '').split('\n')) {
+              const text = line.trimEnd();
+              if (!text) continue;
+              tail = [...tail.slice(-200), text];
+              const m = /^Step (\d+\/\d+) : (.*)$/.exec(text);
+              if (m) {
+                step = `step ${m[1]}`;
+                stepLine = `step ${m[1]}: ${m[2]}`;
+                log(`lab: [${name}] step ${m[1]}: ${m[2]!.replace(/\s+/g, ' ').slice(0, 90)}`);
+              } else if (text.includes('Using cache')) {
+                log(`lab: [${name}]   (cached)`);
+              } else if (/^Setting up /.test(text)) {
+                // apt progress: one line per package would be noisy, show every 25th
+                if (packages++ % 25 === 0) log(`lab: [${name}]   ${text.slice(0, 90)} (package ${packages})`);
+              }
+            }
+          },
+        );
+      }),
+  );
+  log(`lab: [${name}] built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A build of a context made elsewhere (the DMS image), labelled with its hash like the lab's own images. */
 export interface ContextBuild {
-  /** Short name for progress lines, e.g. "mail". */
+  /** Short name for progress lines, e.g. "dms". */
   name: string;
   tag: string;
   /** The build context directory. */
@@ -87,87 +185,16 @@ export interface ContextBuild {
   buildargs?: Record<string, string>;
 }
 
-export async function buildContext(
-  docker: Docker,
-  spec: ContextBuild,
-  log: (line: string) => void,
-): Promise<void> {
-  const { name, tag } = spec;
-  const started = Date.now();
-  const stream = await docker.buildImage(
-    { context: spec.dir, src: spec.files },
-    {
-      t: tag,
-      labels: { [IMAGE_HASH_LABEL]: spec.hash, 'org.mail-runbooks.lab': '1' },
-      buildargs: spec.buildargs ?? {},
-      rm: true,
-      forcerm: true,
-    },
-  );
-  let tail: string[] = [];
-  let step = '';
-  let packages = 0;
-  const ticker = setInterval(
-    () =>
-      log(
-        `lab: [${name}] still building${step ? ` (${step})` : ''}, ${Math.round((Date.now() - started) / 1000)} s`,
-      ),
-    15_000,
-  );
-  try {
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null, events: BuildEvent[]) => {
-          const failed = err?.message ?? events.find((e) => e.error)?.error;
-          if (failed) reject(new Error(`building ${tag} failed: ${failed}\n${tail.join('\n')}`));
-          else resolve();
-        },
-        (event: BuildEvent) => {
-          for (const line of (event.stream ?? '').split('\n')) {
-            const text = line.trimEnd();
-            if (!text) continue;
-            tail = [...tail.slice(-30), text];
-            const m = /^Step (\d+\/\d+) : (.*)$/.exec(text);
-            if (m) {
-              step = `step ${m[1]}`;
-              log(`lab: [${name}] step ${m[1]}: ${m[2]!.replace(/\s+/g, ' ').slice(0, 90)}`);
-            } else if (text.includes('Using cache')) {
-              log(`lab: [${name}]   (cached)`);
-            } else if (/^Setting up /.test(text)) {
-              // apt progress: one line per package would be noisy, show every 25th
-              if (packages++ % 25 === 0) log(`lab: [${name}]   ${text.slice(0, 90)} (package ${packages})`);
-            }
-          }
-          if (event.error) tail.push(event.error);
-        },
-      );
-    });
-  } finally {
-    clearInterval(ticker);
-  }
-  log(`lab: [${name}] built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
-async function build(
-  docker: Docker,
-  name: ImageName,
-  hash: string,
-  log: (line: string) => void,
-): Promise<void> {
-  const dir = join(IMAGES_DIR, name);
-  await buildContext(
-    docker,
-    {
-      name,
-      tag: IMAGES[name],
-      dir,
-      files: await listFiles(dir),
-      hash,
-      buildargs: { MAILBASE: IMAGES.mailbase },
-    },
+export function buildContext(docker: Docker, spec: ContextBuild, log: (line: string) => void): Promise<void> {
+  return buildFromContext(docker, {
+    dir: spec.dir,
+    files: spec.files,
+    tag: spec.tag,
+    short: spec.name,
+    labels: { [IMAGE_HASH_LABEL]: spec.hash, 'org.mail-runbooks.lab': '1' },
+    buildargs: spec.buildargs ?? {},
     log,
-  );
+  });
 }
 
 export interface ImagesResult {

@@ -16,11 +16,16 @@ import {
 import { ensureDmsLabImage } from './dms-image.js';
 import { dexec, dexecOk, inspectContainer, pollUntil } from './docker.js';
 import { ensureImages, IMAGES, type ImageName } from './images.js';
+import { ensureDockerEngine } from '../preflight/docker.js';
+import { throwIfProblems } from '../preflight/problems.js';
+import { portProblems } from '../preflight/probes.js';
+import { withProgress } from '../preflight/progress.js';
 import { ensureMaterial } from './material.js';
 import {
   CONTAINERS,
   LAB_LABEL,
   labPaths,
+  labPortWants,
   loadSettings,
   mailserverChoice,
   NAMES,
@@ -225,6 +230,7 @@ async function publishAddresses(ctx: LabContext): Promise<void> {
 
 export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
+  await ensureDockerEngine(ctx.docker, { log: ctx.log });
   const saved = await loadSettings(ctx.paths);
   const settings: LabSettings = { ports: { ...saved.ports, ...options.ports } };
   // --dms-image wins; else MRB_LAB_MAILSERVER (dms: build the real one here; lab: the lab image); else as saved.
@@ -248,6 +254,13 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
     }
     settings.dmsImage = dmsImage;
   }
+  // Before the slow parts (image builds), so a taken port is said at once, not after minutes.
+  const publishedByLab = new Set(
+    (await ctx.docker.listContainers({ filters: { label: [`${LAB_LABEL}=1`] } })).flatMap((c) =>
+      c.Ports.map((p) => p.PublicPort).filter((p): p is number => typeof p === 'number'),
+    ),
+  );
+  throwIfProblems(await portProblems(labPortWants(settings.ports, publishedByLab)));
   await saveSettings(ctx.paths, settings);
 
   const needed: ImageName[] = dmsImage ? ['mailbase', 'relay', 'mail'] : ['mailbase', 'mail', 'relay'];
@@ -267,7 +280,9 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
   if (created.length > 0)
     ctx.log(`lab: waiting for ${created.map((r) => CONTAINERS[r]).join(', ')} to become healthy`);
   const timeout = options.healthTimeoutMs ?? (dmsImage ? 300_000 : 120_000);
-  await Promise.all(specs.map((s) => waitHealthy(ctx, s.role, s.kind, timeout)));
+  await withProgress(ctx.log, 'lab: waiting for the containers to become healthy', () =>
+    Promise.all(specs.map((s) => waitHealthy(ctx, s.role, s.kind, timeout))),
+  );
   // New containers may have new addresses; reused ones keep theirs and dest keeps the file.
   if (created.length > 0) await publishAddresses(ctx);
   const config = await writeTargetConfig(ctx.paths, settings, material);

@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { PortWant } from '../preflight/problems.js';
 
 export const LAB_LABEL = 'org.mail-runbooks.lab';
 export const NETWORK = 'mrb-lab';
@@ -60,6 +61,31 @@ export const DEFAULT_PORTS: LabPorts = {
   destImaps: 11993,
   dns: 10053,
 };
+
+const PORT_ROLES: Record<keyof LabPorts, string> = {
+  smtp: "the mail server's SMTP (25)",
+  submission: "the mail server's submission (587)",
+  submissions: "the mail server's submissions (465)",
+  imaps: "the mail server's IMAPS (993)",
+  relaySsh: "the relay host's sshd (22)",
+  destImaps: "the destination's IMAPS (993)",
+  dns: "the lab's DNS (53)",
+};
+
+/**
+ * The host ports the lab is about to publish and that must be free: all but those its own running
+ * containers already publish (a lab that is up holds its ports, and `up` keeps it).
+ */
+export function labPortWants(ports: LabPorts, publishedByLab: ReadonlySet<number>): PortWant[] {
+  return (Object.keys(ports) as (keyof LabPorts)[])
+    .filter((name) => !publishedByLab.has(ports[name]))
+    .map((name) => ({
+      host: '127.0.0.1',
+      port: ports[name],
+      wantedBy: `the lab (${name}: ${PORT_ROLES[name]})`,
+      override: `give the lab another port: \`npm run lab -- up --port ${name}=<port>\` (kept in .lab/lab.json) or MRB_LAB_PORTS=${name}=<port>`,
+    }));
+}
 
 export interface LabSettings {
   ports: LabPorts;

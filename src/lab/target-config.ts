@@ -12,6 +12,8 @@ export const RELAY_LOG = '/var/log/smtp-relay/relay.log';
 export const RELAY_ERROR_LOG = '/var/log/smtp-relay/relay.err.log';
 /** The lab's one approver; it signs with MATERIAL_FILES.labApproverKey. */
 export const LAB_APPROVER = 'lab-admin';
+/** Where the lab config's Alertmanager receiver listens (npm start checks it is free before the lab is up). */
+export const LAB_RECEIVER_LISTEN = { host: '127.0.0.1', port: 9095 } as const;
 
 export function targetConfig(
   settings: LabSettings,
@@ -104,7 +106,7 @@ export function targetConfig(
     approvers: { [LAB_APPROVER]: { publicKeys: [approverPublicKey] } },
     // The receiver `npm start` runs; routes match the example rules in monitoring/prometheus-rules.yml.
     alerts: {
-      listen: { host: '127.0.0.1', port: 9095 },
+      listen: { ...LAB_RECEIVER_LISTEN },
       auth: { bearerToken: { file: MATERIAL_FILES.receiverToken } },
       routes: [
         { match: { alertname: 'PostfixQueueBacklog' }, runbook: 'queueBacklog', targetLabel: 'target' },

@@ -2,15 +2,19 @@
 import { describeHolder } from './guard.js';
 import type { RunbookStatus, StepRecord } from './types.js';
 
-/** One mark per step verdict, shared by the Web UI's details and the CLI. */
+/**
+ * One mark per step verdict, shared by the Web UI's details and the CLI. Plain ASCII on purpose: emoji
+ * render as empty boxes wherever no colour-emoji font is installed (the Web UI in a bare chromium, many
+ * terminals and mail clients); upper case where a person should look.
+ */
 export const STEP_MARK: Record<StepRecord['verdict'], string> = {
-  ok: '✅',
-  problem: '⚠️',
-  error: '❌',
-  skipped: '⏭️',
-  rejected: '🛑',
-  approved: '👍',
-  unattended: '🤖',
+  ok: '[ok]',
+  problem: '[PROBLEM]',
+  error: '[ERROR]',
+  skipped: '[skipped]',
+  rejected: '[REJECTED]',
+  approved: '[approved]',
+  unattended: '[unattended]',
 };
 
 function stepLine(step: StepRecord): string {
@@ -51,7 +55,7 @@ export function renderStatusMarkdown(status: RunbookStatus, workflowId?: string)
     );
   }
   if (status.steps.length) {
-    lines.push('', '| | step | kind | result |', '|---|---|---|---|', ...status.steps.map(stepLine));
+    lines.push('', '| verdict | step | kind | result |', '|---|---|---|---|', ...status.steps.map(stepLine));
   }
   if (status.decisions.length) {
     lines.push('', '### Decisions');

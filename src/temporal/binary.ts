@@ -1,41 +1,66 @@
 /**
  * Finds the Temporal CLI (which carries the dev server) or builds the pinned version from source.
- * Order: $MRB_TEMPORAL_BIN, then `temporal` on PATH, then the project's tools folder, then
- * `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` into that folder (later tags carry replace
- * directives and cannot be `go install`ed). Nothing is ever downloaded as a prebuilt binary.
+ * Order: $MRB_TEMPORAL_BIN, then `temporal` on PATH, then the tools folders, then
+ * `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` into the first writable tools folder (later
+ * tags carry replace directives and cannot be `go install`ed). Nothing is ever downloaded as a prebuilt binary.
+ *
+ * The tools folder is shared with `.ci/run`: $MRB_TOOLS_DIR when set; else `${MRB_CACHE:-/var/cache/mail-runbooks}/tools/bin`
+ * (what .ci/run uses), then the user's `~/.cache/mail-runbooks/tools/bin` (where a non-root user builds),
+ * then the clone's `.tools/bin` (older checkouts built there). So `npm start` after `.ci/run` finds the CLI
+ * that CI built instead of building it a second time.
  */
 import { spawn } from 'node:child_process';
-import { access, constants, mkdir } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PreflightError, temporalCliProblem, type Problem } from '../preflight/problems.js';
+import { isExecutable, onPath } from '../preflight/probes.js';
+import { withProgress } from '../preflight/progress.js';
 
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
 const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const TOOLS_BIN = process.env.MRB_TOOLS_DIR
-  ? resolve(process.env.MRB_TOOLS_DIR)
-  : join(projectRoot, '.tools', 'bin');
+
+/** The cache root shared with .ci/run (its $CACHE): Go's caches and the built CLI live under it. */
+export const DEFAULT_CACHE_DIR = '/var/cache/mail-runbooks';
+export const cacheDir = (env: NodeJS.ProcessEnv = process.env): string =>
+  resolve(env.MRB_CACHE || DEFAULT_CACHE_DIR);
+
+/** The tools folders, searched in this order; the CLI is built into the first writable one. */
+export function toolsDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.MRB_TOOLS_DIR) return [resolve(env.MRB_TOOLS_DIR)];
+  const userCache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return [
+    join(cacheDir(env), 'tools', 'bin'),
+    join(resolve(userCache), 'mail-runbooks', 'tools', 'bin'),
+    join(projectRoot, '.tools', 'bin'),
+  ];
+}
+
+/** Whether `dir` exists writable, or could be created (its nearest existing parent is writable). */
+async function writable(dir: string): Promise<boolean> {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      await access(d, constants.W_OK);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(d) === d) return false;
+    }
+  }
+}
+
+export async function buildDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const dirs = toolsDirs(env);
+  for (const dir of dirs) if (await writable(dir)) return dir;
+  return dirs[0]!;
+}
 
 export interface FoundBinary {
   path: string;
   source: 'env' | 'path' | 'tools' | 'built';
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function onPath(name: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (dir && (await isExecutable(join(dir, name)))) return join(dir, name);
-  }
-  return undefined;
 }
 
 /** Looks for an existing binary without building anything. */
@@ -49,44 +74,73 @@ export async function findTemporalBinary(
   }
   const fromPath = await onPath('temporal', env.PATH);
   if (fromPath) return { path: fromPath, source: 'path' };
-  const tools = join(TOOLS_BIN, 'temporal');
-  if (await isExecutable(tools)) return { path: tools, source: 'tools' };
+  for (const dir of toolsDirs(env)) {
+    const tools = join(dir, 'temporal');
+    if (await isExecutable(tools)) return { path: tools, source: 'tools' };
+  }
   return undefined;
 }
 
-export const MISSING_GO_MESSAGE = [
-  'No Temporal CLI found and Go is not installed, so it cannot be built.',
-  'Do one of:',
-  '  - install Go 1.23 or later (https://go.dev/doc/install, or Debian: apt-get install golang-go) and rerun;',
-  `  - put a 'temporal' binary on PATH, or set MRB_TEMPORAL_BIN=/path/to/temporal;`,
-  '  - or point at an existing cluster with TEMPORAL_ADDRESS (then no local server is started).',
-].join('\n');
+/** Where Go's official tarball puts it; searched after PATH. */
+export const GO_TARBALL_BIN = '/usr/local/go/bin';
+
+/** Go, on PATH or in `extraDirs` (by default where its official tarball puts it). */
+export const findGo = (
+  env: NodeJS.ProcessEnv = process.env,
+  extraDirs: readonly string[] = [GO_TARBALL_BIN],
+): Promise<string | undefined> => onPath('go', [env.PATH ?? '', ...extraDirs].join(delimiter));
+
+/** The problem when there is neither a Temporal CLI nor Go to build it; undefined when either is there. */
+export async function temporalCliPreflight(
+  env: NodeJS.ProcessEnv = process.env,
+  goDirs: readonly string[] = [GO_TARBALL_BIN],
+): Promise<Problem | undefined> {
+  return temporalCliProblem({
+    binary: (await findTemporalBinary(env))?.path,
+    go: await findGo(env, goDirs),
+    toolsDir: toolsDirs(env)[0]!,
+  });
+}
 
 /** Finds the binary, or builds the pinned one with `go install` (minutes the first time; instant after). */
 export async function ensureTemporalBinary(
   log: (line: string) => void = (l) => console.error(l),
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<FoundBinary> {
-  const found = await findTemporalBinary();
+  const found = await findTemporalBinary(env);
   if (found) return found;
-  const go = await onPath('go', `${process.env.PATH ?? ''}${delimiter}/usr/local/go/bin`);
-  if (!go) throw new Error(MISSING_GO_MESSAGE);
-  await mkdir(TOOLS_BIN, { recursive: true });
-  log(
-    `temporal: building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} into ${TOOLS_BIN} (first time only; a few minutes)`,
+  const go = await findGo(env);
+  if (!go) throw new PreflightError([(await temporalCliPreflight(env))!]);
+  const into = await buildDir(env);
+  await mkdir(into, { recursive: true });
+  const what = `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
+  log(`temporal: building ${what} into ${into} (first time only; a few minutes)`);
+  // Go's caches under the same cache root as .ci/run's, so either one reuses what the other downloaded.
+  const cache = cacheDir(env);
+  const goCaches = (await writable(cache))
+    ? {
+        GOCACHE: env.GOCACHE || join(cache, 'go', 'build'),
+        GOMODCACHE: env.GOMODCACHE || join(cache, 'go', 'mod'),
+      }
+    : {};
+  await withProgress(
+    log,
+    `temporal: building the Temporal CLI with go install`,
+    () =>
+      new Promise<void>((ok, fail) => {
+        const child = spawn(go, ['install', what], {
+          env: { ...env, ...goCaches, GOBIN: into, GOFLAGS: env.GOFLAGS ?? '-mod=mod' },
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
+        child.on('error', fail);
+        child.on('close', (code) =>
+          code === 0
+            ? ok()
+            : fail(new Error(`go install ${what} failed (exit ${code}); its output is above`)),
+        );
+      }),
   );
-  await new Promise<void>((ok, fail) => {
-    const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: TOOLS_BIN, GOFLAGS: process.env.GOFLAGS ?? '-mod=mod' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.on('error', fail);
-    child.on('close', (code) =>
-      code === 0
-        ? ok()
-        : fail(new Error(`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed (exit ${code})`)),
-    );
-  });
-  const built = join(TOOLS_BIN, 'temporal');
+  const built = join(into, 'temporal');
   if (!(await isExecutable(built))) throw new Error(`go install succeeded but ${built} is missing`);
   return { path: built, source: 'built' };
 }

@@ -8,6 +8,10 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+import { throwIfProblems } from '../preflight/problems.js';
+import { portProblems } from '../preflight/probes.js';
+import { withProgress } from '../preflight/progress.js';
+import { startPortWants } from '../preflight/start-ports.js';
 import { ensureTemporalBinary } from './binary.js';
 
 const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -67,11 +71,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const namespace = options.namespace ?? 'default';
   const dataDir = resolve(options.dataDir ?? join(projectRoot, '.data', 'temporal'));
   const dbFile = join(dataDir, 'temporal.db');
-  if (await portOpen(ip, port)) {
-    throw new Error(
-      `Port ${ip}:${port} is already in use. Stop what listens there, or set TEMPORAL_ADDRESS=${ip}:${port} to use that server.`,
-    );
-  }
+  // npm start checked these already (src/main.ts); other callers (tests, chaos) get the same message.
+  throwIfProblems(await portProblems(startPortWants({ temporal: { address: `${ip}:${port}`, uiPort } })));
   await mkdir(dataDir, { recursive: true });
   const binary = await ensureTemporalBinary(log);
   const args = [
@@ -100,14 +101,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const exitedPromise = new Promise<void>((ok) => child.once('exit', () => ((exited = true), ok())));
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  while (!(await portOpen(ip, port))) {
-    if (exited) throw new Error(`temporal server start-dev exited early:\n${stderrTail}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`temporal server start-dev did not listen on ${ip}:${port} in time:\n${stderrTail}`);
+  await withProgress(log, `temporal: waiting for the dev server on ${ip}:${port}`, async () => {
+    while (!(await portOpen(ip, port))) {
+      if (exited) throw new Error(`temporal server start-dev exited early:\n${stderrTail}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`temporal server start-dev did not listen on ${ip}:${port} in time:\n${stderrTail}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  });
 
   return {
     address: `${ip}:${port}`,

@@ -14,6 +14,7 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
+import { scheduledStartMetadata } from '../shared/run-metadata.js';
 import { SCHEDULED_START_WORKFLOW, type ScheduledStartInput } from '../shared/start.js';
 import { TASK_QUEUE } from './connection.js';
 
@@ -48,7 +49,7 @@ function wanted(spec: ScheduleSpec, taskQueue: string) {
       // The scheduler appends the start time; the runbook's own run gets the one id per (runbook, target).
       workflowId: `${SCHEDULED_START_WORKFLOW}.${spec.name}.${spec.target}`,
       args: [input],
-      staticSummary: `start ${spec.runbook} on ${spec.target} (schedule ${spec.name})`,
+      ...scheduledStartMetadata({ runbook: spec.runbook, target: spec.target, schedule: spec.name }),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   };

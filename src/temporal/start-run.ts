@@ -5,7 +5,7 @@
  * the same id starts a new one.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { isRunbookName, RUNBOOKS } from '../shared/runbooks.js';
+import { runMetadata } from '../shared/run-metadata.js';
 import { runWorkflowId, type RunTrigger, type StartRunbookResult } from '../shared/start.js';
 import type { RunbookInput } from '../shared/types.js';
 import { TASK_QUEUE } from './connection.js';
@@ -78,8 +78,8 @@ export async function startRunbook(
         // Read back below when someone else tries to start the same run. No secrets: a user name, an
         // alert fingerprint or a schedule name.
         memo: { trigger, startedBy },
-        staticSummary: `${runbook} on ${target} (started by ${startedBy})`,
-        ...(isRunbookName(runbook) ? { staticDetails: RUNBOOKS[runbook] } : {}),
+        // What the Web UI shows at a glance (runbook, target, who or what started it); outside text cleaned.
+        ...runMetadata({ runbook, target, startedBy, trigger, params }),
       });
       const runId = handle.firstExecutionRunId;
       // The server's start time, so this run's description matches what a later start will say of it.

@@ -239,7 +239,7 @@ describe('mail-runbooks CLI', () => {
     expect(watched.code, watched.stderr).toBe(0);
     const lines = watched.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`watching ${id} (engineFixture on lab); Ctrl-C stops watching, not the run`);
-    expect(lines).toContain('🛑 repair rejected by bob (update): not now');
+    expect(lines).toContain('[REJECTED] repair rejected by bob (update): not now');
     expect(lines.at(-1)).toBe(
       '=> needs-human: repair was not approved (bob: not now); nothing was changed (2 steps, 1 decision)',
     );
@@ -276,8 +276,8 @@ describe('mail-runbooks CLI', () => {
       false,
     );
     expect(timedOut.stdout.trimEnd().split('\n').slice(1)).toEqual([
-      expect.stringMatching(/^✅ load-target-plan: target lab \(\d+\.\ds\)$/),
-      '▶  look (check) …',
+      expect.stringMatching(/^\[ok\] load-target-plan: target lab \(\d+\.\ds\)$/),
+      '[start] look (check) …',
     ]);
     world.broken = false;
     openLookGate();

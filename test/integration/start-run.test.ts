@@ -45,6 +45,9 @@ async function cliStart(target: string): Promise<StartRunbookResult> {
   return JSON.parse(r.stdout) as StartRunbookResult;
 }
 
+/** The workflow id of the last `scheduledStart` run scheduleStart saw. */
+let lastStarterId = '';
+
 /** Triggers the schedule of `target` and returns what its `scheduledStart` workflow did. */
 async function scheduleStart(target: string): Promise<StartRunbookResult> {
   const spec = {
@@ -64,6 +67,7 @@ async function scheduleStart(target: string): Promise<StartRunbookResult> {
     const action = (await schedule.describe()).info.recentActions[0]?.action;
     if (action) {
       await schedule.delete();
+      lastStarterId = action.workflow.workflowId;
       return env.client.workflow
         .getHandle(action.workflow.workflowId)
         .result() as Promise<StartRunbookResult>;
@@ -204,5 +208,42 @@ describe('one way to start a run', () => {
         '/nonexistent/mail-runbooks.yaml (given with --config) does not exist: create it, or give an existing ' +
         'file (start from docs/config.example.yaml)\n',
     );
+  });
+
+  it("every start path gives the run the Web UI's summary (runbook, target, who) and details, outside text cleaned", async () => {
+    const metadata = async (workflowId: string) => {
+      const d = await env.client.workflow.getHandle(workflowId).describe();
+      return { summary: await d.staticSummary(), details: (await d.staticDetails()) ?? '' };
+    };
+    await cliStart('t6');
+    const cliRun = await metadata('mrb.queueBacklog.t6');
+    expect(cliRun.summary).toBe('queueBacklog on t6 (started by alice (manual start))');
+    expect(cliRun.details).toContain('**queueBacklog** on target **t6**: queue backlog / send failures');
+    expect(cliRun.details).toContain('| started by | alice (manual start) |');
+    expect(cliRun.details).toContain('| trigger | a person (CLI) |');
+    await finish('t6');
+
+    // An alert's name is outside text: no markdown, HTML or table breaks reach the UI.
+    await dispatcher.fire(RUNBOOK, 't7', {
+      ...alert,
+      labels: { alertname: 'Backlog<img src=x>|**bold**' },
+      fingerprint: 'c0ffee',
+    });
+    const alertRun = await metadata('mrb.queueBacklog.t7');
+    expect(alertRun.summary).toBe(
+      'queueBacklog on t7 (started by alert Backlog?img src=x????bold?? (fingerprint c0ffee))',
+    );
+    expect(alertRun.details).toContain('| trigger | an alert (Alertmanager → the receiver) |');
+    expect(alertRun.details).not.toMatch(/<img|\*\*bold/);
+    await finish('t7');
+
+    await scheduleStart('t8');
+    const scheduledRun = await metadata('mrb.queueBacklog.t8');
+    expect(scheduledRun.summary).toBe('queueBacklog on t8 (started by schedule backlog-check)');
+    expect(scheduledRun.details).toContain('| trigger | a schedule |');
+    const starter = await metadata(lastStarterId);
+    expect(starter.summary).toBe('start queueBacklog on t8 (schedule backlog-check)');
+    expect(starter.details).toContain('Started by the schedule **backlog-check**');
+    await finish('t8');
   });
 });

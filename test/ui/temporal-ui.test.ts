@@ -181,6 +181,8 @@ describe('Temporal Web UI', () => {
     await page.getByRole('tab', { name: /User Metadata/ }).click();
     const finalDetails = page.getByTitle('output').contentFrame();
     await finalDetails.getByText(/Verdict: fixed/).waitFor();
+    // The step table's marks are text (emoji showed as empty boxes without an emoji font).
+    await finalDetails.getByRole('cell', { name: '[ok]', exact: true }).first().waitFor();
     await finalDetails
       .getByText(/approved by ui-test \(signal, unsigned\): approved in the browser/)
       .waitFor();

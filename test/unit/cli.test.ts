@@ -98,9 +98,9 @@ describe('watch events', () => {
     const events = statusEvents(second, third);
     expect(events.map((e) => e.event)).toEqual(['decision', 'step-ended', 'step-started']);
     expect(events.map((e) => renderEvent(e, 'wf-1'))).toEqual([
-      '👍 repair approved by alice (update)',
-      '✅ repair: repaired (1.0s)',
-      '▶  look-again (check) …',
+      '[approved] repair approved by alice (update)',
+      '[ok] repair: repaired (1.0s)',
+      '[start] look-again (check) …',
     ]);
     expect(renderEvent({ event: 'pending', pending: second.pending! }, 'wf-1')).toContain(
       "mail-runbooks approve wf-1 --request 'repair#1.abcdef01' --by <your-name>",

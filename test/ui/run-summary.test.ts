@@ -1,0 +1,160 @@
+/**
+ * A run at a glance in the real Temporal Web UI (the pinned CLI's dev server), no lab needed: `statusCheck`
+ * started through the one start path as an alert would start it, run by the real workflow code with fake
+ * activities (one relay check finds a problem). The workflows list and the run's page show its static
+ * summary (runbook, target, who started it), "Summary & Details" its static details, and the step table in
+ * Current Details shows legible text marks ([ok], [PROBLEM]) rather than emoji that need a font.
+ * Screenshots go to test-results/ui/ (names starting `summary-`).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunbookReport } from '../../src/shared/types.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { startRunbook } from '../../src/temporal/start-run.js';
+import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { freePort } from '../helpers/ports.js';
+import { launchChromium, pollUntil, screenshot, within } from '../helpers/ui.js';
+import { fakeActivities, fakePlan, type FakeTarget } from '../workflows/fake-activities.js';
+
+const UI_WAIT = 30_000;
+const TARGET = `ui-${randomUUID().slice(0, 8)}`;
+const taskQueue = `ui-summary-${randomUUID()}`;
+const SUMMARY = `statusCheck on ${TARGET} (started by alert SmtpRelayDown (fingerprint 5eed))`;
+
+let dataDir: string | undefined;
+let server: DevServer | undefined;
+let workerConnection: NativeConnection | undefined;
+let worker: Worker | undefined;
+let running: Promise<void> | undefined;
+let clientConnection: Connection | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let client: Client;
+
+const target: FakeTarget = {
+  plan: fakePlan(TARGET, {}),
+  calls: [],
+  world: {
+    mailLogTail: {
+      ok: true,
+      summary: 'last 40 log lines: 12 sent, 0 deferred, 0 bounced',
+      evidence: { lines: [], sent: 12, deferred: 0, bounced: 0, unparsed: 0 },
+    },
+    relayLogs: {
+      ok: false,
+      summary: 'relay error log: 2 lines, last: connect to relay.lab.test:2526: Connection refused',
+      evidence: { log: [], errorLog: ['connection refused', 'connection refused'] },
+    },
+  },
+};
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'mrb-ui-summary-'));
+  const [port, uiPort] = [await freePort(), await freePort()];
+  server = await startDevServer({ dataDir, port, uiPort, log: () => {} });
+  workerConnection = await NativeConnection.connect({ address: server.address });
+  worker = await Worker.create({
+    connection: workerConnection,
+    taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: fakeActivities(new Map([[TARGET, target]])),
+  });
+  running = worker.run();
+  clientConnection = await Connection.connect({ address: server.address });
+  client = new Client({ connection: clientConnection });
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  context.setDefaultTimeout(UI_WAIT);
+  context.setDefaultNavigationTimeout(UI_WAIT);
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  const steps: [string, () => Promise<unknown> | undefined][] = [
+    ['browser', () => browser?.close()],
+    ['client', () => clientConnection?.close()],
+    [
+      'worker',
+      async () => {
+        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+        await within(60_000, 'worker shutdown', running ?? Promise.resolve());
+      },
+    ],
+    ['worker connection', () => workerConnection?.close()],
+    ['server', () => server?.stop()],
+    ['data dir', () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)],
+  ];
+  const problems: string[] = [];
+  for (const [name, stop] of steps) {
+    try {
+      await stop();
+    } catch (err) {
+      problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (problems.length) throw new Error(`teardown problems:\n${problems.join('\n')}`);
+});
+
+/** The UI's sandboxed markdown frame that shows `text` (polled, bounded by UI_WAIT). */
+async function frameWith(p: Page, text: string): Promise<Frame> {
+  return pollUntil(UI_WAIT, `a frame showing "${text}"`, async () => {
+    for (const frame of p.frames()) {
+      if (
+        frame !== p.mainFrame() &&
+        (await frame
+          .getByText(text)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return frame;
+    }
+    return undefined;
+  });
+}
+
+describe('Temporal Web UI: a run at a glance', () => {
+  it('shows the static summary and details, and the step marks as text', async ({ onTestFailed }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'summary-99-failure').catch(() => undefined);
+    });
+    const run = await startRunbook(client, {
+      runbook: 'statusCheck',
+      target: TARGET,
+      trigger: { kind: 'alert', ref: '5eed', routingKey: `statusCheck/${TARGET}` },
+      startedBy: 'alert SmtpRelayDown (fingerprint 5eed)',
+      taskQueue,
+    });
+    const report = (await within(
+      UI_WAIT,
+      'the run',
+      client.workflow.getHandle(run.workflowId).result(),
+    )) as RunbookReport;
+    expect(report.verdict, report.cause).toBe('needs-human');
+    const ui = server!.uiUrl;
+
+    // 1. The run's page, User Metadata: the summary (what ran where, who started it) and the details. The UI
+    // renders each in its own sandboxed frame.
+    await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}`);
+    await page.getByRole('heading', { name: run.workflowId }).waitFor();
+    await page.getByRole('tab', { name: /User Metadata/ }).click();
+    await page.getByRole('heading', { name: 'Summary', exact: true }).waitFor();
+    await frameWith(page, SUMMARY);
+    const details = await frameWith(page, 'read-only status of the mail server, queue, logs and relay');
+    expect(await details.locator('table').innerText()).toMatch(
+      /started by\s+alert SmtpRelayDown \(fingerprint 5eed\)\s+trigger\s+an alert/,
+    );
+
+    // 2. Current Details: the step table with a text mark per step, legible without any emoji font.
+    const current = await frameWith(page, 'Verdict: needs-human');
+    const rows = current.locator('table tr');
+    const marks = (await rows.allInnerTexts()).slice(1).map((row) => row.split('\t')[0]?.trim());
+    expect(marks).toEqual(['[ok]', '[ok]', '[ok]', '[ok]', '[ok]', '[ok]', '[PROBLEM]']);
+    await screenshot(page, 'summary-01-user-metadata');
+  });
+});
