@@ -1,5 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Long builds that `npm test` leaves to their own command (`npm run test:deploy`): the installed package,
+ * the deploy image, and the real docker-mailserver image and the lab's settings on it.
+ */
+const DEPLOY_TESTS = [
+  'test/integration/package.test.ts',
+  'test/integration/image.test.ts',
+  'test/integration/dms-image.test.ts',
+  'test/integration/dms-lab-spec.test.ts',
+];
+
 // Unit tests are pure and fast; integration tests use the real parts (Temporal server, Docker engine,
 // sshd, the mail lab) and run one file at a time because they share those parts on a 2-core machine.
 export default defineConfig({
@@ -26,8 +37,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: [...DEPLOY_TESTS],
           testTimeout: 180_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+          globalSetup: ['test/integration/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'deploy',
+          include: [...DEPLOY_TESTS],
+          testTimeout: 1_200_000,
+          hookTimeout: 1_800_000,
           fileParallelism: false,
           globalSetup: ['test/integration/global-setup.ts'],
         },
