@@ -108,9 +108,11 @@ export function targetConfig(
       auth: { bearerToken: { file: MATERIAL_FILES.receiverToken } },
       routes: [
         { match: { alertname: 'PostfixQueueBacklog' }, runbook: 'queueBacklog', targetLabel: 'target' },
+        { match: { alertname: 'PostfixQueueStale' }, runbook: 'queueBacklog', targetLabel: 'target' },
+        { match: { alertname: 'PostfixShowqUnreachable' }, runbook: 'statusCheck', targetLabel: 'target' },
         { match: { alertname: 'SmtpRelayDown' }, runbook: 'relayUnresponsive', targetLabel: 'target' },
+        { match: { alertname: 'SmtpRelayDeferring' }, runbook: 'relayUnresponsive', targetLabel: 'target' },
         { match: { alertname: 'PostfixInboundDeferred' }, runbook: 'inboundDeferred', targetLabel: 'target' },
-        { match: { alertname: 'MailServerDown' }, runbook: 'statusCheck', targetLabel: 'target' },
       ],
     },
     schedules: [
