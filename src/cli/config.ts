@@ -61,7 +61,6 @@ export function registerConfigCommands(program: Command): void {
       'validate the config file and try every secret reference (exit 0 when usable, 1 when not); ' +
         'default file: $MRB_CONFIG, else ./mail-runbooks.yaml, else .lab/target.yaml',
     )
-    .option('-c, --config <path>', 'config file to check')
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
       const result = await checkConfig(opts.config);

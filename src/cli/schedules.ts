@@ -30,7 +30,6 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('ensure')
     .description('create or update every schedule of the config; running it twice changes nothing')
-    .option('-c, --config <path>', 'config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
       const specs = scheduleSpecs(await loadCliConfig(opts.config, 'schedules ensure'));
@@ -81,7 +80,7 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('trigger')
     .description('start the scheduled run now')
-    .argument('<scheduleId>', 'e.g. mrb.nightly-e2e.lab')
+    .argument('<schedule>', 'schedule id, as `schedules list` shows it (e.g. mrb.nightly-e2e.lab)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: OutputOptions) => {
       await withClient(async (client) => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { routeAlert } from '../../src/alerts/routing.js';
+import { SHIPPED_ALERT_RUNBOOKS } from '../../src/alerts/shipped-routes.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -63,6 +64,12 @@ describe('monitoring/prometheus-rules.yml', () => {
       PostfixInboundDeferred: 'inboundDeferred',
     });
   });
+
+  it('is what the code writes routes from (src/alerts/shipped-routes.ts: the lab, init)', () => {
+    expect(SHIPPED_ALERT_RUNBOOKS).toEqual(
+      shipped.map((r) => ({ alertname: r.alert, runbook: r.annotations?.runbook })),
+    );
+  });
 });
 
 describe.each(examples)('the routes of %s', (_name, load) => {
@@ -78,8 +85,13 @@ describe.each(examples)('the routes of %s', (_name, load) => {
     };
     const decisions = Object.fromEntries(
       shipped.map((rule): [string, unknown] => {
-        const alert = { labels: { alertname: rule.alert!, target, ...rule.labels } };
-        return [rule.alert!, routeAlert(alert as Parameters<typeof routeAlert>[0], routing)];
+        const alert = {
+          status: 'firing' as const,
+          labels: { alertname: rule.alert!, target, ...rule.labels },
+          annotations: rule.annotations ?? {},
+          startsAt: new Date(0).toISOString(),
+        };
+        return [rule.alert!, routeAlert(alert, routing)];
       }),
     );
     const expected = Object.fromEntries(
