@@ -63,6 +63,10 @@ export function registerHostKeyCommand(program: Command): void {
               `not confirmed: nothing to pin. A different key means you are not talking to ${host}, or its key changed: find out which before pinning anything`,
             );
         }
+        if (!opts.json)
+          io.stderr(
+            'Paste this line into the ssh section that reaches this host (targets[].relay.ssh, mailServer.ssh or docker.engine):\n',
+          );
         output(opts, { host, port, keyType: key.keyType, fingerprint: key.fingerprint, line }, line);
       },
     );
