@@ -362,8 +362,13 @@ describe('mail-runbooks CLI', () => {
       await cli('schedules', 'trigger', 'mrb.nope.lab'),
       /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,
     );
-    // Delete them again: their runbooks are not on this worker.
-    for (const { id } of first) await temporal.env.client.schedule.getHandle(id).delete();
+    // Delete them again (their runbooks are not on this worker): what uninstalling does.
+    const deleted = await cliJson<{ deleted: string[] }>('schedules', 'delete', '--all');
+    expect(deleted.deleted.sort()).toEqual(first.map((r) => r.id).sort());
+    expectOneLineError(
+      await cli('schedules', 'delete', 'mrb.nope.lab'),
+      /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,
+    );
   });
 
   it('the bin: lists against the server, and says in one line when the server is unreachable', async () => {
