@@ -98,7 +98,9 @@ describe('init', () => {
 
   it('writes a commented config from flags that passes config check once its secrets exist', async () => {
     const secrets = await mkdtemp(join(dir, 'secrets-'));
-    await writeFile(join(secrets, 'relay_ed25519'), generateSshKeyPair('ed25519', {}).private, { mode: 0o600 });
+    await writeFile(join(secrets, 'relay_ed25519'), generateSshKeyPair('ed25519', {}).private, {
+      mode: 0o600,
+    });
     await writeFile(join(secrets, 'canary-password'), 'not-a-real-password\n', { mode: 0o600 });
     await writeFile(join(secrets, 'alert-token'), 'not-a-real-token\n', { mode: 0o600 });
     const file = join(dir, 'init-ok.yaml');
