@@ -416,6 +416,14 @@ const alertsSchema = strict({
   listen: strict({
     host: host.default('127.0.0.1').describe('address to listen on'),
     port: port.default(9095).describe('port to listen on'),
+    tls: strict({
+      cert: secretRef.describe('certificate chain (PEM), leaf first'),
+      key: secretRef.describe('its private key (PEM)'),
+    })
+      .optional()
+      .describe(
+        'serve HTTPS instead of HTTP (TLS 1.2 or later); without it, listen on loopback and publish through a TLS reverse proxy',
+      ),
   }).describe('the Alertmanager webhook receiver'),
   auth: strict({
     bearerToken: secretRef.optional().describe('token expected in "Authorization: Bearer"'),
