@@ -42,7 +42,7 @@ export async function relayKeyPermissions(targetName: string): Promise<StepOutco
   const base = {
     path: client.keyPath,
     expectedOwner: client.keyOwner,
-    ...(target.mailServer.kind === 'dms' && { insideContainer: true }),
+    ...(commands.filesInContainer && { insideContainer: true }),
   };
   if (!r.ok) {
     const why = tail(r.stderr || r.stdout, 200);

@@ -144,7 +144,7 @@ export async function relayCredentialsInSync(
     configured: true,
     user: ctx.user,
     files: publicView(files),
-    ...(ctx.target.mailServer.kind === 'dms' && !rebuiltFromSource && { containerOnly: true }),
+    ...(ctx.commands.filesInContainer && !rebuiltFromSource && { containerOnly: true }),
   };
   const entries = files.reduce((n, f) => n + f.keys.length, 0);
   const differing = files.flatMap((f) => f.differing.map((k) => `${f.path} ${k}`));
