@@ -147,6 +147,38 @@ describe('init', () => {
     expect(await readFile(file, 'utf8')).toBe('keep me\n');
   });
 
+  it('asks in a terminal for what the flags do not give, defaults on an empty answer', async () => {
+    const file = join(dir, 'init-asked.yaml');
+    const answers: Record<string, string> = {
+      'relay host (SSH)': 'relay.example.org',
+      "relay's pinned host key": FP.a,
+      'mail server host for SMTP submission': 'mx9.example.org',
+      'canary account on the mail server': 'canary@example.org',
+      'canary destination mailbox': 'canary@example.net',
+    };
+    const asked: string[] = [];
+    let stdout = '';
+    const code = await run(['init', '-c', file, '--target', 'mx9'], {
+      stdout: (t) => void (stdout += t),
+      stderr: () => undefined,
+      ask: (question) => {
+        asked.push(question);
+        const key = Object.keys(answers).find((k) => question.startsWith(k));
+        return Promise.resolve(key ? answers[key]! : '');
+      },
+    });
+    expect(stdout).toMatch(/^wrote .*init-asked\.yaml$/m);
+    expect(code).toBe(1); // the default secret files do not exist here
+    expect(asked.some((q) => q.startsWith('target name'))).toBe(false); // given as a flag
+    expect(asked).toContain("relay's SSH port [22]: ");
+    const config = await loadConfig(file);
+    expect(config.targets[0]).toMatchObject({
+      name: 'mx9',
+      relay: { ssh: { host: 'relay.example.org', port: 22, user: 'mrb-relay', hostKey: FP.a } },
+      canary: { to: 'canary@example.net' },
+    });
+  });
+
   it('a value cannot add keys: it is written quoted', async () => {
     const file = join(dir, 'init-inject.yaml');
     const args = flags(file, dir);
