@@ -3,12 +3,14 @@
  * with the server's own (out of band) and confirmed, prints the line to paste as the config's `hostKey`.
  * Scripts that compared it otherwise pass --yes. Nothing is authenticated and no key of ours is used.
  */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { scanHostKey } from '../transports/host-key-scan.js';
 import { TransportError } from '../transports/types.js';
 import { CliError, context, errorLine, output, seconds, type OutputOptions } from './output.js';
 
-const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}|[0-9a-fA-F:.]{0,252})$/;
+/** A DNS name (letters, digits, dots, hyphens) or an IP address. */
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 
 export function parsePort(value: string | undefined): number {
   if (value === undefined) return 22;
@@ -31,7 +33,7 @@ export function registerHostKeyCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       async (host: string, portText: string, opts: OutputOptions & { yes?: boolean; timeout: string }) => {
-        if (!HOST.test(host)) throw new CliError(`host "${host}" is not a host name or address`);
+        if (isIP(host) === 0 && !HOSTNAME.test(host)) throw new CliError(`host "${host}" is not a host name or address`);
         const port = parsePort(portText);
         const timeoutMs = Math.round(seconds(opts.timeout, '--timeout', 10) * 1000);
         let key;
