@@ -33,7 +33,8 @@ export function registerHostKeyCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       async (host: string, portText: string, opts: OutputOptions & { yes?: boolean; timeout: string }) => {
-        if (isIP(host) === 0 && !HOSTNAME.test(host)) throw new CliError(`host "${host}" is not a host name or address`);
+        if (isIP(host) === 0 && !HOSTNAME.test(host))
+          throw new CliError(`host "${host}" is not a host name or address`);
         const port = parsePort(portText);
         const timeoutMs = Math.round(seconds(opts.timeout, '--timeout', 10) * 1000);
         let key;
