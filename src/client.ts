@@ -12,8 +12,11 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuditCommand } from './cli/audit.js';
+import { registerCatalogCommands } from './cli/catalog.js';
 import { registerConfigCommands } from './cli/config.js';
 import { registerFleetCommand } from './cli/fleet.js';
+import { registerHostKeyCommand } from './cli/hostkey.js';
+import { registerInitCommand } from './cli/init.js';
 import {
   CliError,
   DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -27,6 +30,51 @@ import {
 import { registerRunCommands } from './cli/runs.js';
 import { registerScheduleCommands } from './cli/schedules.js';
 import { versionLine } from './version.js';
+import { DEFAULT_CONFIG_PATHS } from './config/load.js';
+
+/** The same -c/--config on every command, so a script can pass it to any of them. */
+export const CONFIG_OPTION_HELP = `config file (default: $MRB_CONFIG, else ${DEFAULT_CONFIG_PATHS.join(', else ')})`;
+
+function addConfigOption(command: Command): void {
+  for (const sub of command.commands) {
+    if (sub.commands.length > 0) addConfigOption(sub);
+    else if (!sub.options.some((o) => o.long === '--config'))
+      sub.option('-c, --config <path>', CONFIG_OPTION_HELP);
+  }
+}
+
+/** Every command that runs something (a leaf of the command tree), with its full name. */
+export function leafCommands(
+  command: Command,
+  prefix: string[] = [],
+): { name: string[]; command: Command }[] {
+  return command.commands.flatMap((sub) => {
+    const name = [...prefix, sub.name()];
+    return sub.commands.length > 0 ? leafCommands(sub, name) : [{ name, command: sub }];
+  });
+}
+
+/**
+ * Parses a command line as `run` would, without running it: unknown commands or options, missing
+ * arguments or required options are the error Commander prints (the docs' examples are checked with it).
+ */
+export async function checkCommandLine(args: readonly string[]): Promise<{ ok: boolean; error: string }> {
+  const program = buildProgram();
+  for (const { command } of leafCommands(program)) command.action(() => undefined);
+  let error = '';
+  program.configureOutput({ writeOut: () => undefined, writeErr: (text) => void (error += text) });
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return { ok: true, error: '' };
+  } catch (err) {
+    if (
+      err instanceof CommanderError &&
+      (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+    )
+      return { ok: true, error: '' };
+    return { ok: false, error: error || (err instanceof Error ? err.message : String(err)) };
+  }
+}
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -54,10 +102,14 @@ export function buildProgram(): Command {
       );
     });
   registerRunCommands(program);
+  registerCatalogCommands(program);
   registerAuditCommand(program);
   registerScheduleCommands(program);
   registerFleetCommand(program);
   registerConfigCommands(program);
+  registerInitCommand(program);
+  registerHostKeyCommand(program);
+  addConfigOption(program);
   return program;
 }
 

@@ -15,6 +15,7 @@
  * e.g. smtp=22525,dns=20053).
  * Ctrl-C (or SIGTERM) stops the receiver, the worker, then the server, and waits for each: nothing is left.
  */
+import { CLI_COMMAND } from './shared/cli-command.js';
 import { dirname } from 'node:path';
 import { temporalApprovalRuns } from './alerts/approval-runs.js';
 import { receiverOptionsFromConfig } from './alerts/from-config.js';
@@ -100,7 +101,7 @@ async function loadChosenConfig(path: string): Promise<Awaited<ReturnType<typeof
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new Error(
-      `the config ${path} is not valid; fix it (\`mail-runbooks config check -c ${path}\` lists every problem):\n${err.message}`,
+      `the config ${path} is not valid; fix it (\`${CLI_COMMAND} config check -c ${path}\` lists every problem):\n${err.message}`,
     );
   }
 }

@@ -3,6 +3,7 @@
  * `npm run worker` runs it alone (against TEMPORAL_ADDRESS or the local dev server); `npm start` runs it
  * together with the dev server.
  */
+import { CLI_COMMAND } from './shared/cli-command.js';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
@@ -47,7 +48,7 @@ async function checkWorkerConfig(): Promise<void> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new Error(
-      `the config ${choice.path} is not valid; fix it (\`mail-runbooks config check -c ${choice.path}\` lists every problem):\n${err.message}`,
+      `the config ${choice.path} is not valid; fix it (\`${CLI_COMMAND} config check -c ${choice.path}\` lists every problem):\n${err.message}`,
     );
   }
   console.error(`worker: config ${choice.path} (${choice.reason})`);

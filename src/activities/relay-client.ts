@@ -20,6 +20,8 @@ function relayClient(target: Target): RelayClient | undefined {
 export interface KeyEvidence {
   path: string;
   expectedOwner: string;
+  /** The key is a file inside the mail server's container (docker-mailserver), not on a plain host. */
+  insideContainer?: boolean;
   stat?: FileStat;
   problems: string[];
 }
@@ -37,7 +39,11 @@ export async function relayKeyPermissions(targetName: string): Promise<StepOutco
   }
   const { host, commands } = await onMailServer(target);
   const r = await run(host, () => commands.keyFileStat(client.keyPath));
-  const base = { path: client.keyPath, expectedOwner: client.keyOwner };
+  const base = {
+    path: client.keyPath,
+    expectedOwner: client.keyOwner,
+    ...(commands.filesInContainer && { insideContainer: true }),
+  };
   if (!r.ok) {
     const why = tail(r.stderr || r.stdout, 200);
     return outcome(false, `relay key ${client.keyPath} cannot be read: ${why}`, { ...base, problems: [why] });

@@ -34,6 +34,11 @@ export interface RelayCredentialsEvidence {
   configured: boolean;
   user?: string;
   files: CredentialFile[];
+  /**
+   * The tables are files inside the container and none of them is a source the mail server rebuilds them
+   * from at start (docker-mailserver's postfix-sasl-password.cf): recreating the container undoes a rewrite.
+   */
+  containerOnly?: boolean;
 }
 
 interface Context extends OnHost<MailServerCommands> {
@@ -134,7 +139,13 @@ export async function relayCredentialsInSync(
       files: [],
     });
   const files = await inspect(ctx);
-  const evidence = { configured: true, user: ctx.user, files: publicView(files) };
+  const rebuiltFromSource = files.some((f) => ctx.commands.saslPasswordSources.includes(f.path));
+  const evidence = {
+    configured: true,
+    user: ctx.user,
+    files: publicView(files),
+    ...(ctx.commands.filesInContainer && !rebuiltFromSource && { containerOnly: true }),
+  };
   const entries = files.reduce((n, f) => n + f.keys.length, 0);
   const differing = files.flatMap((f) => f.differing.map((k) => `${f.path} ${k}`));
   if (entries === 0)

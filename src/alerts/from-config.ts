@@ -51,8 +51,12 @@ export async function receiverOptionsFromConfig(
     throw new Error('alerts.auth needs bearerToken or basic'); // the schema already refuses this
   }
   const approval = await approvalEndpointFromConfig(config, baseDir);
+  const tls = alerts.listen.tls;
   return {
     ...(approval && { approval }),
+    ...(tls && {
+      tls: { cert: await resolveSecret(tls.cert, baseDir), key: await resolveSecret(tls.key, baseDir) },
+    }),
     host: alerts.listen.host,
     port: alerts.listen.port,
     auth,

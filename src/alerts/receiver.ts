@@ -5,7 +5,9 @@
  * Under /approve/ it serves the approval endpoint (approval-endpoint.ts), with its own authentication.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { Server } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { APPROVE_PATH, approvalEndpoint, type ApprovalEndpointConfig } from './approval-endpoint.js';
 import type { ApprovalRuns } from './approval-runs.js';
@@ -35,6 +37,11 @@ export type ReceiverAuth = { bearerToken: string } | { basic: { user: string; pa
 export interface ReceiverOptions {
   host: string;
   port: number;
+  /**
+   * Serve HTTPS with this certificate chain and key (PEM) instead of plain HTTP: the bearer token, approver
+   * tokens and decisions then never cross the network in clear.
+   */
+  tls?: { cert: string; key: string };
   auth: ReceiverAuth;
   routing: RoutingConfig;
   dispatcher: Dispatcher;
@@ -224,7 +231,7 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
     return results;
   }
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const handle = async (): Promise<void> => {
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true });
@@ -255,7 +262,10 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
         send(res, failure.status, { error: failure.message }, failure.headers);
       }
     });
-  });
+  };
+  const server: Server = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener)
+    : createServer(listener);
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -263,7 +273,7 @@ export function startReceiver(options: ReceiverOptions): Promise<Receiver> {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : options.port;
       resolve({
-        url: `http://${options.host}:${port}`,
+        url: `${options.tls ? 'https' : 'http'}://${options.host}:${port}`,
         server,
         registry,
         close: () =>

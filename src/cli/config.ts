@@ -1,4 +1,5 @@
 /** `config` commands: check the config file before a worker or the alert receiver relies on it. */
+import { CLI_COMMAND } from '../shared/cli-command.js';
 import type { Command } from 'commander';
 import { checkConfig, type CheckResult } from '../config/check.js';
 import { ConfigError, loadConfig, missingConfigMessage, resolveConfigPath } from '../config/load.js';
@@ -19,7 +20,7 @@ export async function loadCliConfig(path: string | undefined, neededFor: string)
     if (err instanceof ConfigError)
       throw new CliError(
         `${neededFor} needs the config ${choice.path} (${choice.reason}), which is not valid ` +
-          `(fix it; \`mail-runbooks config check\` lists every problem): ${errorLine(err)}`,
+          `(fix it; \`${CLI_COMMAND} config check\` lists every problem): ${errorLine(err)}`,
       );
     throw err;
   }
@@ -62,7 +63,6 @@ export function registerConfigCommands(program: Command): void {
       'validate the config file and try every secret reference (exit 0 when usable, 1 when not); ' +
         "default file: $MRB_CONFIG, else ./mail-runbooks.yaml, else (in a checkout of the project) the lab's .lab/target.yaml",
     )
-    .option('-c, --config <path>', 'config file to check')
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
       const result = await checkConfig(opts.config);

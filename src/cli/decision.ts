@@ -13,6 +13,7 @@ import {
 } from '../shared/approval.js';
 import type { PendingApproval } from '../shared/types.js';
 import { CliError } from './output.js';
+import { CLI_COMMAND } from '../shared/cli-command.js';
 
 /**
  * What the CLI sends. `request` is missing only when neither --request nor the run names the request (a
@@ -86,7 +87,7 @@ export function buildDecision(
   if (!key) return decision;
   if (request === undefined)
     throw new CliError(
-      `cannot sign: run ${workflowId} does not name its approval request; pass --request <id> (see mail-runbooks show)`,
+      `cannot sign: run ${workflowId} does not name its approval request; pass --request <id> (see ${CLI_COMMAND} show ${workflowId})`,
     );
   try {
     decision.proof = signDecision(

@@ -5,6 +5,7 @@
  * several at once.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createInterface } from 'node:readline/promises';
 
 /** Where an invocation writes. `stdout`/`stderr` get whole chunks (text plus newline). */
 export interface Io {
@@ -12,6 +13,8 @@ export interface Io {
   stderr(chunk: string): void;
   /** A terminal: `watch` redraws one progress line in place; otherwise it prints one line per event. */
   isTTY?: boolean;
+  /** Asks the operator and returns the answer; missing when nobody can answer (no terminal on stdin). */
+  ask?(question: string): Promise<string>;
 }
 
 export interface CliContext {
@@ -37,7 +40,18 @@ export function processIo(): Io {
     stdout: (chunk) => void process.stdout.write(chunk),
     stderr: (chunk) => void process.stderr.write(chunk),
     isTTY: Boolean(process.stdout.isTTY),
+    ...(process.stdin.isTTY ? { ask: askOnTerminal } : {}),
   };
+}
+
+/** One question on stderr (stdout stays for the result), one line of answer from the terminal. */
+async function askOnTerminal(question: string): Promise<string> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await prompt.question(question);
+  } finally {
+    prompt.close();
+  }
 }
 
 const storage = new AsyncLocalStorage<CliContext>();

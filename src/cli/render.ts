@@ -2,6 +2,7 @@
 import { renderStatusMarkdown, STEP_MARK } from '../shared/report.js';
 import type { DecisionRecord, PendingApproval, RunbookStatus, StepRecord } from '../shared/types.js';
 import type { RunView } from './run-state.js';
+import { CLI_COMMAND } from '../shared/cli-command.js';
 
 export { STEP_MARK };
 
@@ -21,7 +22,7 @@ export function durationText(from: string, to: string | undefined): string {
 }
 
 export function approveHint(workflowId: string, request: string): string {
-  return `npx mail-runbooks approve ${workflowId} --request '${request}' --by <your-name> [--key <ed25519 key>] --comment "<why>" (or reject)`;
+  return `${CLI_COMMAND} approve ${workflowId} --request '${request}' --by <your-name> [--key <ed25519 key>] --comment "<why>" (or reject)`;
 }
 
 /** `show`: the run, its steps, the pending approval, decisions, the evidence of every step, the report. */

@@ -11,6 +11,7 @@ import {
 import { statusQuery } from '../shared/messages.js';
 import type { RunbookReport, RunbookStatus } from '../shared/types.js';
 import { CliError, errorLine } from './output.js';
+import { CLI_COMMAND } from '../shared/cli-command.js';
 
 export interface RunView {
   workflowId: string;
@@ -39,7 +40,7 @@ export function isUnknownRun(err: unknown): boolean {
 }
 
 export function unknownRun(workflowId: string): CliError {
-  return new CliError(`no run with id ${workflowId} (see \`mail-runbooks list --all\`)`);
+  return new CliError(`no run with id ${workflowId} (see \`${CLI_COMMAND} list --all\`)`);
 }
 
 async function queryStatus(

@@ -1,10 +1,12 @@
 /**
- * Run commands: start, list, show, approve, reject, watch. They talk to Temporal only (the worker does the
- * work), so they run anywhere the cluster is reachable.
+ * Run commands: start, list, show, approve, reject, cancel, watch. They talk to Temporal only (the worker
+ * does the work), so they run anywhere the cluster is reachable. Help texts speak of runs, steps and
+ * approvals: a run's id is its Temporal workflow id (e.g. mrb.queueBacklog.lab).
  */
+import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { DecisionRecord } from '../shared/approval.js';
+import { APPROVER_NAME, MAX_COMMENT_CHARS, type DecisionRecord } from '../shared/approval.js';
 import { decideUpdate } from '../shared/messages.js';
 import { RUNBOOKS, isRunbookName } from '../shared/runbooks.js';
 import { GUARD_WORKFLOW } from '../shared/guard.js';
@@ -23,6 +25,9 @@ import { CliError, context, errorLine, output, seconds, setExitCode, type Output
 import { renderList, renderShow, type RunRow } from './render.js';
 import { fetchRun, isUnknownRun, requireStatus, unknownRun } from './run-state.js';
 import { watchRun } from './watch.js';
+import { CLI_COMMAND } from '../shared/cli-command.js';
+
+const RUN_ARGUMENT = "the run's id, as `list` shows it (e.g. mrb.queueBacklog.lab)";
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -113,6 +118,45 @@ async function decide(
   }
 }
 
+/**
+ * Asks the run to stop (a cancellation request, recorded in its history with who asked and why). Only a run
+ * that is running, and only the instance read here: a newer run under the same id is not touched.
+ */
+async function cancelRun(
+  client: Client,
+  workflowId: string,
+  opts: { by: string; reason?: string },
+): Promise<{ workflowId: string; runId: string; by: string; reason?: string }> {
+  const by = opts.by.trim();
+  if (!APPROVER_NAME.test(by))
+    throw new CliError(
+      `--by "${by}" is not a name: letters, digits, . _ @ + - (starting with a letter or digit, at most 64)`,
+    );
+  const reason = opts.reason?.trim();
+  if (reason !== undefined && reason.length > MAX_COMMENT_CHARS)
+    throw new CliError(`--reason is longer than ${MAX_COMMENT_CHARS} characters`);
+  const view = await fetchRun(client, workflowId);
+  if (view.execution !== 'RUNNING') {
+    const verdict = view.report ? `, verdict ${view.report.verdict}` : '';
+    throw new CliError(
+      `run ${workflowId} has ended (${view.execution.toLowerCase()}${verdict}): nothing to cancel`,
+    );
+  }
+  try {
+    await client.workflowService.requestCancelWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId: view.workflowId, runId: view.runId },
+      identity: `${by} through the mail-runbooks CLI`,
+      requestId: randomUUID(),
+      reason: reason ? `cancelled by ${by}: ${reason}` : `cancelled by ${by}`,
+    });
+  } catch (err) {
+    if (isUnknownRun(err)) throw unknownRun(workflowId);
+    throw new CliError(`could not cancel ${workflowId}: ${errorLine(err)}`);
+  }
+  return { workflowId: view.workflowId, runId: view.runId, by, ...(reason ? { reason } : {}) };
+}
+
 function parseParams(pairs: string[] | undefined): Record<string, string> | undefined {
   if (!pairs) return undefined;
   return Object.fromEntries(
@@ -128,13 +172,12 @@ export function registerRunCommands(program: Command): void {
   program
     .command('start')
     .description(
-      `start a runbook: ${Object.keys(RUNBOOKS).join(', ')}. One run per runbook and target: when one is ` +
-        'already running there (started from here, by an alert or a schedule), says so and starts nothing',
+      'start a runbook (`runbooks` lists them). One run per runbook and target: when one is already ' +
+        'running there (started from here, by an alert or a schedule), says so and starts nothing',
     )
-    .argument('<runbook>', 'runbook name')
+    .argument('<runbook>', `runbook name: ${Object.keys(RUNBOOKS).join(', ')}`)
     .option('-t, --target <name>', 'target from the config (default: its defaultTarget)')
     .option('-p, --param <key=value...>', 'runbook parameter, e.g. component=relay')
-    .option('-c, --config <path>', 'config file for the default target (when no --target is given)')
     .option('--json', 'machine-readable output')
     .action(
       async (
@@ -165,8 +208,8 @@ export function registerRunCommands(program: Command): void {
             run,
             [
               headline,
-              `  follow it: mail-runbooks watch ${run.workflowId}`,
-              `  details:   mail-runbooks show ${run.workflowId}`,
+              `  follow it: ${CLI_COMMAND} watch ${run.workflowId}`,
+              `  details:   ${CLI_COMMAND} show ${run.workflowId}`,
             ].join('\n'),
           );
         });
@@ -211,7 +254,7 @@ export function registerRunCommands(program: Command): void {
   program
     .command('show')
     .description('show a run: its steps, their evidence, the pending approval, decisions and the report')
-    .argument('<workflowId>')
+    .argument('<run>', RUN_ARGUMENT)
     .option('--evidence-chars <n>', 'cut each evidence to this many characters in text output', '300')
     .option('--json', 'machine-readable output (evidence in full)')
     .action(async (workflowId: string, opts: OutputOptions & { evidenceChars: string }) => {
@@ -230,12 +273,15 @@ export function registerRunCommands(program: Command): void {
     program
       .command(name)
       .description(
-        `${name} the step awaiting approval (through the run's \`decide\` Update, which checks the step is pending)`,
+        `${name} the step awaiting approval; the run refuses a decision for a request that is no longer pending`,
       )
-      .argument('<workflowId>')
+      .argument('<run>', RUN_ARGUMENT)
       .option('--step <name>', 'the step being decided (default: the pending one)')
       .option('--request <id>', "the approval request being decided (default: the pending one's id)")
-      .option('--run <runId>', 'the run the decision is for (refused when another run is running)')
+      .option(
+        '--run <instance>',
+        'the instance of the run the decision is for, as the notification names it (refused when a newer one runs under the same id)',
+      )
       .requiredOption('--by <name>', 'who decides (recorded in the history)')
       .option(
         '--key <path>',
@@ -270,9 +316,30 @@ export function registerRunCommands(program: Command): void {
   }
 
   program
+    .command('cancel')
+    .description(
+      'stop a run: it takes no further step, and its pending approval request can no longer be decided. ' +
+        'A command already running on a host is not interrupted there; `show` tells how the run ended',
+    )
+    .argument('<run>', RUN_ARGUMENT)
+    .requiredOption('--by <name>', "who cancels (recorded in the run's history)")
+    .option('--reason <text>', "why (recorded in the run's history)")
+    .option('--json', 'machine-readable output')
+    .action(async (workflowId: string, opts: OutputOptions & { by: string; reason?: string }) =>
+      withClient(async (client) => {
+        const result = await cancelRun(client, workflowId, opts);
+        output(
+          opts,
+          result,
+          `cancel requested for ${workflowId} by ${result.by}: the run stops at its current step; follow it with ${CLI_COMMAND} show ${workflowId}`,
+        );
+      }),
+    );
+
+  program
     .command('watch')
     .description('follow a run step by step until it ends (exit 0 when it ends with a report)')
-    .argument('<workflowId>')
+    .argument('<run>', RUN_ARGUMENT)
     .option('--timeout <seconds>', 'stop watching after this long (the run goes on)', '3600')
     .option('--interval <seconds>', 'poll every this many seconds', '1')
     .option('--json', 'one JSON object per event, one per line')

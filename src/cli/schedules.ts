@@ -1,7 +1,9 @@
 /** `schedules` commands: make the config's schedules exist in Temporal (idempotent), list them, run one now. */
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import {
+  deleteSchedule,
   ensureSchedules,
   scheduledRunbook,
   triggerSchedule,
@@ -9,7 +11,17 @@ import {
 } from '../temporal/schedules.js';
 import { loadCliConfig } from './config.js';
 import { taskQueue, withClient } from './connect.js';
-import { output, type OutputOptions } from './output.js';
+import { CliError, output, type OutputOptions } from './output.js';
+
+/** The ids of the project's schedules (every one ensure created: `mrb.<name>.<target>`). */
+async function projectScheduleIds(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const s of client.schedule.list()) {
+    if (s.scheduleId.startsWith('mrb.')) ids.push(s.scheduleId);
+    if (ids.length >= 1000) break;
+  }
+  return ids;
+}
 
 /** One Temporal schedule per (config schedule, target). */
 export function scheduleSpecs(config: Config): ScheduleSpec[] {
@@ -30,7 +42,6 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('ensure')
     .description('create or update every schedule of the config; running it twice changes nothing')
-    .option('-c, --config <path>', 'config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
       const specs = scheduleSpecs(await loadCliConfig(opts.config, 'schedules ensure'));
@@ -81,12 +92,33 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('trigger')
     .description('start the scheduled run now')
-    .argument('<scheduleId>', 'e.g. mrb.nightly-e2e.lab')
+    .argument('<schedule>', 'schedule id, as `schedules list` shows it (e.g. mrb.nightly-e2e.lab)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: OutputOptions) => {
       await withClient(async (client) => {
         await triggerSchedule(client, id);
         output(opts, { triggered: id }, `triggered ${id}`);
+      });
+    });
+  schedules
+    .command('delete')
+    .description(
+      'delete schedules (runs they already started go on): the ones named, or with --all every schedule of mail-runbooks (uninstall)',
+    )
+    .argument('[schedule...]', 'schedule ids, as `schedules list` shows them')
+    .option('--all', 'every mail-runbooks schedule (ids starting with mrb.)')
+    .option('--json', 'machine-readable output')
+    .action(async (named: string[], opts: OutputOptions & { all?: boolean }) => {
+      if (named.length === 0 && !opts.all) throw new CliError('name the schedules to delete, or pass --all');
+      if (named.length > 0 && opts.all) throw new CliError('name schedules or pass --all, not both');
+      await withClient(async (client) => {
+        const ids = opts.all ? await projectScheduleIds(client) : named;
+        for (const id of ids) await deleteSchedule(client, id);
+        output(
+          opts,
+          { deleted: ids },
+          ids.length ? ids.map((id) => `deleted ${id}`).join('\n') : 'no schedules',
+        );
       });
     });
 }

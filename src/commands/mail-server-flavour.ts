@@ -32,6 +32,11 @@ interface KindCommands {
   readonly saslPasswordSources: readonly string[];
   /** State-changing commands run once through this wrapper (commands/once.ts). */
   readonly once: OnceCommands;
+  /**
+   * Files the commands change live inside a container (DMS), so recreating the container undoes a change
+   * made only there; a plain host keeps them.
+   */
+  readonly filesInContainer: boolean;
 }
 
 export type MailServerCommands = typeof mailServerCommands &
@@ -60,6 +65,7 @@ const dms: KindCommands = {
   restartProgram: (program) => dmsCommands.supervisorRestart(program),
   saslPasswordSources: ['/tmp/docker-mailserver/postfix-sasl-password.cf'],
   once: posixOnce(DMS_ONCE_BASE),
+  filesInContainer: true,
 };
 
 const postfixHost: KindCommands = {
@@ -77,6 +83,7 @@ const postfixHost: KindCommands = {
   },
   saslPasswordSources: [],
   once: posixOnce(SSH_ONCE_BASE),
+  filesInContainer: false,
 };
 
 export function mailServerCommandsFor(server: MailServerFlavour): MailServerCommands {

@@ -37,7 +37,8 @@ export interface CheckResult {
 
 const ssh = (s: SshEndpoint) => `ssh ${s.user}@${s.host}:${s.port}`;
 
-function describeTarget(t: Target): TargetSummary {
+/** One target for people: where its mail server, relay and canary are; never a secret or its reference. */
+export function describeTarget(t: Target): TargetSummary {
   const server = t.mailServer;
   let mailServer: string;
   if (server.kind === 'postfix') {

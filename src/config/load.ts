@@ -2,6 +2,7 @@
  * Reads the config file: YAML with positions, then the schema. Every problem is reported at once, as
  * `<file>:<line>:<col>: <path>: <what is wrong>`, so one run of `config check` shows all there is to fix.
  */
+import { CLI_COMMAND } from '../shared/cli-command.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -139,7 +140,7 @@ export function labFallbackAllowed(env: NodeJS.ProcessEnv = process.env): boolea
 /** What to do when no config file was found, for error messages. */
 export const CONFIG_HINT =
   'give one with --config <file> or MRB_CONFIG=<file>, or create ./mail-runbooks.yaml ' +
-  '(start from docs/config.example.yaml; `mail-runbooks config check -c <file>` validates it)';
+  `(start from docs/config.example.yaml; \`${CLI_COMMAND} config check -c <file>\` validates it)`;
 
 /**
  * Which config file to use: --config, else $MRB_CONFIG, else ./mail-runbooks.yaml, else (in a checkout of

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 import { z } from 'zod';
+import { CLI_COMMAND } from '../shared/cli-command.js';
 import { INLINE_SECRET, RUNBOOK_NAMES, configShapeSchema } from './schema.js';
 
 type Json = z.core.JSONSchema.JSONSchema;
@@ -102,7 +103,7 @@ const INTRO = `# Configuration reference
 <!-- Generated from src/config/schema.ts by \`npm run docs:config\`. Do not edit by hand. -->
 
 One YAML file describes the mail servers (targets) and how the runbooks reach them. An annotated example
-is [config.example.yaml](config.example.yaml). Check a file with \`mail-runbooks config check --config FILE\`.
+is [config.example.yaml](config.example.yaml) (the lab's; a real installation's: [config.production.example.yaml](config.production.example.yaml)). Check a file with \`${CLI_COMMAND} config check --config FILE\`.
 
 Which file: \`--config\`, else \`$MRB_CONFIG\`, else \`./mail-runbooks.yaml\`, else, in a checkout of the project
 only, \`.lab/target.yaml\` (written by the lab). A file that was given but is missing or invalid is an error;

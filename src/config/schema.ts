@@ -3,6 +3,7 @@
  * object is strict, so a misspelt key is an error rather than a silently ignored setting. Cross-field rules
  * (names that refer to other entries) live in rules.ts.
  */
+
 import { z } from 'zod';
 import {
   approverName,
@@ -351,9 +352,7 @@ export const targetSchema = strict({
   labels: z
     .record(labelPart, labelPart)
     .default({})
-    .describe(
-      'labels to pick targets by, e.g. { site: eu, tier: canary } (mail-runbooks fleet --targets label=site=eu)',
-    ),
+    .describe('labels to pick targets by, e.g. { site: eu, tier: canary } (fleet --targets label=site=eu)'),
   mailServer: mailServerSchema,
   relay: relaySchema,
   canary: canarySchema,
@@ -423,6 +422,14 @@ const alertsSchema = strict({
   listen: strict({
     host: host.default('127.0.0.1').describe('address to listen on'),
     port: port.default(9095).describe('port to listen on'),
+    tls: strict({
+      cert: secretRef.describe('certificate chain (PEM), leaf first'),
+      key: secretRef.describe('its private key (PEM)'),
+    })
+      .optional()
+      .describe(
+        'serve HTTPS instead of HTTP (TLS 1.2 or later); without it, listen on loopback and publish through a TLS reverse proxy',
+      ),
   }).describe('the Alertmanager webhook receiver'),
   auth: strict({
     bearerToken: secretRef.optional().describe('token expected in "Authorization: Bearer"'),

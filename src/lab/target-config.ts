@@ -5,6 +5,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { shippedRoutes } from '../alerts/shipped-routes.js';
 import { ensurePassword, ensureSshKey, MATERIAL_FILES, writeSecret, type LabMaterial } from './material.js';
 import { CONTAINERS, NAMES, type LabPaths, type LabSettings } from './settings.js';
 
@@ -104,16 +105,11 @@ export function targetConfig(
       },
     ],
     approvers: { [LAB_APPROVER]: { publicKeys: [approverPublicKey] } },
-    // The receiver `npm start` runs; routes match the example rules in monitoring/prometheus-rules.yml.
+    // The receiver `npm start` runs; one route per alert of monitoring/prometheus-rules.yml.
     alerts: {
       listen: { ...LAB_RECEIVER_LISTEN },
       auth: { bearerToken: { file: MATERIAL_FILES.receiverToken } },
-      routes: [
-        { match: { alertname: 'PostfixQueueBacklog' }, runbook: 'queueBacklog', targetLabel: 'target' },
-        { match: { alertname: 'SmtpRelayDown' }, runbook: 'relayUnresponsive', targetLabel: 'target' },
-        { match: { alertname: 'PostfixInboundDeferred' }, runbook: 'inboundDeferred', targetLabel: 'target' },
-        { match: { alertname: 'MailServerDown' }, runbook: 'statusCheck', targetLabel: 'target' },
-      ],
+      routes: shippedRoutes(),
     },
     schedules: [
       {

@@ -1,4 +1,5 @@
 /** What a notification says: the event, the evidence summary, the exact command and the UI link to decide. */
+import { CLI_COMMAND } from '../shared/cli-command.js';
 export interface NotificationEvent {
   kind: 'approval-requested' | 'approval-reminder' | 'approval-escalated' | 'approval-withdrawn' | 'finished';
   runbook: string;
@@ -53,14 +54,14 @@ export function renderNotification(
     event.step &&
     event.request;
   const decide = (verb: string) =>
-    `npx mail-runbooks ${verb} ${event.workflowId} --run ${event.runId} --request '${event.request}' --by <your-name> --comment "<why>"`;
+    `${CLI_COMMAND} ${verb} ${event.workflowId} --run ${event.runId} --request '${event.request}' --by <your-name> --comment "<why>"`;
   const approvalUrl =
     deciding && approvalBaseUrl && event.request
       ? approvalLink(approvalBaseUrl, event.workflowId, event.request)
       : undefined;
   const commands = deciding
     ? [decide('approve'), decide('reject')]
-    : [`npx mail-runbooks show ${event.workflowId}`];
+    : [`${CLI_COMMAND} show ${event.workflowId}`];
   const subject = `[mail-runbooks] ${TITLES[event.kind]}: ${event.runbook} on ${event.target}${event.step ? ` (${event.step})` : ''}`;
   const text = [
     subject,

@@ -18,6 +18,11 @@ export interface BriefInput {
   queue?: QueueSummary;
   /** The exact command, as a person would type it on the host. */
   command: string;
+  /**
+   * What of this change lives only inside the mail server's container, so that recreating the container
+   * (`docker compose up` after a change, an image upgrade) undoes it. Absent: nothing is lost that way.
+   */
+  lostOnRecreate?: string;
 }
 
 function topLines(
@@ -67,6 +72,8 @@ function ageTable(queue: QueueSummary): string[] {
 
 export function renderBrief(input: BriefInput): string {
   const lines = [`Touches: ${input.touches}`, `Why: ${input.reason}`];
+  if (input.lostOnRecreate)
+    lines.push(`Warning: this change does not survive recreating the container: ${input.lostOnRecreate}`);
   if (input.failing.length) lines.push('Failing checks:', ...input.failing.map((f) => `  - ${f}`));
   if (input.queue) {
     const q = input.queue;

@@ -1,6 +1,7 @@
 /** Renders a run's state as markdown: the final report, and the live "current details" the Web UI shows. */
 import { describeHolder } from './guard.js';
 import type { RunbookStatus, StepRecord } from './types.js';
+import { CLI_COMMAND } from './cli-command.js';
 
 /**
  * One mark per step verdict, shared by the Web UI's details and the CLI. Plain ASCII on purpose: emoji
@@ -39,7 +40,7 @@ export function renderStatusMarkdown(status: RunbookStatus, workflowId?: string)
       p.brief,
       '```',
       workflowId
-        ? `Decide: \`npx mail-runbooks approve ${workflowId} --request '${p.requestId}' --by <you> --key <your-ed25519-key>\` (or reject)`
+        ? `Decide: \`${CLI_COMMAND} approve ${workflowId} --request '${p.requestId}' --by <you> --key <your-ed25519-key>\` (or reject)`
         : '',
       p.policy.allowUnsigned
         ? `Unsigned decisions count on this target: from the UI, Signal \`approve\` or \`reject\` with \`{"request": "${p.requestId}", "by": "<you>", "comment": "..."}\`.`

@@ -120,3 +120,13 @@ export async function triggerSchedule(client: Client, id: string): Promise<void>
     throw err;
   }
 }
+
+/** Deletes one schedule (runs it already started go on); an unknown id is an error naming it. */
+export async function deleteSchedule(client: Client, id: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(id).delete();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new Error(`no schedule with id ${id}`);
+    throw err;
+  }
+}

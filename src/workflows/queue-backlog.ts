@@ -28,6 +28,9 @@ export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
         reason: `${key.summary}; ssh refuses such a key. Set it to 0600 and the expected owner.`,
         touches: `one file in the mail server: the relay key ${key.evidence.path}`,
         command: `chmod 0600 ${key.evidence.path} && chown ${key.evidence.expectedOwner} ${key.evidence.path}`,
+        ...(key.evidence.insideContainer && {
+          lostOnRecreate: `${key.evidence.path} is a file in the container; unless it is on a volume or bind mount, the old owner and mode come back. Fix it where the file comes from as well.`,
+        }),
         evidence: key.evidence,
         recheck: async (a) => !(await a.relayKeyPermissions(run.target)).ok,
       },
@@ -51,6 +54,10 @@ export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
           .join(', ')} of the mail server, and a Postfix reload`,
         command:
           'rewrite the SASL table(s) with the stored password (new file, 0600, mv), postmap, postfix reload',
+        ...(creds.evidence.containerOnly && {
+          lostOnRecreate:
+            "these tables exist only in the container (no docker-mailserver postfix-sasl-password.cf to rebuild them from), so the old password comes back. Update the tables' source as well.",
+        }),
         evidence: creds.evidence,
         recheck: async (a) => !(await a.relayCredentialsInSync(run.target)).ok,
       },

@@ -142,7 +142,7 @@ describe('mail-runbooks CLI', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('### Awaiting approval: `repair`');
     expect(shown.stdout).toContain(
-      `mail-runbooks approve ${id} --request '${view.status?.pending?.requestId ?? ''}'`,
+      `npx mail-runbooks approve ${id} --request '${view.status?.pending?.requestId ?? ''}'`,
     );
     expect(shown.stdout).toMatch(
       /### Evidence\n- `load-target-plan`: .*\n- `look`: \{"truncated":true,.*… \(\d+ chars; --json shows all\)/,
@@ -246,6 +246,46 @@ describe('mail-runbooks CLI', () => {
     expect(world.repairs).toBe(0);
   });
 
+  it('cancel: the run stops while it awaits approval, nothing is changed, and who cancelled is recorded', async () => {
+    const id = await startRun();
+    await awaitingApproval(id);
+    const cancelled = await cli('cancel', id, '--by', 'carol', '--reason', 'maintenance window', '--json');
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    const { runId } = JSON.parse(cancelled.stdout) as { runId: string };
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({
+      workflowId: id,
+      by: 'carol',
+      reason: 'maintenance window',
+    });
+    const ended = await pollUntil(20_000, 'run ended', async () => {
+      const view = await cliJson<RunView>('show', id);
+      return view.execution === 'RUNNING' ? undefined : view;
+    });
+    expect(ended.execution).toBe('CANCELLED');
+    expect(world.repairs).toBe(0);
+    // The run's history says who asked and why.
+    const history = await temporal.env.client.workflow.getHandle(id, runId).fetchHistory();
+    const request = history.events?.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    expect(request?.workflowExecutionCancelRequestedEventAttributes).toMatchObject({
+      identity: 'carol through the mail-runbooks CLI',
+      cause: 'cancelled by carol: maintenance window',
+    });
+    // An approval for it now is refused; cancelling again says it has ended; --by is required.
+    expectOneLineError(
+      await cli('approve', id, '--by', 'alice'),
+      /^mail-runbooks: run .* has ended \(cancelled\)/,
+    );
+    expectOneLineError(
+      await cli('cancel', id, '--by', 'carol'),
+      /^mail-runbooks: run .* has ended \(cancelled\): nothing to cancel$/,
+    );
+    expect((await cli('cancel', id)).stderr).toMatch(/required option '--by <name>' not specified/);
+    expectOneLineError(
+      await cli('cancel', 'no-such-run', '--by', 'carol'),
+      /^mail-runbooks: no run with id no-such-run /,
+    );
+  });
+
   it('errors: unknown run, nothing pending, a watch that times out; one line each, exit code 1', async () => {
     for (const args of [
       ['show', 'no-such-run'],
@@ -322,8 +362,13 @@ describe('mail-runbooks CLI', () => {
       await cli('schedules', 'trigger', 'mrb.nope.lab'),
       /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,
     );
-    // Delete them again: their runbooks are not on this worker.
-    for (const { id } of first) await temporal.env.client.schedule.getHandle(id).delete();
+    // Delete them again (their runbooks are not on this worker): what uninstalling does.
+    const deleted = await cliJson<{ deleted: string[] }>('schedules', 'delete', '--all');
+    expect(deleted.deleted.sort()).toEqual(first.map((r) => r.id).sort());
+    expectOneLineError(
+      await cli('schedules', 'delete', 'mrb.nope.lab'),
+      /^mail-runbooks: no schedule with id mrb\.nope\.lab$/,
+    );
   });
 
   it('the bin: lists against the server, and says in one line when the server is unreachable', async () => {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 const PROMTOOL = '/usr/bin/promtool';
 const rules = fileURLToPath(new URL('../../monitoring/prometheus-rules.yml', import.meta.url));
 const ruleTests = fileURLToPath(new URL('../../monitoring/prometheus-rules.test.yml', import.meta.url));
+const scrapeConfig = fileURLToPath(new URL('../../monitoring/prometheus.yml', import.meta.url));
 
 async function promtool(...args: string[]): Promise<string> {
   if (!existsSync(PROMTOOL))
@@ -27,5 +28,9 @@ describe('monitoring/ rules with promtool', () => {
 
   it('fire as their tests expect: promtool test rules', async () => {
     expect(await promtool('test', 'rules', ruleTests)).toMatch(/SUCCESS/);
+  });
+
+  it('the example scrape config (postfix exporter, relay and content-filter probes) loads with the rules', async () => {
+    expect(await promtool('check', 'config', scrapeConfig)).toMatch(/SUCCESS: \d+ rule files found/);
   });
 });

@@ -56,7 +56,7 @@ describe('npm start with a config given', () => {
       expect(r.code, r.output).toBe(1);
       expect(r.output).toContain(
         `npm start failed: the config ${join(dir, 'mail-runbooks.yaml')} is not valid; fix it ` +
-          `(\`mail-runbooks config check -c ${join(dir, 'mail-runbooks.yaml')}\` lists every problem)`,
+          `(\`npx mail-runbooks config check -c ${join(dir, 'mail-runbooks.yaml')}\` lists every problem)`,
       );
       expect(r.output).toContain('targets: missing (required)');
       expect(r.output).not.toMatch(/^(lab|temporal|worker):/m);

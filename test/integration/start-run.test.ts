@@ -139,8 +139,8 @@ describe('one way to start a run', () => {
       ),
     );
     expect(rest).toEqual([
-      '  follow it: mail-runbooks watch mrb.queueBacklog.t2',
-      '  details:   mail-runbooks show mrb.queueBacklog.t2',
+      '  follow it: npx mail-runbooks watch mrb.queueBacklog.t2',
+      '  details:   npx mail-runbooks show mrb.queueBacklog.t2',
     ]);
     expect(await finish('t2')).toMatchObject({ trigger: { kind: 'alert', ref: 'f00dfeed' } });
     expect(await runIds('t2')).toEqual([fired.runId]);

@@ -77,3 +77,11 @@ describe('renderBrief', () => {
     expect(text).toMatch(/cut at 4000 characters\)$/);
   });
 });
+
+it('warns when the change lives only inside the container', () => {
+  const base = { touches: 'one file', reason: 'why', failing: [], command: 'chmod 0600 /k' };
+  expect(renderBrief(base)).not.toContain('Warning');
+  expect(renderBrief({ ...base, lostOnRecreate: 'the key is a file in the container' })).toContain(
+    'Warning: this change does not survive recreating the container: the key is a file in the container',
+  );
+});

@@ -80,7 +80,7 @@ describe('the lab as a default', () => {
     expect(missingConfigMessage(choice)).toBe(
       `no config file (none found: MRB_CONFIG is unset and ./mail-runbooks.yaml does not exist in ${withLab}): ` +
         'give one with --config <file> or MRB_CONFIG=<file>, or create ./mail-runbooks.yaml (start from ' +
-        'docs/config.example.yaml; `mail-runbooks config check -c <file>` validates it)',
+        'docs/config.example.yaml; `npx mail-runbooks config check -c <file>` validates it)',
     );
     const off = await cliIn(withLab, { MRB_CONFIG: undefined, MRB_LAB: 'off' }, 'config', 'check');
     expect(off.code).toBe(1);
@@ -125,7 +125,7 @@ describe('a config that was given', () => {
     expect(start.code).toBe(1);
     expect(start.stderr).toContain(
       `needs the config ${join(withBoth, 'mail-runbooks.yaml')} (./mail-runbooks.yaml in the working folder), ` +
-        'which is not valid (fix it; `mail-runbooks config check` lists every problem)',
+        'which is not valid (fix it; `npx mail-runbooks config check` lists every problem)',
     );
   });
 });

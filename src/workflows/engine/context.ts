@@ -20,6 +20,8 @@ export interface ActOptions {
   touches: string;
   /** The exact command, as a person would type it on the host. */
   command: string;
+  /** What of the change lives only inside the container (the approver is warned; see BriefInput). */
+  lostOnRecreate?: string;
   /** The raw evidence, bounded, kept with the request. */
   evidence?: unknown;
   /**

@@ -22,6 +22,8 @@ import { now, RunRecord } from './record.js';
  * unattended one asks a person when a cooldown or a budget is spent.
  */
 const TARGET_LEASE_AND_BUDGET = 'target-lease-and-budget';
+/** Approval briefs warn when a change lives only inside the container (docs/security.md). */
+const WARN_CHANGES_LOST_ON_RECREATE = 'warn-changes-lost-on-recreate';
 
 class Run implements RunContext {
   readonly params: Readonly<Record<string, unknown>>;
@@ -104,6 +106,11 @@ class Run implements RunContext {
         } else lease = held;
       }
       const why = overLimit ? `${overLimit}, so a person decides. ` : '';
+      // Runs recorded before the warning existed keep the brief they had.
+      const lostOnRecreate =
+        options.lostOnRecreate !== undefined && patched(WARN_CHANGES_LOST_ON_RECREATE)
+          ? options.lostOnRecreate
+          : undefined;
       const outcome = await this.gate.decide(
         {
           step: name,
@@ -114,6 +121,7 @@ class Run implements RunContext {
             failing: this.record.failingSummaries(),
             queue: this.record.latestQueueSummary(),
             command: options.command,
+            ...(lostOnRecreate !== undefined && { lostOnRecreate }),
           })}`,
           evidence: options.evidence,
           ...(recheckable && { recheck: stillBroken }),

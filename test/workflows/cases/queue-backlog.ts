@@ -112,6 +112,45 @@ export const queueBacklogCases: RunbookCase[] = [
       actions: { fixRelayKeyPermissions: 1 },
     },
   },
+  {
+    // docker-mailserver: the key is a file in the container, so the approver is told the fix may not last.
+    name: 'key-fix-in-container-warns-approver',
+    world: {
+      relayKeyPermissions: { ...KEY_LOOSE, evidence: { ...KEY_LOOSE.evidence, insideContainer: true } },
+    },
+    gates: [approve('fix-relay-key-permissions')],
+    expect: {
+      verdict: 'fixed',
+      cause: /^relay key permissions repaired/,
+      steps: [...KEY_FIXED, 'ssh-to-relay ok', 'relay-credentials ok', ...VERIFIED_STEPS],
+      actions: { fixRelayKeyPermissions: 1 },
+    },
+    also: ({ calls }) => {
+      const briefs = calls
+        .filter((c) => c.activity === 'notify')
+        .map((c) => (c.args[0] as { brief?: string } | undefined)?.brief ?? '')
+        .filter(Boolean);
+      expect(briefs.join('\n')).toContain(
+        'Warning: this change does not survive recreating the container: /root/.ssh/id_relay is a file in the container',
+      );
+    },
+  },
+  {
+    name: 'key-fix-on-a-plain-host-no-container-warning',
+    world: { relayKeyPermissions: KEY_LOOSE },
+    gates: [approve('fix-relay-key-permissions')],
+    expect: {
+      verdict: 'fixed',
+      cause: /^relay key permissions repaired/,
+      steps: [...KEY_FIXED, 'ssh-to-relay ok', 'relay-credentials ok', ...VERIFIED_STEPS],
+      actions: { fixRelayKeyPermissions: 1 },
+    },
+    also: ({ calls }) => {
+      const notified = calls.filter((c) => c.activity === 'notify').map((c) => JSON.stringify(c.args));
+      expect(notified.join('\n')).toContain('fix-relay-key-permissions');
+      expect(notified.join('\n')).not.toContain('does not survive recreating the container');
+    },
+  },
   ...refusals('key-fix', 'fix-relay-key-permissions', {
     world: { relayKeyPermissions: KEY_LOOSE },
     steps: KEY_LOOSE_CHECKS,

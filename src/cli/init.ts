@@ -1,0 +1,250 @@
+/**
+ * `init`: writes a commented config for one real target (docker-mailserver and a Linux relay reached over
+ * SSH) from flags, asking for what is missing when a terminal can answer, then runs `config check` on it.
+ * Secrets are written as `{ file: ... }` references only; the files themselves are the operator's
+ * (docs/production.md). Every value is written as a YAML-quoted string or a number, so no input can add
+ * keys to the file.
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { SHIPPED_ALERT_RUNBOOKS } from '../alerts/shipped-routes.js';
+import { checkConfig } from '../config/check.js';
+import { CLI_COMMAND } from '../shared/cli-command.js';
+import { renderCheck } from './config.js';
+import { parsePort } from './hostkey.js';
+import { CliError, context, output, setExitCode, type OutputOptions } from './output.js';
+
+interface Question {
+  flag: string;
+  /** The option's key in commander's opts(). */
+  key: keyof InitAnswers;
+  question: string;
+  default?: string;
+}
+
+export interface InitAnswers {
+  target: string;
+  container: string;
+  dockerSocket: string;
+  relayHost: string;
+  relaySshPort: string;
+  relayUser: string;
+  relayKey: string;
+  relayHostKey: string;
+  relayPort: string;
+  relayManager: string;
+  relayService: string;
+  relayLog: string;
+  relayErrorLog: string;
+  submissionHost: string;
+  submissionPort: string;
+  canaryFrom: string;
+  canaryPasswordFile: string;
+  canaryTo: string;
+  alertTokenFile: string;
+}
+
+const QUESTIONS: Question[] = [
+  { flag: '--target', key: 'target', question: 'target name', default: 'mx1' },
+  {
+    flag: '--container',
+    key: 'container',
+    question: "docker-mailserver's container name",
+    default: 'mailserver',
+  },
+  {
+    flag: '--docker-socket',
+    key: 'dockerSocket',
+    question: 'Docker socket (a socket proxy allowing exec only is best)',
+    default: '/var/run/docker.sock',
+  },
+  { flag: '--relay-host', key: 'relayHost', question: 'relay host (SSH)' },
+  { flag: '--relay-ssh-port', key: 'relaySshPort', question: "relay's SSH port", default: '22' },
+  {
+    flag: '--relay-user',
+    key: 'relayUser',
+    question: 'relay SSH user (least privilege)',
+    default: 'mrb-relay',
+  },
+  {
+    flag: '--relay-key',
+    key: 'relayKey',
+    question: 'private key file for the relay user',
+    default: '/etc/mail-runbooks/keys/relay_ed25519',
+  },
+  {
+    flag: '--relay-host-key',
+    key: 'relayHostKey',
+    question: "relay's pinned host key (from: hostkey <host> [port])",
+  },
+  { flag: '--relay-port', key: 'relayPort', question: "relay's SMTP port", default: '2526' },
+  {
+    flag: '--relay-manager',
+    key: 'relayManager',
+    question: 'relay service manager (systemd | supervisor)',
+    default: 'systemd',
+  },
+  { flag: '--relay-service', key: 'relayService', question: 'relay service name', default: 'smtp-relay' },
+  {
+    flag: '--relay-log',
+    key: 'relayLog',
+    question: "relay's log file",
+    default: '/var/log/smtp-relay/relay.log',
+  },
+  {
+    flag: '--relay-error-log',
+    key: 'relayErrorLog',
+    question: "relay's error log file",
+    default: '/var/log/smtp-relay/relay.err.log',
+  },
+  { flag: '--submission-host', key: 'submissionHost', question: 'mail server host for SMTP submission' },
+  {
+    flag: '--submission-port',
+    key: 'submissionPort',
+    question: 'submission port (587 STARTTLS, 465 TLS)',
+    default: '587',
+  },
+  {
+    flag: '--canary-from',
+    key: 'canaryFrom',
+    question: 'canary account on the mail server (setup email add ...)',
+  },
+  {
+    flag: '--canary-password-file',
+    key: 'canaryPasswordFile',
+    question: "file holding the canary account's password",
+    default: '/etc/mail-runbooks/secrets/canary-password',
+  },
+  { flag: '--canary-to', key: 'canaryTo', question: 'canary destination mailbox (outside this server)' },
+  {
+    flag: '--alert-token-file',
+    key: 'alertTokenFile',
+    question: "file holding Alertmanager's bearer token for the receiver",
+    default: '/etc/mail-runbooks/secrets/alert-token',
+  },
+];
+
+const q = (value: string): string => JSON.stringify(value);
+
+/** The config text: the production example's layout, with comments, for these answers. */
+export function renderInitConfig(a: InitAnswers): string {
+  const tls = Number(a.submissionPort) === 465 ? 'implicit' : 'starttls';
+  const routes = SHIPPED_ALERT_RUNBOOKS.map(
+    (r) => `    - { match: { alertname: ${r.alertname} }, runbook: ${r.runbook}, targetLabel: target }`,
+  );
+  return `# mail-runbooks configuration written by \`${CLI_COMMAND} init\`. docs/production.md explains each part;
+# every key is described in docs/config-reference.md. Check it with: ${CLI_COMMAND} config check -c <this file>
+# Secrets are references ({ file: PATH } or { env: NAME }), never values: create the files named here.
+version: 1
+defaultTarget: ${q(a.target)}
+
+targets:
+  - name: ${q(a.target)}
+    mailServer:
+      kind: dms
+      docker:
+        # Root on the mail host for whoever can use it: prefer a socket proxy that allows exec only
+        # (docs/security.md), or engine type ssh.
+        engine: { type: socket, socketPath: ${q(a.dockerSocket)} }
+        container: ${q(a.container)}
+      mailLog: /var/log/mail/mail.log
+    relay:
+      flavour: linux
+      ssh:
+        host: ${q(a.relayHost)}
+        port: ${Number(a.relaySshPort)}
+        user: ${q(a.relayUser)} # the sudoers rules of docs/production.md, nothing more
+        privateKey: { file: ${q(a.relayKey)} }
+        hostKey: ${q(a.relayHostKey)} # from \`${CLI_COMMAND} hostkey\`, confirmed out of band
+      port: ${Number(a.relayPort)}
+      service: { manager: ${q(a.relayManager)}, name: ${q(a.relayService)} }
+      logs: { log: ${q(a.relayLog)}, errorLog: ${q(a.relayErrorLog)} }
+    canary:
+      submission:
+        host: ${q(a.submissionHost)}
+        port: ${Number(a.submissionPort)}
+        tls: ${tls} # certificates are verified against the system store
+        user: ${q(a.canaryFrom)}
+        password: { file: ${q(a.canaryPasswordFile)} }
+      from: ${q(a.canaryFrom)}
+      to: ${q(a.canaryTo)} # a mailbox outside this server, so the canary crosses the relay
+      expectRelay: ${q(a.relayHost)} # relay=... expected in the mail log for the canary
+    approval:
+      # Nobody is listed yet: add approvers below with their ed25519 public keys, and name them here
+      # (docs/security.md, "Who can approve"). Until then every approval request ends at its deadline.
+      approvers: []
+      allowUnsigned: false
+      fourEyes: true
+
+approvers: {}
+
+alerts:
+  listen: { host: 127.0.0.1, port: 9095 } # publish through a TLS reverse proxy (docs/security.md)
+  auth: { bearerToken: { file: ${q(a.alertTokenFile)} } }
+  # One route per alert of monitoring/prometheus-rules.yml.
+  routes:
+${routes.join('\n')}
+
+schedules:
+  - name: nightly-e2e
+    runbook: endToEndVerification
+    cron: '30 2 * * *'
+    timezone: UTC
+    jitterSeconds: 300
+    targets: [${q(a.target)}]
+`;
+}
+
+async function answers(opts: Partial<InitAnswers>, interactive: boolean): Promise<InitAnswers> {
+  const { io } = context();
+  const result: Partial<InitAnswers> = {};
+  const missing: string[] = [];
+  for (const question of QUESTIONS) {
+    let value = opts[question.key];
+    if (value === undefined && interactive && io.ask) {
+      const hint = question.default ? ` [${question.default}]` : '';
+      value = (await io.ask(`${question.question}${hint}: `)).trim() || question.default;
+    }
+    value ??= question.default;
+    if (value === undefined || value === '') missing.push(question.flag);
+    else result[question.key] = value;
+  }
+  if (missing.length > 0)
+    throw new CliError(`init needs ${missing.join(', ')} (or run it in a terminal to be asked)`);
+  for (const key of ['relaySshPort', 'relayPort', 'submissionPort'] as const) parsePort(result[key]);
+  return result as InitAnswers;
+}
+
+export function registerInitCommand(program: Command): void {
+  const command = program
+    .command('init')
+    .description(
+      'write a commented config for a real target (docker-mailserver and a Linux relay over SSH) from flags or questions, then check it',
+    )
+    .option('-c, --config <path>', 'config file to write', 'mail-runbooks.yaml')
+    .option('--force', 'overwrite the file when it exists')
+    .option('--no-input', 'never ask: take flags and defaults only');
+  for (const question of QUESTIONS) {
+    const placeholder = question.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    command.option(
+      `${question.flag} <${placeholder}>`,
+      question.default ? `${question.question} (default: ${question.default})` : question.question,
+    );
+  }
+  command
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        opts: OutputOptions & Partial<InitAnswers> & { config: string; force?: boolean; input: boolean },
+      ) => {
+        if (existsSync(opts.config) && !opts.force)
+          throw new CliError(`${opts.config} exists: nothing written (--force overwrites it)`);
+        const text = renderInitConfig(await answers(opts, opts.input));
+        await writeFile(opts.config, text, { mode: 0o640 });
+        const result = await checkConfig(opts.config);
+        output(opts, { written: opts.config, check: result }, `wrote ${opts.config}\n${renderCheck(result)}`);
+        setExitCode(result.ok ? 0 : 1);
+      },
+    );
+}
