@@ -7,7 +7,8 @@
  *   npm run bench -- receiver-storm      (BENCH_STORM=1000, BENCH_RATE=500, BENCH_SECONDS=10, BENCH_TARGETS=1000)
  *
  * 1. 1,000 identical firing alerts, 50 at a time: how many runs (must be 1), and latency.
- * 2. Duplicates at a fixed rate (500 req/s, open loop) and 50 concurrent senders (closed loop): p50/p99.
+ * 2. Duplicates at 500 req/s: open loop, and from 50 paced senders (at most 50 in flight): p50/p99; then
+ *    the saturation throughput of 50 senders sending as fast as they can.
  * 3. 1,000 targets, one distinct alert each: 1,000 runs; the time, and the receiver's memory (VmHWM/VmRSS).
  * The receiver runs in its own process (bench/receiver-storm-server.ts); the load comes from this one.
  */
@@ -149,6 +150,33 @@ async function closedLoop(
   return stats(answers, (performance.now() - t) / 1000);
 }
 
+/**
+ * `senders` senders together sending `rate` posts a second for `seconds`, each waiting for its answer before
+ * its next post (so at most `senders` are in flight, as with that many Alertmanagers).
+ */
+async function pacedSenders(
+  r: Receiver,
+  body: string,
+  senders: number,
+  rate: number,
+  seconds: number,
+): Promise<Stats> {
+  const perSender = Math.round((rate * seconds) / senders);
+  const interval = (senders * 1000) / rate;
+  const answers: Answer[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: senders }, async (_, i) => {
+      for (let k = 0; k < perSender; k++) {
+        const wait = start + (i * 1000) / rate + k * interval - performance.now();
+        if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+        answers.push(await post(r, body));
+      }
+    }),
+  );
+  return stats(answers, (performance.now() - start) / 1000);
+}
+
 /** A post every 1/rate s for `seconds`, whatever the answers' latency (as many senders as it takes). */
 async function openLoop(r: Receiver, body: string, rate: number, seconds: number): Promise<Stats> {
   const total = Math.round(rate * seconds);
@@ -217,8 +245,14 @@ async function main(): Promise<void> {
       );
       const open = await openLoop(r, body, RATE, SECONDS);
       console.log(`${name}: duplicates at ${RATE} req/s for ${SECONDS} s: ${fmt(open)}`);
-      const closed = await closedLoop(r, () => body, RATE * SECONDS, CONCURRENCY);
-      console.log(`${name}: duplicates from ${CONCURRENCY} concurrent senders: ${fmt(closed)}`);
+      const closed = await pacedSenders(r, body, CONCURRENCY, RATE, SECONDS);
+      console.log(
+        `${name}: duplicates at ${RATE} req/s from ${CONCURRENCY} concurrent senders: ${fmt(closed)}`,
+      );
+      const saturated = await closedLoop(r, () => body, RATE * SECONDS, CONCURRENCY);
+      console.log(
+        `${name}: duplicates as fast as ${CONCURRENCY} senders can send (saturation): ${fmt(saturated)}`,
+      );
       results[name] = { storm, runs, open, closed };
     }
 

@@ -7,6 +7,8 @@
  * The one gap: a firing that arrives between a run's close and the watch hearing of it (a round trip) is
  * answered "deduplicated"; Alertmanager's next repeat of the group starts the new run.
  */
+import { setMaxListeners } from 'node:events';
+
 export interface FiredRun {
   workflowId: string;
   outcome: 'started' | 'deduplicated';
@@ -45,6 +47,8 @@ export class OpenRuns {
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_OPEN_RUN_MAX_AGE_MS;
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_OPEN_RUNS;
     this.now = options.now ?? Date.now;
+    // One abort listener per watched run (thousands with a fleet of targets), all on this one signal.
+    setMaxListeners(0, this.stopped.signal);
   }
 
   get size(): number {
