@@ -14,13 +14,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../test/helpers/ports.js';
+import type { Client } from '@temporalio/client';
+import { withBenchDevServer } from './dev-server.js';
 
 const STORM = Number(process.env.BENCH_STORM ?? '1000');
 const RATE = Number(process.env.BENCH_RATE ?? '500');
@@ -214,22 +211,17 @@ const fmt = (s: Stats): string =>
   `${s.n} req in ${s.seconds.toFixed(1)} s (${s.rate.toFixed(0)} req/s), p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${JSON.stringify(s.outcomes)}`;
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'mrb-bench-storm-'));
-  const server = await startDevServer({
-    dataDir,
-    port: await freePort(),
-    uiPort: await freePort(),
-    log: () => {},
-  });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  await withBenchDevServer('storm', (server, client) => storm(server.address, client));
+}
+
+async function storm(address: string, client: Client): Promise<void> {
   const receivers: Receiver[] = [];
   try {
-    const remember = await startReceiverProcess(server.address, true);
-    const baseline = await startReceiverProcess(server.address, false);
+    const remember = await startReceiverProcess(address, true);
+    const baseline = await startReceiverProcess(address, false);
     receivers.push(remember, baseline);
     console.log(
-      `receiver-storm: Temporal dev server ${server.address}; receivers ${remember.url} (as shipped), ${baseline.url} (baseline)`,
+      `receiver-storm: Temporal dev server ${address}; receivers ${remember.url} (as shipped), ${baseline.url} (baseline)`,
     );
 
     const results: Record<string, { storm: Stats; runs: number; open: Stats; closed: Stats }> = {};
@@ -279,9 +271,6 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const r of receivers) r.child.kill('SIGTERM');
-    await connection.close();
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -89,3 +89,16 @@ export async function fillJson(page: Page, editor: Locator, value: unknown): Pro
   await editor.blur();
   return JSON.parse(await editor.innerText()) as unknown;
 }
+
+/** Runs every teardown step, even after one fails, then throws one error naming each that failed. */
+export async function teardownSteps(steps: [string, () => Promise<unknown> | undefined][]): Promise<void> {
+  const problems: string[] = [];
+  for (const [name, stop] of steps) {
+    try {
+      await stop();
+    } catch (err) {
+      problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (problems.length) throw new Error(`teardown problems:\n${problems.join('\n')}`);
+}

@@ -19,7 +19,7 @@ import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js
 import { startRunbook } from '../../src/temporal/start-run.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { freePort } from '../helpers/ports.js';
-import { launchChromium, pollUntil, screenshot, within } from '../helpers/ui.js';
+import { launchChromium, pollUntil, screenshot, within, teardownSteps } from '../helpers/ui.js';
 import { fakeActivities, fakePlan, type FakeTarget } from '../workflows/fake-activities.js';
 
 const UI_WAIT = 30_000;
@@ -90,15 +90,7 @@ afterAll(async () => {
     ['server', () => server?.stop()],
     ['data dir', () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)],
   ];
-  const problems: string[] = [];
-  for (const [name, stop] of steps) {
-    try {
-      await stop();
-    } catch (err) {
-      problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  if (problems.length) throw new Error(`teardown problems:\n${problems.join('\n')}`);
+  await teardownSteps(steps);
 });
 
 /** The UI's sandboxed markdown frame that shows `text` (polled, bounded by UI_WAIT). */

@@ -26,6 +26,7 @@ import {
   resetScreenshots,
   screenshot,
   within,
+  teardownSteps,
 } from '../helpers/ui.js';
 import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { createWorker } from '../../src/worker.js';
@@ -89,15 +90,7 @@ afterAll(async () => {
     ['server', () => server?.stop()],
     ['data dir', () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)],
   ];
-  const problems: string[] = [];
-  for (const [name, stop] of steps) {
-    try {
-      await stop();
-    } catch (err) {
-      problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  if (problems.length) throw new Error(`teardown problems:\n${problems.join('\n')}`);
+  await teardownSteps(steps);
 });
 
 describe('Temporal Web UI', () => {
