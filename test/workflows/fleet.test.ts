@@ -4,10 +4,15 @@
  * progress in the fleetStatus query, and a report per target.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { fleetStatusQuery, type FleetInput, type FleetReport } from '../../src/shared/fleet.js';
 import { runWorkflowId } from '../../src/shared/start.js';
+import { inProcessCli } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/poll.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import * as activities from './fleet-fixture-activities.js';
@@ -121,5 +126,52 @@ describe('fleet', () => {
       (err: { cause?: { message?: string } }) => err.cause?.message,
     );
     expect(failure).toMatch(/a target is listed twice/);
+  });
+});
+
+describe('mail-runbooks fleet', () => {
+  it('runs the runbook on the targets a label picks, following progress, with a line per target', async () => {
+    const [eu1, eu2, us1] = names('ok', 'ok', 'ok');
+    const example = parse(await readFile('docs/config.example.yaml', 'utf8')) as {
+      targets: Array<Record<string, unknown>>;
+      defaultTarget: string;
+      schedules?: unknown;
+    };
+    const template = example.targets[0]!;
+    example.targets = [
+      { ...template, name: eu1, labels: { site: 'eu' } },
+      { ...template, name: eu2, labels: { site: 'eu' } },
+      { ...template, name: us1, labels: { site: 'us' } },
+    ];
+    example.defaultTarget = eu1!;
+    delete example.schedules;
+    const config = join(await mkdtemp(join(tmpdir(), 'mrb-fleet-cli-')), 'fleet.yaml');
+    await writeFile(config, stringify(example));
+    const cli = await inProcessCli(tw.env, taskQueue);
+
+    const r = await cli(
+      'fleet',
+      'endToEndVerification',
+      '-c',
+      config,
+      '--targets',
+      'label=site=eu',
+      '--max-concurrent',
+      '2',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('started endToEndVerification on 2 target(s), 2 at a time');
+    expect(r.stdout).toContain('verdict: ok');
+    expect(r.stdout).toMatch(new RegExp(`${eu1}\\s+healthy`));
+    expect(r.stdout).toMatch(new RegExp(`${eu2}\\s+healthy`));
+    expect(r.stdout).not.toContain(us1);
+    expect(activities.seen.started.sort()).toEqual([eu1, eu2].sort());
+
+    const wrong = await cli('fleet', 'endToEndVerification', '-c', config, '--targets', 'label=site=mars');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(
+      'no target has the label site=mars; labels in the config: site=eu, site=us',
+    );
   });
 });
