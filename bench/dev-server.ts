@@ -19,6 +19,7 @@ export const SILENT = {
 export async function withBenchDevServer(
   name: string,
   fn: (server: DevServer, client: Client) => Promise<void>,
+  dynamicConfig?: Record<string, string>,
 ): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), `mrb-bench-${name}-`));
   const server = await startDevServer({
@@ -26,6 +27,7 @@ export async function withBenchDevServer(
     port: await freePort(),
     uiPort: await freePort(),
     log: () => {},
+    ...(dynamicConfig ? { dynamicConfig } : {}),
   });
   const connection = await Connection.connect({ address: server.address });
   try {

@@ -2,13 +2,22 @@
  * Orchestration overhead (issue 14, point 2): what a step costs on a real Temporal dev server (SQLite), the
  * workflow task plus the activity round trip, for a runbook of no-op steps through the engine, against a
  * baseline measured in the same run: the same no-op activity called from a bare workflow (Temporal's own
- * cost). Per-step cost is (time of N+1 steps - time of 1 step) / N, median of BENCH_REPEAT runs.
+ * cost). Per-step cost is (time of N+1 steps - time of 1 step) / N, median of BENCH_REPEAT runs. Each is
+ * measured on the dev server as `npm start` runs it (eager activity dispatch on: the workflow task's
+ * completion hands the activity to the same worker) and, for comparison, with eager dispatch off.
  *
  *   npm run bench -- orchestration          (BENCH_STEPS=50, BENCH_REPEAT=3)
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import * as activities from './orchestration-activities.js';
 import { SILENT, withBenchDevServer } from './dev-server.js';
 
@@ -17,70 +26,87 @@ const REPEAT = Math.min(Number(process.env.BENCH_REPEAT ?? '3'), 20);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+interface PerStep {
+  engine: number;
+  bare: number;
+}
+
+async function measure(
+  address: string,
+  client: Client,
+  bundle: WorkflowBundle,
+  label: string,
+): Promise<PerStep> {
+  const native = await NativeConnection.connect({ address });
+  const taskQueue = `orchestration-${randomUUID()}`;
+  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities });
+  try {
+    return await worker.runUntil(async () => {
+      const time = async (workflow: 'noopSteps' | 'bareSteps', steps: number): Promise<number> => {
+        const t = performance.now();
+        await client.workflow.execute(workflow, {
+          taskQueue,
+          workflowId: `${workflow}-${randomUUID()}`,
+          args:
+            workflow === 'noopSteps'
+              ? [{ target: 'bench', trigger: { kind: 'manual', ref: 'bench' }, params: { steps } }]
+              : [steps],
+        });
+        return performance.now() - t;
+      };
+      // Warm-up: the first runs pay for workflow code loading and connections.
+      await time('noopSteps', 2);
+      await time('bareSteps', 2);
+      const runs = {
+        engine1: [] as number[],
+        engineN: [] as number[],
+        bare1: [] as number[],
+        bareN: [] as number[],
+      };
+      for (let r = 0; r < REPEAT; r++) {
+        runs.engine1.push(await time('noopSteps', 1));
+        runs.engineN.push(await time('noopSteps', STEPS + 1));
+        runs.bare1.push(await time('bareSteps', 1));
+        runs.bareN.push(await time('bareSteps', STEPS + 1));
+      }
+      const perStep = {
+        engine: (median(runs.engineN) - median(runs.engine1)) / STEPS,
+        bare: (median(runs.bareN) - median(runs.bare1)) / STEPS,
+      };
+      console.log(
+        `${label}: engine runbook 1 step ${median(runs.engine1).toFixed(0)} ms, ${STEPS + 1} steps ${median(runs.engineN).toFixed(0)} ms; ` +
+          `bare workflow 1 step ${median(runs.bare1).toFixed(0)} ms, ${STEPS + 1} steps ${median(runs.bareN).toFixed(0)} ms; ` +
+          `per step ${perStep.engine.toFixed(1)} ms vs ${perStep.bare.toFixed(1)} ms bare`,
+      );
+      return perStep;
+    });
+  } finally {
+    await native.close();
+  }
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: SILENT });
-  await withBenchDevServer('orchestration', async (server, client) => {
-    const native = await NativeConnection.connect({ address: server.address });
-    const taskQueue = `orchestration-${randomUUID()}`;
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: resolve('test/workflows/noop-steps.ts'),
-      logger: SILENT,
-    });
-    const worker = await Worker.create({
-      connection: native,
-      taskQueue,
-      workflowBundle: bundle,
-      activities,
-    });
-    try {
-      await worker.runUntil(async () => {
-        const timeEngine = async (steps: number): Promise<number> => {
-          const t = performance.now();
-          await client.workflow.execute('noopSteps', {
-            taskQueue,
-            workflowId: `noop-${randomUUID()}`,
-            args: [{ target: 'bench', trigger: { kind: 'cli', ref: 'bench' }, params: { steps } }],
-          });
-          return performance.now() - t;
-        };
-        const timeBare = async (steps: number): Promise<number> => {
-          const t = performance.now();
-          await client.workflow.execute('bareSteps', {
-            taskQueue,
-            workflowId: `bare-${randomUUID()}`,
-            args: [steps],
-          });
-          return performance.now() - t;
-        };
-        // Warm-up: the first runs pay for workflow code loading and connections.
-        await timeEngine(2);
-        await timeBare(2);
-        const engine1: number[] = [];
-        const engineN: number[] = [];
-        const bare1: number[] = [];
-        const bareN: number[] = [];
-        for (let r = 0; r < REPEAT; r++) {
-          engine1.push(await timeEngine(1));
-          engineN.push(await timeEngine(STEPS + 1));
-          bare1.push(await timeBare(1));
-          bareN.push(await timeBare(STEPS + 1));
-        }
-        const enginePerStep = (median(engineN) - median(engine1)) / STEPS;
-        const barePerStep = (median(bareN) - median(bare1)) / STEPS;
-        console.log(
-          `engine runbook: 1 step ${median(engine1).toFixed(0)} ms, ${STEPS + 1} steps ${median(engineN).toFixed(0)} ms`,
-        );
-        console.log(
-          `bare workflow:  1 step ${median(bare1).toFixed(0)} ms, ${STEPS + 1} steps ${median(bareN).toFixed(0)} ms`,
-        );
-        console.log(
-          `summary: per step ${enginePerStep.toFixed(1)} ms through the engine vs ${barePerStep.toFixed(1)} ms bare (ratio ${(enginePerStep / barePerStep).toFixed(2)}; target < 50 ms); median of ${REPEAT}`,
-        );
-      });
-    } finally {
-      await native.close();
-    }
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: resolve('test/workflows/noop-steps.ts'),
+    logger: SILENT,
   });
+  let plain: PerStep | undefined;
+  let eager: PerStep | undefined;
+  await withBenchDevServer(
+    'orchestration-plain',
+    async (server, client) => {
+      plain = await measure(server.address, client, bundle, 'eager activity dispatch off');
+    },
+    { 'system.enableActivityEagerExecution': 'false' },
+  );
+  await withBenchDevServer('orchestration', async (server, client) => {
+    eager = await measure(server.address, client, bundle, 'dev server as npm start runs it (eager dispatch)');
+  });
+  console.log(
+    `summary: per step through the engine ${eager!.engine.toFixed(1)} ms (bare workflow ${eager!.bare.toFixed(1)} ms, ratio ${(eager!.engine / eager!.bare).toFixed(2)}; target < 50 ms); ` +
+      `with eager dispatch off ${plain!.engine.toFixed(1)} ms (bare ${plain!.bare.toFixed(1)} ms); median of ${REPEAT}`,
+  );
 }
 
 await main();

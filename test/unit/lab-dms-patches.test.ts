@@ -11,6 +11,17 @@ import { DMS_VERSION, findDmsArchive, inDmsContext } from '../../src/lab/dms-ima
 
 const BASE = 'mail-runbooks/base:bookworm';
 
+/**
+ * The vendored release sits beside the project (../shared/vendor) or at $MRB_DMS_ARCHIVE; a clone without
+ * it skips the tests that read it, and says so.
+ */
+const archiveMissing = await findDmsArchive().then(
+  () => undefined,
+  (err: Error) => err.message,
+);
+if (archiveMissing)
+  console.warn(`lab-dms-patches: skipping the tests on the real release: ${archiveMissing}`);
+
 async function releaseFile(path: string): Promise<string> {
   const archive = await findDmsArchive();
   return execFileSync('tar', ['-xzOf', archive, `docker-mailserver-${DMS_VERSION}/${path}`], {
@@ -49,7 +60,7 @@ describe('heredocsToRunChains', () => {
   });
 });
 
-describe('the DMS 15.1.0 release, patched', () => {
+describe.skipIf(archiveMissing)('the DMS 15.1.0 release, patched', () => {
   it('builds with the classic builder, from the lab base, without the internet', async () => {
     const out = applyDmsPatches(await release(), BASE);
     // Instructions only: upstream's comments may still mention what was removed.
