@@ -122,6 +122,8 @@ export async function buildFromContext(docker: Docker, request: BuildRequest): P
     },
   );
   let tail: string[] = [];
+  /** The unfinished last line of the stream so far: the engine may cut a line across events ("E" | ": ..."). */
+  let partial = '';
   let step = '';
   let stepLine = '';
   let packages = 0;
@@ -133,6 +135,7 @@ export async function buildFromContext(docker: Docker, request: BuildRequest): P
         docker.modem.followProgress(
           stream,
           (err: Error | null, events: BuildEvent[]) => {
+            if (partial.trim()) tail = [...tail.slice(-200), partial.trimEnd()];
             const failed = err?.message ?? events.find((e) => e.error)?.error;
             if (!failed) return resolve();
             // One message: the image, the step, and apt's own error lines when apt failed.
@@ -148,7 +151,9 @@ export async function buildFromContext(docker: Docker, request: BuildRequest): P
             );
           },
           (event: BuildEvent) => {
-            for (const line of (event.stream ?? '').split('\n')) {
+            const lines = (partial + (event.stream ?? '')).split('\n');
+            partial = lines.pop() ?? '';
+            for (const line of lines) {
               const text = line.trimEnd();
               if (!text) continue;
               tail = [...tail.slice(-200), text];
