@@ -1,7 +1,7 @@
 /**
  * Output of `posttls-finger -l none` (commands/posix.ts smtpProbe): did the server greet with 220 and
  * answer EHLO with 250? posttls-finger exits 0 either way, so this is the verdict.
- *   posttls-finger: Connected to relay.lab.test[172.18.0.3]:2526
+ *   posttls-finger: Connected to relay.lab.test[<address>]:2526
  *   posttls-finger: < 220 relay.lab.test ESMTP lab relay
  *   posttls-finger: > EHLO mail.lab.test
  *   posttls-finger: < 250-relay.lab.test
