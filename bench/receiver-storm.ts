@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Client } from '@temporalio/client';
+import { webhookBody } from '../test/helpers/receiver.js';
 import { withBenchDevServer } from './dev-server.js';
 
 const STORM = Number(process.env.BENCH_STORM ?? '1000');
@@ -59,19 +60,10 @@ async function startReceiverProcess(address: string, remember: boolean): Promise
 
 function alertBody(target: string, tag: string): string {
   const labels = { alertname: 'StormAlert', target };
-  return JSON.stringify({
-    version: '4',
-    groupKey: `{}:{alertname="StormAlert",target="${target}"}`,
-    status: 'firing',
-    receiver: 'mail-runbooks',
-    groupLabels: labels,
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
-      { status: 'firing', labels, annotations: {}, startsAt: new Date().toISOString(), fingerprint: tag },
-    ],
-  });
+  return webhookBody(
+    [{ status: 'firing', labels, annotations: {}, startsAt: new Date().toISOString(), fingerprint: tag }],
+    { groupKey: `{}:{alertname="StormAlert",target="${target}"}`, groupLabels: labels, commonLabels: labels },
+  );
 }
 
 interface Answer {

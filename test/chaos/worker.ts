@@ -23,7 +23,6 @@
  */
 import { writeFileSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import type { ActivityInboundCallsInterceptor, InjectedSinks } from '@temporalio/worker';
 import { wrapHostTransportsForTests } from '../../src/activities/context.js';
@@ -31,6 +30,7 @@ import { RUNBOOK_NAMES } from '../../src/shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from '../../src/temporal/connection.js';
 import type { ExecRequest, ExecResult, HostTransport } from '../../src/transports/index.js';
 import { createWorker } from '../../src/worker.js';
+import { CHAOS_WORKFLOW_INTERCEPTORS } from './paths.js';
 import type { ChaosSinks } from './workflow-interceptors.js';
 
 export const CHAOS_POINTS = ['boundary', 'start', 'before', 'during', 'after', 'pause'] as const;
@@ -141,7 +141,6 @@ function chaosTransport(inner: HostTransport): HostTransport {
   };
 }
 
-const WORKFLOW_INTERCEPTORS = fileURLToPath(new URL('./workflow-interceptors.ts', import.meta.url));
 let scheduled = 0; // schedules of plan.activityType by workflows on this worker (not counting replays)
 
 /** The `boundary` point: main thread, called as the workflow schedules an activity (workflow-interceptors.ts). */
@@ -175,10 +174,13 @@ async function main(): Promise<void> {
   if (plan) wrapHostTransportsForTests((transport) => chaosTransport(transport));
   const target = temporalTarget();
   const connection = await connectWorker(target);
+  // MRB_CHAOS_BUNDLE: the harness's bundle of the same workflow code, interceptor included.
+  const bundle = process.env.MRB_CHAOS_BUNDLE;
   const worker = await createWorker(connection, target.namespace, {
+    ...(bundle ? { workflowsPath: undefined, workflowBundle: { codePath: bundle } } : {}),
     interceptors: {
       activity: [() => ({ inbound: chaosActivities })],
-      workflowModules: [WORKFLOW_INTERCEPTORS],
+      ...(bundle ? {} : { workflowModules: [CHAOS_WORKFLOW_INTERCEPTORS] }),
     },
     sinks: chaosSinks,
   });

@@ -1,3 +1,4 @@
+import type { Alert } from '../../src/alerts/body.js';
 import { startReceiver, type Receiver, type ReceiverOptions } from '../../src/alerts/receiver.js';
 
 export interface TestReceiverOptions extends Partial<Omit<ReceiverOptions, 'auth' | 'routing'>> {
@@ -31,5 +32,25 @@ export function startTestReceiver(options: TestReceiverOptions): Promise<Receive
         targetLabel: 'target',
       })),
     },
+  });
+}
+
+/**
+ * The JSON an Alertmanager (webhook version 4) posts for `alerts`, given as they are (a test may send a
+ * malformed one); `envelope` sets or overrides the group's own fields (groupKey, status, labels...).
+ */
+export function webhookBody(alerts: Array<Partial<Alert>>, envelope: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    version: '4',
+    groupKey: '{}:{}',
+    truncatedAlerts: 0,
+    status: alerts[0]?.status ?? 'firing',
+    receiver: 'mail-runbooks',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://127.0.0.1:9093',
+    alerts,
+    ...envelope,
   });
 }

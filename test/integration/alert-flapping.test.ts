@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Receiver } from '../../src/alerts/receiver.js';
-import { startTestReceiver } from '../helpers/receiver.js';
+import { startTestReceiver, webhookBody } from '../helpers/receiver.js';
 import { FAULTS, findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { statusQuery } from '../../src/shared/messages.js';
 import type { RunbookReport } from '../../src/shared/types.js';
@@ -100,16 +100,10 @@ async function post(status: 'firing' | 'resolved'): Promise<void> {
   const res = await fetch(`${receiver.url}/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({
-      version: '4',
+    body: webhookBody([alert], {
       groupKey: '{}:{alertname="RelayDown"}',
-      status,
-      receiver: 'mail-runbooks',
       groupLabels: { alertname: 'RelayDown' },
       commonLabels: alert.labels,
-      commonAnnotations: {},
-      externalURL: '',
-      alerts: [alert],
     }),
   });
   expect(res.status, await res.text()).toBeLessThan(300);

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Receiver } from '../../src/alerts/receiver.js';
-import { startTestReceiver } from '../helpers/receiver.js';
+import { startTestReceiver, webhookBody } from '../helpers/receiver.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
 import { statusQuery } from '../../src/shared/messages.js';
 import { saveHistories } from '../helpers/histories.js';
@@ -188,34 +188,30 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-function webhookBody(extra: Record<string, unknown> = {}, labels: Record<string, string> = {}): string {
-  return JSON.stringify({
-    version: '4',
-    groupKey: '{}:{alertname="PostfixQueueBacklog"}',
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'mail-runbooks',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
-      { status: 'firing', labels: { ...alertLabels, target: 'other', ...labels }, annotations: {}, startsAt },
-    ],
-    ...extra,
-  });
+function backlogWebhook(extra: Record<string, unknown> = {}, labels: Record<string, string> = {}): string {
+  return webhookBody(
+    [{ status: 'firing', labels: { ...alertLabels, target: 'other', ...labels }, annotations: {}, startsAt }],
+    { groupKey: '{}:{alertname="PostfixQueueBacklog"}', ...extra },
+  );
 }
 
 describe('Alertmanager to the receiver to Temporal', () => {
   it.each([
-    ['a wrong token', { authorization: 'Bearer wrong' }, webhookBody(), 401, /credentials/, 'unauthorized'],
-    ['no credentials', { authorization: '' }, webhookBody(), 401, /credentials/, 'unauthorized'],
+    [
+      'a wrong token',
+      { authorization: 'Bearer wrong' },
+      backlogWebhook(),
+      401,
+      /credentials/,
+      'unauthorized',
+    ],
+    ['no credentials', { authorization: '' }, backlogWebhook(), 401, /credentials/, 'unauthorized'],
     ['bad JSON', {}, '{"version": "4", "alerts": [', 400, /not JSON/, 'not-json'],
-    ['a wrong version', {}, webhookBody({ version: '3' }), 400, /version/, 'invalid-body'],
+    ['a wrong version', {}, backlogWebhook({ version: '3' }), 400, /version/, 'invalid-body'],
     [
       'too big a body',
       {},
-      webhookBody({}, { pad: 'x'.repeat(20 * 1024) }),
+      backlogWebhook({}, { pad: 'x'.repeat(20 * 1024) }),
       413,
       /larger than 16384 bytes/,
       'too-large',

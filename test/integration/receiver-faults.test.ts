@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Receiver } from '../../src/alerts/receiver.js';
-import { startTestReceiver } from '../helpers/receiver.js';
+import { startTestReceiver, webhookBody } from '../helpers/receiver.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -58,25 +58,16 @@ afterAll(async () => {
 });
 
 function group(alertname: string, target: string): string {
-  return JSON.stringify({
-    version: '4',
+  const alert = {
+    status: 'firing' as const,
+    labels: { alertname, target },
+    annotations: {},
+    startsAt: new Date().toISOString(),
+    fingerprint: `${alertname}-${target}`,
+  };
+  return webhookBody([alert], {
     groupKey: `{}:{alertname="${alertname}",target="${target}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'mail-runbooks',
     groupLabels: { alertname, target },
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname, target },
-        annotations: {},
-        startsAt: new Date().toISOString(),
-        fingerprint: `${alertname}-${target}`,
-      },
-    ],
   });
 }
 

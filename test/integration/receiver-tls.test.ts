@@ -16,6 +16,7 @@ import { receiverOptionsFromConfig } from '../../src/alerts/from-config.js';
 import { startReceiver, type Receiver } from '../../src/alerts/receiver.js';
 import { loadConfig } from '../../src/config/load.js';
 import { freePort } from '../helpers/ports.js';
+import { webhookBody } from '../helpers/receiver.js';
 
 const run = promisify(execFile);
 const TOKEN = 'receiver-tls-test-token';
@@ -24,26 +25,15 @@ let receiver: Receiver;
 let ca: string;
 const fired: string[] = [];
 
-const body = JSON.stringify({
-  version: '4',
-  groupKey: '{}:{}',
-  truncatedAlerts: 0,
-  status: 'firing',
-  receiver: 'mail-runbooks',
-  groupLabels: {},
-  commonLabels: {},
-  commonAnnotations: {},
-  externalURL: 'http://127.0.0.1:9093',
-  alerts: [
-    {
-      status: 'firing',
-      labels: { alertname: 'SmtpRelayDown', target: 'mx1', automation: 'mail-runbooks' },
-      annotations: {},
-      startsAt: '2026-11-22T00:00:00Z',
-      fingerprint: 'f00d',
-    },
-  ],
-});
+const body = webhookBody([
+  {
+    status: 'firing',
+    labels: { alertname: 'SmtpRelayDown', target: 'mx1', automation: 'mail-runbooks' },
+    annotations: {},
+    startsAt: '2026-11-22T00:00:00Z',
+    fingerprint: 'f00d',
+  },
+]);
 
 function post(
   send: typeof httpsRequest | typeof httpRequest,

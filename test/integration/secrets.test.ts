@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Receiver } from '../../src/alerts/receiver.js';
-import { startTestReceiver } from '../helpers/receiver.js';
+import { startTestReceiver, webhookBody } from '../helpers/receiver.js';
 import { FAULTS, healFault } from '../../src/lab/faults.js';
 import type { RunbookReport } from '../../src/shared/types.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
@@ -132,7 +132,7 @@ describe('no secret anywhere', () => {
   it('a static: password in main.cf and a webhook URL token reach no history, log, CLI output, UI detail or notification', async () => {
     // A run started by an alert, through the receiver.
     const alert = {
-      status: 'firing',
+      status: 'firing' as const,
       labels: { alertname: 'RelayRoutingSuspect', target: 'lab' },
       annotations: {},
       startsAt: new Date().toISOString(),
@@ -141,13 +141,7 @@ describe('no secret anywhere', () => {
     const posted = await fetch(`${receiver.url}/alerts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${RECEIVER_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        version: '4',
-        groupKey: '{}:{}',
-        status: 'firing',
-        receiver: 'mail-runbooks',
-        alerts: [alert],
-      }),
+      body: webhookBody([alert]),
     });
     expect(posted.status).toBe(200);
     const routing = await finished(runWorkflowId('relayRoutingCheck', 'lab'));

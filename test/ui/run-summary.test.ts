@@ -7,19 +7,15 @@
  * Screenshots go to test-results/ui/ (names starting `summary-`).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunbookReport } from '../../src/shared/types.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { startRunbook } from '../../src/temporal/start-run.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
-import { freePort } from '../helpers/ports.js';
-import { launchChromium, pollUntil, screenshot, within, teardownSteps } from '../helpers/ui.js';
+import { pollUntil, screenshot, within } from '../helpers/ui.js';
+import { UiStack } from '../helpers/ui-stack.js';
 import { fakeActivities, fakePlan, type FakeTarget } from '../workflows/fake-activities.js';
 
 const UI_WAIT = 30_000;
@@ -27,13 +23,7 @@ const TARGET = `ui-${randomUUID().slice(0, 8)}`;
 const taskQueue = `ui-summary-${randomUUID()}`;
 const SUMMARY = `statusCheck on ${TARGET} (started by alert SmtpRelayDown (fingerprint 5eed))`;
 
-let dataDir: string | undefined;
-let server: DevServer | undefined;
-let workerConnection: NativeConnection | undefined;
-let worker: Worker | undefined;
-let running: Promise<void> | undefined;
-let clientConnection: Connection | undefined;
-let browser: Browser | undefined;
+const stack = new UiStack();
 let page: Page;
 let client: Client;
 
@@ -55,43 +45,18 @@ const target: FakeTarget = {
 };
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mrb-ui-summary-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
-  server = await startDevServer({ dataDir, port, uiPort, log: () => {} });
-  workerConnection = await NativeConnection.connect({ address: server.address });
-  worker = await Worker.create({
-    connection: workerConnection,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: fakeActivities(new Map([[TARGET, target]])),
-  });
-  running = worker.run();
-  clientConnection = await Connection.connect({ address: server.address });
-  client = new Client({ connection: clientConnection });
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  context.setDefaultTimeout(UI_WAIT);
-  context.setDefaultNavigationTimeout(UI_WAIT);
-  page = await context.newPage();
+  await stack.start('ui-summary', UI_WAIT, (connection) =>
+    Worker.create({
+      connection,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: fakeActivities(new Map([[TARGET, target]])),
+    }),
+  );
+  ({ page, client } = stack);
 });
 
-afterAll(async () => {
-  const steps: [string, () => Promise<unknown> | undefined][] = [
-    ['browser', () => browser?.close()],
-    ['client', () => clientConnection?.close()],
-    [
-      'worker',
-      async () => {
-        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-        await within(60_000, 'worker shutdown', running ?? Promise.resolve());
-      },
-    ],
-    ['worker connection', () => workerConnection?.close()],
-    ['server', () => server?.stop()],
-    ['data dir', () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)],
-  ];
-  await teardownSteps(steps);
-});
+afterAll(() => stack.stop());
 
 /** The UI's sandboxed markdown frame that shows `text` (polled, bounded by UI_WAIT). */
 async function frameWith(p: Page, text: string): Promise<Frame> {
@@ -128,7 +93,7 @@ describe('Temporal Web UI: a run at a glance', () => {
       client.workflow.getHandle(run.workflowId).result(),
     )) as RunbookReport;
     expect(report.verdict, report.cause).toBe('needs-human');
-    const ui = server!.uiUrl;
+    const ui = stack.uiUrl;
 
     // 1. The run's page, User Metadata: the summary (what ran where, who started it) and the details. The UI
     // renders each in its own sandboxed frame.

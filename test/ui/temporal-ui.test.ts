@@ -7,27 +7,13 @@
  * The client double-checks each stage. Screenshots of every stage go to test-results/ui/.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Client } from '@temporalio/client';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { statusQuery } from '../../src/shared/messages.js';
 import type { RunbookReport } from '../../src/shared/types.js';
-import { freePort } from '../helpers/ports.js';
-import {
-  fillJson,
-  jsonEditor,
-  launchChromium,
-  pollUntil,
-  resetScreenshots,
-  screenshot,
-  within,
-  teardownSteps,
-} from '../helpers/ui.js';
+import { fillJson, jsonEditor, pollUntil, resetScreenshots, screenshot, within } from '../helpers/ui.js';
+import { UiStack } from '../helpers/ui-stack.js';
 import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { createWorker } from '../../src/worker.js';
 import { ensureLab, inLab, type Lab } from '../helpers/lab.js';
@@ -38,15 +24,8 @@ const workflowId = `ui-approve-${randomUUID().slice(0, 8)}`;
 const KEY = '/home/cloudrelay/.ssh/id_rsa';
 let lab: Lab;
 
-let dataDir: string | undefined;
-let server: DevServer | undefined;
-let workerConnection: NativeConnection | undefined;
-let worker: Worker | undefined;
-let running: Promise<void> | undefined;
-let clientConnection: Connection | undefined;
+const stack = new UiStack();
 let client: Client;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
 
 beforeAll(async () => {
@@ -54,44 +33,15 @@ beforeAll(async () => {
   lab = await ensureLab();
   process.env.MRB_CONFIG = lab.up.config;
   await injectFault(lab.ctx, findFault('ssh-key-perms'));
-  dataDir = await mkdtemp(join(tmpdir(), 'mrb-ui-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
-  server = await startDevServer({ dataDir, port, uiPort, log: () => {} });
-
-  workerConnection = await NativeConnection.connect({ address: server.address });
   // The real worker: the runbooks and their activities, the lab's target config (an hour to decide).
-  worker = await createWorker(workerConnection, 'default', { taskQueue });
-  running = worker.run();
-
-  clientConnection = await Connection.connect({ address: server.address });
-  client = new Client({ connection: clientConnection });
-
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  context.setDefaultTimeout(UI_WAIT);
-  context.setDefaultNavigationTimeout(UI_WAIT);
-  page = await context.newPage();
+  await stack.start('ui', UI_WAIT, (connection) => createWorker(connection, 'default', { taskQueue }));
+  ({ page, client } = stack);
 });
 
-afterAll(async () => {
+afterAll(() =>
   // Each part is torn down even if an earlier one fails to stop.
-  const steps: [string, () => Promise<unknown> | undefined][] = [
-    ['browser', () => browser?.close()],
-    ['lab fault', () => (lab ? healFault(lab.ctx, findFault('ssh-key-perms')) : undefined)],
-    ['client', () => clientConnection?.close()],
-    [
-      'worker',
-      async () => {
-        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-        await within(60_000, 'worker shutdown', running ?? Promise.resolve());
-      },
-    ],
-    ['worker connection', () => workerConnection?.close()],
-    ['server', () => server?.stop()],
-    ['data dir', () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)],
-  ];
-  await teardownSteps(steps);
-});
+  stack.stop([['lab fault', () => (lab ? healFault(lab.ctx, findFault('ssh-key-perms')) : undefined)]]),
+);
 
 describe('Temporal Web UI', () => {
   it('starts a runbook from the UI, shows it awaiting approval, approves it by Signal and shows it completed', async ({
@@ -100,7 +50,7 @@ describe('Temporal Web UI', () => {
     onTestFailed(async () => {
       await screenshot(page, '99-failure').catch(() => undefined);
     });
-    const ui = server!.uiUrl;
+    const ui = stack.uiUrl;
 
     // 1. The workflows list offers "Start Workflow" (the dev server does not disable it).
     await page.goto(`${ui}/namespaces/default/workflows`);

@@ -4,6 +4,7 @@ import type { Alert } from '../../src/alerts/body.js';
 import { startReceiver, type Dispatcher, type Receiver } from '../../src/alerts/receiver.js';
 import { routeAlert, type RoutingConfig } from '../../src/alerts/routing.js';
 import { runWorkflowId } from '../../src/temporal/start-run.js';
+import { webhookBody } from '../helpers/receiver.js';
 
 const TOKEN = 'test-token-for-receiver';
 const routing: RoutingConfig = {
@@ -50,21 +51,7 @@ function alert(status: 'firing' | 'resolved', labels: Record<string, string>): A
   return { status, labels, annotations: {}, startsAt: '2026-11-22T00:00:00Z', fingerprint: 'abc' };
 }
 
-function body(alerts: Alert[], extra: Record<string, unknown> = {}) {
-  return JSON.stringify({
-    version: '4',
-    groupKey: '{}:{}',
-    truncatedAlerts: 0,
-    status: alerts[0]?.status ?? 'firing',
-    receiver: 'mail-runbooks',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
-    alerts,
-    ...extra,
-  });
-}
+const body = webhookBody;
 
 async function post(payload: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${receiver.url}/alerts`, {
