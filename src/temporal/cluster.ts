@@ -241,6 +241,19 @@ async function initPostgres(pg: PgBinaries, paths: ClusterPaths, log: (l: string
   await writeFile(conf, `${await readFile(conf, 'utf8')}\ninclude_if_exists = 'mail-runbooks.conf'\n`);
 }
 
+async function pgPortProblem(settings: ClusterSettings): Promise<Problem | undefined> {
+  if (!(await portInUse(HOST, settings.pgPort))) return undefined;
+  return portProblem(
+    {
+      host: HOST,
+      port: settings.pgPort,
+      wantedBy: "the cluster's PostgreSQL",
+      override: 'choose another with `npm run cluster -- up --pg-port <port>`',
+    },
+    await portListener(settings.pgPort),
+  );
+}
+
 async function startPostgres(
   pg: PgBinaries,
   paths: ClusterPaths,
@@ -264,19 +277,7 @@ async function startPostgres(
     log(`postgres: already running (${paths.pgData})`);
     return;
   }
-  throwIfProblems([
-    (await portInUse(HOST, settings.pgPort))
-      ? portProblem(
-          {
-            host: HOST,
-            port: settings.pgPort,
-            wantedBy: "the cluster's PostgreSQL",
-            override: 'choose another with `npm run cluster -- up --pg-port <port>`',
-          },
-          await portListener(settings.pgPort),
-        )
-      : undefined,
-  ]);
+  throwIfProblems([await pgPortProblem(settings)]);
   log(`postgres: starting on ${HOST}:${settings.pgPort}`);
   const [cmd, args] = pgArgv(pg.pgCtl, ['-D', paths.pgData, '-l', paths.pgLog, '-w', '-t', '60', 'start']);
   const r = await run(cmd, args, { timeoutMs: 90_000 });
@@ -465,6 +466,25 @@ function clusterTarget(settings: ClusterSettings): TemporalTarget {
   };
 }
 
+/** One problem naming every port of the server that something else listens on, or undefined. */
+export async function serverPortsProblem(settings: ClusterSettings): Promise<Problem | undefined> {
+  const busy: string[] = [];
+  for (const [service, ports] of Object.entries(servicePorts(settings.port))) {
+    for (const [kind, port] of Object.entries(ports)) {
+      if (!(await portInUse(HOST, port))) continue;
+      const holder = await portListener(port);
+      busy.push(`${port} (${service} ${kind}${holder ? `; held by ${holder}` : ''})`);
+    }
+  }
+  if (busy.length === 0) return undefined;
+  return {
+    problem: `The Temporal server's ports are in use on ${HOST}: ${busy.join(', ')}.`,
+    fix:
+      'stop what listens there (`ss -ltnp` shows it), or choose another frontend port with\n' +
+      '`npm run cluster -- up --port <port>` (the other services follow it: ports-300 to port+10).',
+  };
+}
+
 /** Starts the server detached (it outlives this process); returns once its frontend answers. */
 export async function startServer(
   binaries: ServerBinaries,
@@ -478,23 +498,7 @@ export async function startServer(
     log(`server: already running (pid ${running})`);
     return running;
   }
-  const ports = servicePorts(settings.port);
-  const wants = Object.entries(ports).flatMap(([name, p]) =>
-    Object.entries(p).map(([kind, port]) => ({
-      host: HOST,
-      port,
-      wantedBy: `the Temporal server's ${name} (${kind})`,
-      override:
-        'choose another frontend port with `npm run cluster -- up --port <port>` (the others follow it)',
-    })),
-  );
-  const problems: Problem[] = [];
-  for (const want of wants) {
-    if (await portInUse(want.host, want.port))
-      problems.push(portProblem(want, await portListener(want.port)));
-  }
-  throwIfProblems(problems);
-
+  throwIfProblems([await serverPortsProblem(settings)]);
   await writeServerConfig(paths, settings);
   const logFile = await open(paths.serverLog, 'a');
   const child = spawn(
@@ -580,24 +584,31 @@ export async function ensureNamespace(
   client: Client,
   namespace: string,
   log: (l: string) => void,
-  timeoutMs = 60_000,
+  timeoutMs = 90_000,
 ): Promise<void> {
-  try {
-    await client.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: msToTs('7 days'),
-      description: 'mail-runbooks (npm run cluster)',
-    });
-    log(`namespace: ${namespace} registered`);
-  } catch (err) {
-    if ((err as { code?: number }).code !== GRPC_ALREADY_EXISTS) throw err;
-  }
   const deadline = Date.now() + timeoutMs;
+  let registered = false;
   for (;;) {
     try {
+      if (!registered) {
+        await client.workflowService
+          .registerNamespace({
+            namespace,
+            workflowExecutionRetentionPeriod: msToTs('7 days'),
+            description: 'mail-runbooks (npm run cluster)',
+          })
+          .then(
+            () => log(`namespace: ${namespace} registered`),
+            (err: unknown) => {
+              if ((err as { code?: number }).code !== GRPC_ALREADY_EXISTS) throw err;
+            },
+          );
+        registered = true;
+      }
       await ensureSearchAttributes(client, namespace);
       break;
     } catch (err) {
+      // A fresh server refuses for a few seconds (its services are still joining; the namespace not cached).
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -640,12 +651,16 @@ export async function clusterUp(options: ClusterOptions): Promise<ClusterUp> {
   const env = options.env ?? process.env;
   const paths = clusterPaths(options.dir);
   const settings = await loadSettings(paths, options.settings);
-  // Cheap checks first, so a missing PostgreSQL is said before a build of minutes.
+  // Cheap checks first (PostgreSQL's binaries, the ports), so they are said before a build of minutes and
+  // before anything is created or started. What is ours and running already holds its own ports.
   const pg = await findPgBinaries(env);
   if (!pg) throw new PreflightError([pgBinariesProblem(env)]);
+  throwIfProblems([
+    (await serverPid(paths)) ? undefined : await serverPortsProblem(settings),
+    (await pgRunning(pg, paths)) ? undefined : await pgPortProblem(settings),
+  ]);
   const binaries = await ensureServerBinaries(log, env);
   log(`server: ${binaries.server} (${binaries.source})`);
-
   await mkdir(paths.dir, { recursive: true, mode: 0o755 });
   await writeFile(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
   await initPostgres(pg, paths, log);
