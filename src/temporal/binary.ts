@@ -11,9 +11,9 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PreflightError, temporalCliProblem, type Problem } from '../preflight/problems.js';
 import { isExecutable, onPath } from '../preflight/probes.js';
@@ -111,11 +111,42 @@ export async function ensureTemporalBinary(
   if (found) return found;
   const go = await findGo(env);
   if (!go) throw new PreflightError([(await temporalCliPreflight(env))!]);
+  const [built] = await goInstall(
+    go,
+    [{ pkg: TEMPORAL_CLI_MODULE, as: 'temporal' }],
+    TEMPORAL_CLI_VERSION,
+    'the Temporal CLI',
+    log,
+    env,
+  );
+  return { path: built!, source: 'built' };
+}
+
+/** A package to `go install`, and the name its binary gets in the tools folder. */
+export interface GoPackage {
+  /** The package path, without the version. */
+  pkg: string;
+  /** The binary's name (go names it after the package's folder, e.g. `server`, `sql`). */
+  as: string;
+}
+
+/**
+ * `go install <pkg>@<version>` for packages of one module into the first writable tools folder, each binary
+ * renamed to its `as` name; returns their paths. Go's caches live under the cache root .ci/run uses, so
+ * either one reuses what the other downloaded and compiled.
+ */
+export async function goInstall(
+  go: string,
+  packages: readonly GoPackage[],
+  version: string,
+  what: string,
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
   const into = await buildDir(env);
   await mkdir(into, { recursive: true });
-  const what = `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
-  log(`temporal: building ${what} into ${into} (first time only; a few minutes)`);
-  // Go's caches under the same cache root as .ci/run's, so either one reuses what the other downloaded.
+  const targets = packages.map((p) => `${p.pkg}@${version}`);
+  log(`temporal: building ${targets.join(' ')} into ${into} (first time only; a few minutes)`);
   const cache = cacheDir(env);
   const goCaches = (await writable(cache))
     ? {
@@ -123,24 +154,35 @@ export async function ensureTemporalBinary(
         GOMODCACHE: env.GOMODCACHE || join(cache, 'go', 'mod'),
       }
     : {};
-  await withProgress(
-    log,
-    `temporal: building the Temporal CLI with go install`,
-    () =>
-      new Promise<void>((ok, fail) => {
-        const child = spawn(go, ['install', what], {
-          env: { ...env, ...goCaches, GOBIN: into, GOFLAGS: env.GOFLAGS ?? '-mod=mod' },
-          stdio: ['ignore', 'inherit', 'inherit'],
-        });
-        child.on('error', fail);
-        child.on('close', (code) =>
-          code === 0
-            ? ok()
-            : fail(new Error(`go install ${what} failed (exit ${code}); its output is above`)),
-        );
-      }),
-  );
-  const built = join(into, 'temporal');
-  if (!(await isExecutable(built))) throw new Error(`go install succeeded but ${built} is missing`);
-  return { path: built, source: 'built' };
+  // Built into a folder of its own, then renamed: a binary called `server` would say nothing in tools/bin.
+  const staging = await mkdtemp(join(into, '.go-install-'));
+  try {
+    await withProgress(
+      log,
+      `temporal: building ${what} with go install`,
+      () =>
+        new Promise<void>((ok, fail) => {
+          const child = spawn(go, ['install', ...targets], {
+            env: { ...env, ...goCaches, GOBIN: staging, GOFLAGS: env.GOFLAGS ?? '-mod=mod' },
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          child.on('error', fail);
+          child.on('close', (code) =>
+            code === 0
+              ? ok()
+              : fail(new Error(`go install ${targets.join(' ')} failed (exit ${code}); its output is above`)),
+          );
+        }),
+    );
+    const built: string[] = [];
+    for (const p of packages) {
+      const from = join(staging, basename(p.pkg));
+      if (!(await isExecutable(from))) throw new Error(`go install succeeded but ${from} is missing`);
+      await rename(from, join(into, p.as));
+      built.push(join(into, p.as));
+    }
+    return built;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }

@@ -13,7 +13,8 @@ export interface CliResult {
 export type Cli = (...args: string[]) => Promise<CliResult>;
 
 export async function inProcessCli(
-  env: TestWorkflowEnvironment,
+  /** The test server (or any cluster: only its address is used). */
+  env: Pick<TestWorkflowEnvironment, 'address'>,
   taskQueue: string,
   extraEnv: Record<string, string> = {},
 ): Promise<Cli> {
