@@ -2,13 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Long builds that `npm test` leaves to their own command (`npm run test:deploy`): the installed package,
- * the deploy image, and the real docker-mailserver image and the lab's settings on it.
+ * the deploy image, the real docker-mailserver image and the lab's settings on it, and a real Temporal cluster.
  */
 const DEPLOY_TESTS = [
   'test/integration/package.test.ts',
   'test/integration/image.test.ts',
   'test/integration/dms-image.test.ts',
   'test/integration/dms-lab-spec.test.ts',
+  // builds and runs a PostgreSQL-backed Temporal cluster (about 2 minutes once built)
+  'test/integration/cluster.test.ts',
 ];
 
 // Unit tests are pure and fast; integration tests use the real parts (Temporal server, Docker engine,
