@@ -200,7 +200,11 @@ async function inContainer(script: string): Promise<void> {
   await dexecOk(docker, CONTAINER, ['sh', '-c', script], { timeoutMs: 3_600_000 });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'queue-floor-'));
@@ -234,6 +238,7 @@ async function main(): Promise<void> {
         count: [],
       };
       let peakRss = 0;
+      let idleRss = Infinity;
       let resultBytes = 0;
       let summaryText = '';
       let counted = 0;
@@ -258,6 +263,7 @@ async function main(): Promise<void> {
           clearInterval(sampler);
         }
         peakRss = Math.max(peakRss, rss);
+        idleRss = Math.min(idleRss, rssBefore);
         runs.summary.push(s.seconds);
         resultBytes = Buffer.byteLength(JSON.stringify(s.value));
         summaryText = s.value.summary;
@@ -309,7 +315,7 @@ async function main(): Promise<void> {
           `drain poll/summary ${((100 * median(runs.count)) / summary).toFixed(1)} % (target <= 10 %)`,
       );
       console.log(
-        `  worker peak RSS during the summary ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150); result ${resultBytes} B of JSON (limit 65536)`,
+        `  worker peak RSS during the summary ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150; ${(idleRss / 2 ** 20).toFixed(0)} MB before it); result ${resultBytes} B of JSON (limit 65536)`,
       );
       console.log(`  ${summaryText}; ${top}`);
       perHundredK.push(
