@@ -21,7 +21,13 @@ export { dmsCommands, dmsProgram, DMS_PROGRAMS, DMS_MAIL_LOG, type DmsProgram } 
 export { postfixHostCommands, POSTFIX_HOST_DEFAULT_UNIT, POSTFIX_HOST_MAIL_LOG } from './postfix-host.js';
 export { relayLinuxCommands } from './relay-linux.js';
 export { relayWindowsCommands, psSingleQuoted } from './relay-windows.js';
-export { MAX_IDS_PER_POSTSUPER, type PostsuperAction, type PostsuperSelection } from './postfix.js';
+export {
+  MAX_IDS_PER_POSTSUPER,
+  QUEUE_COUNT_SCRIPT,
+  QUEUE_JSON_SCRIPT,
+  type PostsuperAction,
+  type PostsuperSelection,
+} from './postfix.js';
 export { MAX_TAIL_LINES, STAT_FORMAT, type SshEchoOptions } from './posix.js';
 export { isQueueId, QUEUE_NAMES, type QueueName } from './validate.js';
 export { mailServerCommands } from './mail-server.js';

@@ -20,6 +20,7 @@ import type { CatalogueCommand } from './types.js';
 
 export const mailServerCommands = {
   queueJson: postfix.queueJson,
+  queueFileCount: postfix.queueFileCount,
   flushQueue: postfix.flushQueue,
   postsuper: postfix.postsuper,
   postconfNonDefault: postfix.postconfNonDefault,

@@ -32,14 +32,57 @@ const ALL_ALLOWED: Record<PostsuperAction, boolean> = {
 export type PostsuperSelection =
   { readonly ids: readonly string[] } | { readonly all: true; readonly queue?: QueueName };
 
+/**
+ * Runs "$@" (a fixed producer from this catalogue) into CONSUMER, and exits with the producer's status
+ * unless the consumer failed (sh has no pipefail): the status travels back on fd 4 of a command
+ * substitution while the data goes to the original stdout (fd 3).
+ */
+function keepingProducerStatus(consumer: string): string {
+  return [
+    'exec 3>&1',
+    `s=$( { { "$@" 3>&- 4>&-; echo $? >&4; } | ${consumer} >&3 4>&-; } 4>&1 ) || exit`,
+    'exit "${s:-1}"',
+  ].join('\n');
+}
+
+/**
+ * postqueue writes its listing a few KB at a time and every write becomes a frame (docker exec) or a
+ * packet (SSH) to pay for on our side; dd gathers it into 1 MiB blocks inside the host first. The
+ * command still fails with postqueue's exit status.
+ */
+export const QUEUE_JSON_SCRIPT = keepingProducerStatus('dd ibs=64K obs=1M status=none');
+
 export function queueJson(): CatalogueCommand {
   return command({
-    argv: ['postqueue', '-j'],
+    argv: ['sh', '-c', QUEUE_JSON_SCRIPT, 'queue-json', 'postqueue', '-j'],
     // Large queues: the summary consumes stdout line by line; the buffered copy is only a sample.
     timeoutMs: COMMAND_LIMIT_MS.queueList,
     maxOutputBytes: 1 * MIB,
     stateChanging: false,
     description: 'List the Postfix queue as one JSON object per message (postqueue -j)',
+  });
+}
+
+/** The queues postqueue lists (not corrupt/, which it skips); one file per message. */
+export const LISTED_QUEUES = ['maildrop', 'incoming', 'active', 'deferred', 'hold'] as const;
+
+/**
+ * Counts the queue files instead of listing them: directory reads only, no queue file opened, so a drain
+ * wait can poll a 100k backlog for a small fraction of what `postqueue -j` costs. A failing find (say,
+ * no permission) fails the command rather than reporting a short count that would look drained.
+ */
+export const QUEUE_COUNT_SCRIPT = [
+  'q=$(postconf -h queue_directory) && cd -- "$q" || exit',
+  keepingProducerStatus('wc -l'),
+].join('\n');
+
+export function queueFileCount(): CatalogueCommand {
+  return command({
+    argv: ['sh', '-c', QUEUE_COUNT_SCRIPT, 'queue-count', 'find', ...LISTED_QUEUES, '-type', 'f'],
+    timeoutMs: 30 * SECOND,
+    maxOutputBytes: 4 * KIB,
+    stateChanging: false,
+    description: 'Count the messages in the Postfix queue (files under the queue directory)',
   });
 }
 

@@ -3,7 +3,7 @@
  * transport's onStdoutLine). Memory is bounded (a few bounded maps, no message is kept) and the JSON of
  * the result stays far below 64 KB whatever the queue size, so it can go into workflow history as is.
  */
-import { excerpt } from './errors.js';
+import { excerpt, ParseError } from './errors.js';
 import { HeavyHitters, type TopList } from './heavy-hitters.js';
 import { normaliseDelayReason } from './delay-reason.js';
 import { toQueuedMessage, type QueuedMessage } from './postqueue-json.js';
@@ -253,4 +253,12 @@ export function summariseQueueJson(text: string, options: QueueSummaryOptions): 
     start = end + 1;
   }
   return acc.result();
+}
+
+/** The output of the catalogue's queue file count (`wc -l`: a number, maybe padded). */
+export function parseQueueFileCount(text: string): number {
+  const trimmed = text.trim();
+  if (!/^\d{1,9}$/.test(trimmed))
+    throw new ParseError('queue file count', `not a count: ${excerpt(trimmed, 40)}`);
+  return Number(trimmed);
 }

@@ -1,11 +1,11 @@
 /**
  * Commands in a container through the engine API (exec create + start), the argument vector passed as is.
- * Output is demultiplexed into stdout/stderr as it streams; the exit code comes from exec inspect.
+ * Output is demultiplexed into stdout/stderr as it streams (docker-demux.ts); the exit code comes from exec inspect.
  */
-import { Writable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import { DockerStreamDemux } from './docker-demux.js';
 import { connectEngine } from './docker-engine.js';
 import type { DockerEngine, DockerEngineSpec } from './docker-engine.js';
 import { classifyDockerError } from './docker-errors.js';
@@ -72,7 +72,8 @@ export class DockerTransport implements HostTransport {
     });
     // Hijacking (a raw two-way connection) is only needed to write stdin.
     const stream = await exec.start({ hijack: withStdin, stdin: withStdin });
-    this.engine.docker.modem.demuxStream(stream, sinkWritable(sinks.stdout), sinkWritable(sinks.stderr));
+    const demux = new DockerStreamDemux(sinks.stdout, sinks.stderr);
+    stream.on('data', (chunk: Buffer) => demux.push(chunk));
     // Ending our side tells the engine to close the command's stdin.
     if (withStdin) stream.end(request.stdin);
 
@@ -112,14 +113,4 @@ export class DockerTransport implements HostTransport {
       // Best effort: the container may be gone or have no shell; the caller reports the timeout anyway.
     }
   }
-}
-
-/** demuxStream writes into Writables; ours hand each chunk straight to the sink (no buffering). */
-function sinkWritable(sink: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      sink(chunk);
-      callback();
-    },
-  });
 }

@@ -23,14 +23,52 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     let start = 0;
+    // A line begun in an earlier chunk ends here (or not at all): bytes are joined first.
+    if (this.pendingBytes > 0 || this.overflowing) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.keep(chunk, 0, chunk.length);
+        return;
+      }
+      this.keep(chunk, 0, newline);
+      this.emit();
+      start = newline + 1;
+    }
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start) {
+      if (last - start <= this.maxLineBytes) this.emitWhole(chunk, start, last);
+      else this.emitEach(chunk, start, last);
+      start = last + 1;
+    }
+    this.keep(chunk, start, chunk.length);
+  }
+
+  /**
+   * Complete lines chunk[start..end) (end is a newline) no longer than maxLineBytes in all: decoded in one
+   * go and split as text. A newline byte is never part of a multi-byte UTF-8 sequence, so this yields the
+   * same strings as decoding each line on its own, for a fraction of the calls.
+   */
+  private emitWhole(chunk: Buffer, start: number, end: number): void {
+    const text = chunk.toString('utf8', start, end);
+    let from = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', from);
+      const to = newline === -1 ? text.length : newline;
+      const cr = to > from && text.charCodeAt(to - 1) === CARRIAGE_RETURN;
+      this.onLine(text.slice(from, cr ? to - 1 : to));
+      if (newline === -1) return;
+      from = newline + 1;
+    }
+  }
+
+  private emitEach(chunk: Buffer, start: number, end: number): void {
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
-      if (newline === -1) break;
+      if (newline === -1 || newline > end) return;
       this.keep(chunk, start, newline);
       this.emit();
       start = newline + 1;
     }
-    this.keep(chunk, start, chunk.length);
   }
 
   /** Delivers a last line that had no trailing newline. */

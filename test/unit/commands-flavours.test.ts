@@ -207,7 +207,7 @@ describe('mailServerCommandsFor', () => {
   const postfix = mailServerCommandsFor(postfixServer);
 
   it("shares Postfix's tools and tails each kind's configured mail log", () => {
-    expect(dms.queueJson().argv).toEqual(['postqueue', '-j']);
+    expect(dms.queueJson().argv.slice(3)).toEqual(['queue-json', 'postqueue', '-j']);
     expect(postfix.queueJson().argv).toEqual(dms.queueJson().argv);
     expect(postfix.listeningSockets().argv).toEqual(['ss', '-tlnp']);
     expect(dms.tailMailLog(20).argv).toEqual(['tail', '-n', '20', '--', '/var/log/mail/mail.log']);

@@ -4,6 +4,8 @@ import {
   dmsCommands,
   MAX_IDS_PER_POSTSUPER,
   postfixHostCommands,
+  QUEUE_COUNT_SCRIPT,
+  QUEUE_JSON_SCRIPT,
   relayLinuxCommands,
   type CatalogueCommand,
 } from '../../src/commands/index.js';
@@ -23,7 +25,24 @@ describe('DMS catalogue', () => {
     const cases: [CatalogueCommand, string[]][] = [
       [dmsCommands.supervisorStatus(), ['supervisorctl', 'status']],
       [dmsCommands.supervisorStatus('amavis'), ['supervisorctl', 'status', 'amavis']],
-      [dmsCommands.queueJson(), ['postqueue', '-j']],
+      [dmsCommands.queueJson(), ['sh', '-c', QUEUE_JSON_SCRIPT, 'queue-json', 'postqueue', '-j']],
+      [
+        dmsCommands.queueFileCount(),
+        [
+          'sh',
+          '-c',
+          QUEUE_COUNT_SCRIPT,
+          'queue-count',
+          'find',
+          'maildrop',
+          'incoming',
+          'active',
+          'deferred',
+          'hold',
+          '-type',
+          'f',
+        ],
+      ],
       [dmsCommands.tailMailLog(20), ['tail', '-n', '20', '--', '/var/log/mail/mail.log']],
       [dmsCommands.listeningSockets(), ['ss', '-tlnp']],
       [dmsCommands.postconfNonDefault(), ['postconf', '-n']],
@@ -160,7 +179,7 @@ describe('plain Postfix host catalogue', () => {
     expect(restart.stateChanging).toBe(true);
     expect(postfixHostCommands.tailMailLog(10).argv).toEqual(['tail', '-n', '10', '--', '/var/log/mail.log']);
     expect(postfixHostCommands.tailMailLog(10, '/var/log/maillog').argv.at(-1)).toBe('/var/log/maillog');
-    expect(postfixHostCommands.queueJson().argv).toEqual(['postqueue', '-j']);
+    expect(postfixHostCommands.queueJson().argv).toEqual(dmsCommands.queueJson().argv);
     expect(() => postfixHostCommands.serviceRestart('-H evil')).toThrow(/systemd unit/);
   });
 });

@@ -1,0 +1,340 @@
+/**
+ * Queue summary at the floor (issue 14, point 1), on a mail server container of its own: starts
+ * `mrb-bench-queue` from the lab's mail server image (no network), fills its queue with the image's
+ * `lab-queue-flood` tool (what the lab's queue-flood fault runs), and for each size measures, interleaved,
+ * median of BENCH_ROUNDS:
+ *   - floor:    `postqueue -j > /dev/null` in the container (listing the queue, which no summary avoids);
+ *   - qshape:   `qshape deferred > /dev/null` in the container;
+ *   - summary:  the real queueSummary activity (coalesced listing through docker exec into the accumulator);
+ *   - uncoalesced: plain `postqueue -j` through the same transport into the same accumulator (the old way);
+ *   - count:    the drain wait's poll (queueFileCount through the same transport).
+ * Prints ratios against the floor measured in the same run, the worker's peak RSS during the summary
+ * (sampled every 20 ms), the result's JSON size, and seconds per 100k messages across sizes. Removes the
+ * container at the end (BENCH_KEEP=1 keeps it).
+ *
+ *   npm run bench -- queue-floor
+ *     BENCH_SIZES=100000,300000,1000000 (ascending; the queue grows between sizes)
+ *     BENCH_ROUNDS=3 (or one per size, e.g. 3,2,1)
+ *     BENCH_MIX=1: a mixed queue instead of one sender/one domain: BENCH_SENDERS (200) senders with
+ *       Zipf-like shares, ~thousands of recipient domains, 12 deferral reasons (defer logs written for
+ *       every message, as Postfix's own would be).
+ * Run it under `nice -n 19 ionice -c3` on a shared machine; the ratios compare figures of the same run.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import Docker from 'dockerode';
+import { closeAllHosts, targetConfig } from '../src/activities/context.js';
+import { queueSummary } from '../src/activities/queue.js';
+import { dmsCommands } from '../src/commands/dms.js';
+import { dexec, dexecOk, pollUntil } from '../src/lab/docker.js';
+import { parseQueueFileCount, QueueSummaryAccumulator } from '../src/parsers/queue-summary.js';
+import { DockerTransport } from '../src/transports/docker.js';
+
+const CONTAINER = 'mrb-bench-queue';
+const IMAGE = process.env.BENCH_IMAGE ?? 'mrb-lab/mail:latest';
+const SOCKET = '/var/run/docker.sock';
+const sizes = (process.env.BENCH_SIZES ?? '100000').split(',').map(Number);
+/** Rounds per size (one number for all, or one per size: a 1M round takes minutes). */
+const ROUNDS = (process.env.BENCH_ROUNDS ?? '3').split(',').map(Number);
+/** The uncoalesced reference only up to this size (it is the old way, shown once). */
+const REFERENCE_UP_TO = Number(process.env.BENCH_REFERENCE_UP_TO ?? '100000');
+const MIX = process.env.BENCH_MIX === '1';
+const SENDERS = Number(process.env.BENCH_SENDERS ?? '200');
+const DOMAIN_GROUPS = 8;
+const FLOOD_MAX = 1_000_000; // lab-queue-flood's own bound per call
+
+const docker = new Docker({ socketPath: SOCKET });
+
+/** The image's start script wants a certificate and an account; made inside, then the image's own CMD. */
+const BOOT = [
+  'mkdir -p /etc/dms/tls /tmp/docker-mailserver',
+  'openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mail.bench.test -days 2 -keyout /etc/dms/tls/key.pem -out /etc/dms/tls/cert.pem 2>/dev/null',
+  'echo "bench@bench.test|{PLAIN}unused" > /tmp/docker-mailserver/postfix-accounts.cf',
+  ': > /tmp/docker-mailserver/postfix-sasl-password.cf',
+  'exec /usr/bin/supervisord -c /etc/supervisor/supervisord.conf',
+].join(' && ');
+
+/**
+ * Writes a defer log (what Postfix's own deferral leaves, and where postqueue's delay_reason comes from)
+ * for every mixed-queue message: one of 12 reasons, with the address parts normalisation folds.
+ */
+const DEFER_LOGS = String.raw`
+use strict; use warnings;
+my $spool = '/var/spool/postfix';
+my @reasons = (
+  'connect to mx%d.example[192.0.2.%d]:25: Connection refused',
+  'connect to mx%d.example[192.0.2.%d]:25: Connection timed out',
+  'host mx%d.example[192.0.2.%d] said: 421 4.7.0 Try again later (in reply to end of DATA command)',
+  'host mx%d.example[192.0.2.%d] said: 450 4.2.1 Mailbox busy (in reply to RCPT TO command)',
+  'host mx%d.example[192.0.2.%d] said: 451 4.3.0 Temporary lookup failure (in reply to RCPT TO command)',
+  'host mx%d.example[192.0.2.%d] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)',
+  'lost connection with mx%d.example[192.0.2.%d] while receiving the initial server greeting',
+  'conversation with mx%d.example[192.0.2.%d] timed out while sending message body',
+  'Host or domain name not found. Name service error for name=mx%d.example type=MX: Host not found, try again',
+  'delivery temporarily suspended: connect to mx%d.example[192.0.2.%d]:25: No route to host',
+  'SASL authentication failed; server mx%d.example[192.0.2.%d] said: 535 5.7.8 Error: authentication failed',
+  'TLS is required, but host mx%d.example[192.0.2.%d] refused to start TLS',
+);
+my ($uid, $gid) = (getpwnam('postfix'))[2, 3];
+my $n = 0;
+for my $f (glob "$spool/deferred/*/*") {
+  open(my $fh, '<:raw', $f) or next;
+  my $c = do { local $/; <$fh> };
+  close $fh;
+  my ($rcpt, $seq) = $c =~ /(u\@dFLOODSEQ(\d{9})\.g\d+\.example)/ or next;
+  my ($id) = $f =~ m{/([^/]+)$};
+  my $dir = "$spool/defer/" . substr($id, 0, 1);
+  unless (-d $dir) { mkdir($dir, 0700) or die "$dir: $!\n"; chown $uid, $gid, $dir; }
+  my $host = $seq % 97;
+  (my $reason = $reasons[$seq % @reasons]) =~ s/%d/$host/;
+  $reason =~ s/%d/$seq % 250 + 1/e;
+  open(my $out, '>', "$dir/$id") or die "$dir/$id: $!\n";
+  print $out "recipient=$rcpt\noffset=0\ndsn_orig_rcpt=\ndsn_notify=0\nstatus=4.4.1\naction=delayed\nreason=$reason\n\n";
+  close $out;
+  chown $uid, $gid, "$dir/$id";
+  $n++;
+}
+print "$n\n";
+`;
+
+async function removeContainer(): Promise<void> {
+  await docker
+    .getContainer(CONTAINER)
+    .remove({ force: true, v: true })
+    .catch(() => undefined);
+}
+
+async function startContainer(): Promise<void> {
+  await removeContainer();
+  const c = await docker.createContainer({
+    name: CONTAINER,
+    Image: IMAGE,
+    Hostname: 'mail',
+    Domainname: 'bench.test',
+    Env: [
+      'LAB_ROLE=mailserver',
+      'OVERRIDE_HOSTNAME=mail.bench.test',
+      'RELAY_HOST=relay.bench.test',
+      'RELAY_PORT=2526',
+    ],
+    Cmd: ['bash', '-c', BOOT],
+    Labels: { 'org.mail-runbooks.bench': 'queue-floor' },
+    HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' }, Memory: 2 * 1024 ** 3 },
+  });
+  await c.start();
+  await pollUntil(`${CONTAINER} to be ready`, 180_000, async () => {
+    const r = await dexec(docker, CONTAINER, ['sh', '-c', 'test -e /var/lib/lab/ready && pgrep -x qmgr']);
+    return r.exitCode === 0 ? true : undefined;
+  });
+}
+
+/** A config whose one target is the bench container (the rest is required shape, never used here). */
+async function writeConfig(dir: string): Promise<string> {
+  const path = join(dir, 'bench.yaml');
+  process.env.MRB_BENCH_UNUSED = 'unused';
+  await writeFile(
+    path,
+    `version: 1
+defaultTarget: bench
+targets:
+  - name: bench
+    mailServer:
+      kind: dms
+      docker:
+        engine: { type: socket, socketPath: ${SOCKET} }
+        container: ${CONTAINER}
+      mailLog: /var/log/mail/mail.log
+    relay:
+      flavour: linux
+      ssh: { host: 127.0.0.1, port: 22, user: unused, privateKey: { env: MRB_BENCH_UNUSED }, hostKey: 'SHA256:nfqsTI/LbW+/V/ownkD8ZegOqiizNvAJIiJokEwNXd4' }
+      port: 2526
+      service: { manager: supervisor, name: smtp-relay }
+      logs: { log: /var/log/smtp-relay/relay.log }
+    canary:
+      submission: { host: 127.0.0.1, port: 587, tls: starttls, user: u@bench.test, password: { env: MRB_BENCH_UNUSED } }
+      from: u@bench.test
+      to: u@bench.test
+      expectRelay: relay.bench.test
+      imap: { host: 127.0.0.1, port: 993, tls: implicit, user: u@bench.test, password: { env: MRB_BENCH_UNUSED } }
+    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 600, deliveryTimeoutSeconds: 120, logTailLines: 50 }
+`,
+  );
+  return path;
+}
+
+async function flood(n: number, env: string[] = []): Promise<void> {
+  for (let left = n; left > 0; left -= FLOOD_MAX) {
+    await dexecOk(docker, CONTAINER, ['lab-queue-flood', 'create', String(Math.min(left, FLOOD_MAX))], {
+      env,
+      timeoutMs: 3_600_000,
+    });
+  }
+}
+
+/** n more messages spread over SENDERS senders (Zipf-like shares) and DOMAIN_GROUPS x (seq) domains. */
+async function floodMixed(n: number): Promise<void> {
+  const weights = Array.from({ length: SENDERS }, (_, j) => 1 / (j + 1) ** 0.8);
+  const total = weights.reduce((a, b) => a + b, 0);
+  let made = 0;
+  for (let j = 0; j < SENDERS; j++) {
+    const count = j === SENDERS - 1 ? n - made : Math.max(1, Math.round((n * (weights[j] ?? 0)) / total));
+    if (count <= 0) continue;
+    made += count;
+    await flood(count, [
+      `FLOOD_SENDER=sender${String(j).padStart(3, '0')}@senders.example`,
+      `FLOOD_RCPT=u@dFLOODSEQ000000000.g${j % DOMAIN_GROUPS}.example`,
+    ]);
+  }
+  await dexecOk(docker, CONTAINER, ['perl', '-e', DEFER_LOGS], { timeoutMs: 3_600_000 });
+}
+
+async function timed<T>(what: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t = performance.now();
+  const value = await what();
+  return { seconds: (performance.now() - t) / 1000, value };
+}
+
+async function inContainer(script: string): Promise<void> {
+  await dexecOk(docker, CONTAINER, ['sh', '-c', script], { timeoutMs: 3_600_000 });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'queue-floor-'));
+  const transport = new DockerTransport({
+    engine: { kind: 'unix', socketPath: SOCKET },
+    container: CONTAINER,
+  });
+  try {
+    process.env.MRB_CONFIG = await writeConfig(dir);
+    await targetConfig('bench'); // a config mistake shows before minutes of setup
+    let t = performance.now();
+    await startContainer();
+    console.log(`${CONTAINER} (${IMAGE}, no network) up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const env = new MockActivityEnvironment();
+    let queued = 0;
+    const perHundredK: string[] = [];
+    for (const n of sizes) {
+      t = performance.now();
+      if (MIX) await floodMixed(n - queued);
+      else await flood(n - queued);
+      queued = n;
+      console.log(
+        `\n== ${n.toLocaleString('en')} messages${MIX ? ' (mixed)' : ''}: queue filled in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+      );
+
+      const runs: Record<'floor' | 'qshape' | 'summary' | 'uncoalesced' | 'count', number[]> = {
+        floor: [],
+        qshape: [],
+        summary: [],
+        uncoalesced: [],
+        count: [],
+      };
+      let peakRss = 0;
+      let idleRss = Infinity;
+      let resultBytes = 0;
+      let summaryText = '';
+      let counted = 0;
+      let top = '';
+      const rounds = ROUNDS[sizes.indexOf(n)] ?? ROUNDS[ROUNDS.length - 1] ?? 3;
+      for (let round = 0; round < rounds; round++) {
+        runs.floor.push((await timed(() => inContainer('postqueue -j > /dev/null'))).seconds);
+        runs.qshape.push((await timed(() => inContainer('qshape deferred > /dev/null'))).seconds);
+
+        const rssBefore = process.memoryUsage().rss;
+        let rss = rssBefore;
+        const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 20);
+        let s: Awaited<ReturnType<typeof timed<Awaited<ReturnType<typeof queueSummary>>>>>;
+        try {
+          s = await timed(() =>
+            env.run<[string], Awaited<ReturnType<typeof queueSummary>>, typeof queueSummary>(
+              queueSummary,
+              'bench',
+            ),
+          );
+        } finally {
+          clearInterval(sampler);
+        }
+        peakRss = Math.max(peakRss, rss);
+        idleRss = Math.min(idleRss, rssBefore);
+        runs.summary.push(s.seconds);
+        resultBytes = Buffer.byteLength(JSON.stringify(s.value));
+        summaryText = s.value.summary;
+        const e = s.value.evidence;
+        if (e.messages !== n) throw new Error(`summary counted ${e.messages} messages, expected ${n}`);
+        top =
+          `domains: top ${e.recipientDomains.top[0]?.key}=${e.recipientDomains.top[0]?.count}, exact ${e.recipientDomains.exact}; ` +
+          `${e.senders.top.length} senders listed (top ${e.senders.top[0]?.key}=${e.senders.top[0]?.count}), ` +
+          `${e.deferralReasons.top.length} reasons listed`;
+
+        if (n <= REFERENCE_UP_TO) {
+          const old = await timed(async () => {
+            const acc = new QueueSummaryAccumulator({ now: Math.floor(Date.now() / 1000), topK: 10 });
+            const r = await transport.exec({
+              argv: ['postqueue', '-j'],
+              timeoutMs: 600_000,
+              maxOutputBytes: 1024 * 1024,
+              onStdoutLine: (line) => acc.addLine(line),
+            });
+            if (r.exitCode !== 0 || acc.result().messages !== n)
+              throw new Error('uncoalesced listing failed');
+          });
+          runs.uncoalesced.push(old.seconds);
+        }
+
+        const c = await timed(async () => {
+          const cmd = dmsCommands.queueFileCount();
+          const r = await transport.exec({ argv: cmd.argv, timeoutMs: cmd.timeoutMs, maxOutputBytes: 4096 });
+          return parseQueueFileCount(r.stdout);
+        });
+        runs.count.push(c.seconds);
+        counted = c.value;
+      }
+      const floor = median(runs.floor);
+      const row = (name: keyof typeof runs, note = ''): void =>
+        console.log(
+          `  ${name.padEnd(12)} ${median(runs[name]).toFixed(2).padStart(7)} s  ${(median(runs[name]) / floor).toFixed(2)}x floor` +
+            `  [${runs[name].map((x) => x.toFixed(2)).join(' ')}]${note}`,
+        );
+      row('floor', '  (postqueue -j > /dev/null in the container)');
+      row('qshape', '  (qshape deferred > /dev/null)');
+      row('summary', '  (queueSummary activity)');
+      if (runs.uncoalesced.length > 0)
+        row('uncoalesced', '  (plain postqueue -j through docker exec into the accumulator)');
+      row('count', `  (drain poll: ${counted} queue files)`);
+      const summary = median(runs.summary);
+      console.log(
+        `  summary/floor ${(summary / floor).toFixed(2)}x (target <= 1.20), summary/qshape ${(summary / median(runs.qshape)).toFixed(2)}x (target < 1), ` +
+          `drain poll/summary ${((100 * median(runs.count)) / summary).toFixed(1)} % (target <= 10 %)`,
+      );
+      console.log(
+        `  worker peak RSS during the summary ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150; ${(idleRss / 2 ** 20).toFixed(0)} MB before it); result ${resultBytes} B of JSON (limit 65536)`,
+      );
+      console.log(`  ${summaryText}; ${top}`);
+      perHundredK.push(
+        `${n.toLocaleString('en')}: summary ${((summary * 100_000) / n).toFixed(2)} s, floor ${((floor * 100_000) / n).toFixed(2)} s per 100k`,
+      );
+    }
+    console.log(`\nlinearity: ${perHundredK.join('; ')}`);
+  } finally {
+    await transport.close();
+    await closeAllHosts();
+    if (process.env.BENCH_KEEP !== '1') await removeContainer();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0), // nothing may keep a finished bench alive (an engine socket, a timer)
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);
