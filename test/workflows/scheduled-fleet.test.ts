@@ -23,6 +23,7 @@ import {
 import { SCHEDULED_START_WORKFLOW } from '../../src/shared/start.js';
 import { ensureSchedules, scheduleId, scheduledWork, triggerSchedule } from '../../src/temporal/schedules.js';
 import { pollUntil } from '../helpers/poll.js';
+import { recordFixture } from './harness.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import * as activities from './fleet-fixture-activities.js';
 import { releaseSignal } from './fleet-fixture.js';
@@ -179,5 +180,7 @@ describe('a config schedule starts a fleet', () => {
     }))
       fleets.push(wf.runId);
     expect(fleets).toEqual([started.runId]);
+    // A fleet on the patched path (fleet-child-names-its-trigger), and the schedule's starter.
+    await recordFixture(client, 'fleet', 'scheduled-children-name-the-schedule', fleetId);
   });
 });

@@ -350,5 +350,12 @@ describe('cooldown and budgets', () => {
     expect(unattended).toHaveLength(2);
     const guard = client.workflow.getHandle(guardWorkflowId(FLEET_RUN_TASK_QUEUE));
     expect((await guard.query(guardStateQuery)).actions).toHaveLength(2);
+    // The guard's history on the patched path (guard-budget-counts-held-leases): grants while others hold.
+    await recordFixture(
+      client,
+      'targetGuard',
+      'fleet-budget-counts-held-leases',
+      guardWorkflowId(FLEET_RUN_TASK_QUEUE),
+    );
   });
 });
