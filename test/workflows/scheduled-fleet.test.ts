@@ -6,7 +6,9 @@
  * that fleet is going, it leaves it alone.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +24,7 @@ import {
 } from '../../src/shared/fleet.js';
 import { SCHEDULED_START_WORKFLOW } from '../../src/shared/start.js';
 import { ensureSchedules, scheduleId, scheduledWork, triggerSchedule } from '../../src/temporal/schedules.js';
+import { inProcessCli } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/poll.js';
 import { recordFixture } from './harness.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
@@ -46,6 +49,11 @@ afterAll(async () => {
 
 /** The example config with three labelled targets (`slow-*`: the stand-in runbook waits to be released). */
 async function configWith(schedule: Record<string, unknown>, id: string) {
+  const { text, eu, us1 } = await configText(schedule, id);
+  return { config: parseConfig(text, 'scheduled-fleet.yaml'), eu, us1 };
+}
+
+async function configText(schedule: Record<string, unknown>, id: string) {
   const example = parse(await readFile('docs/config.example.yaml', 'utf8')) as {
     targets: Array<Record<string, unknown>>;
     defaultTarget: string;
@@ -60,7 +68,7 @@ async function configWith(schedule: Record<string, unknown>, id: string) {
   ];
   example.defaultTarget = eu1;
   example.schedules = [schedule];
-  return { config: parseConfig(stringify(example), 'scheduled-fleet.yaml'), eu: [eu1, eu2], us1 };
+  return { text: stringify(example), eu: [eu1, eu2], us1 };
 }
 
 /** A schedule as versions before the fleet made them: one per target, starting `scheduledStart`, paused. */
@@ -182,5 +190,36 @@ describe('a config schedule starts a fleet', () => {
     expect(fleets).toEqual([started.runId]);
     // A fleet on the patched path (fleet-child-names-its-trigger), and the schedule's starter.
     await recordFixture(client, 'fleet', 'scheduled-children-name-the-schedule', fleetId);
+  });
+
+  it('`schedules ensure` says what it created and which per-target schedules it deleted; `list` names the fleet', async () => {
+    const id = randomUUID().slice(0, 8);
+    const name = `cli-${id}`;
+    const { text, eu } = await configText(
+      { name, runbook: RUNBOOK, cron: '30 2 * * *', targets: 'label=site=eu' },
+      id,
+    );
+    const file = join(await mkdtemp(join(tmpdir(), 'mrb-scheduled-fleet-')), 'config.yaml');
+    await writeFile(file, text);
+    const old = await oldPerTargetSchedule(name, eu[0]!);
+    await pollUntil(20_000, 'the old schedule is listed', async () =>
+      (await listedIds()).includes(old) ? true : undefined,
+    );
+    const cli = await inProcessCli(tw.env, taskQueue);
+
+    const first = await cli('schedules', 'ensure', '-c', file);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe(
+      `created   mrb.${name}\n` +
+        `deleted   ${old} (one schedule per target, from an older version; replaced by mrb.${name})\n`,
+    );
+    const second = await cli('schedules', 'ensure', '-c', file);
+    expect(second.stdout).toBe(`unchanged mrb.${name}\n`);
+    const listed = await pollUntil(20_000, 'the new schedule is listed', async () => {
+      const r = await cli('schedules', 'list');
+      return r.stdout.includes(`mrb.${name} `) ? r.stdout : undefined;
+    });
+    expect(listed).toContain(`mrb.${name}  ${RUNBOOK} on label=site=eu  next `);
+    await cli('schedules', 'delete', `mrb.${name}`);
   });
 });
