@@ -161,7 +161,10 @@ async function main(): Promise<void> {
   const running = worker.run();
   log(`worker: running on task queue ${worker.options.taskQueue}`);
 
-  for (const r of await ensureSchedules(client, scheduleSpecs(config))) log(`schedule: ${r.id} ${r.outcome}`);
+  for (const r of await ensureSchedules(client, scheduleSpecs(config)))
+    log(
+      `schedule: ${r.id} ${r.outcome}${r.replacedBy ? ` (per-target schedule replaced by ${r.replacedBy})` : ''}`,
+    );
 
   let receiver: Receiver | undefined;
   const receiverOptions = await receiverOptionsFromConfig(config, dirname(configPath));

@@ -37,4 +37,4 @@ export { requestTargetLease } from './guard.js';
 export { fixRelayKeyPermissions, relayKeyPermissions, sshToRelay } from './relay-client.js';
 export { relayCredentialsInSync, syncRelayCredentials } from './relay-credentials.js';
 export { relayCredentials, relayMapsInEffect, relayRoute } from './relay-routing.js';
-export { startScheduledRun } from './start-run.js';
+export { startScheduledFleet, startScheduledRun } from './start-run.js';

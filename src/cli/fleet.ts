@@ -6,6 +6,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { selectTargets } from '../config/select-targets.js';
 import {
+  FLEET_DEFAULTS,
   FLEET_WORKFLOW,
   fleetProgress,
   fleetStatusQuery,
@@ -43,8 +44,12 @@ export function registerFleetCommand(program: Command): void {
     )
     .argument('<runbook>', `runbook name: ${Object.keys(RUNBOOKS).join(', ')}`)
     .option('--targets <selection>', 'all, label=<key>=<value>, or a comma list of target names', 'all')
-    .option('--max-concurrent <n>', 'runs going on at once (1-100)', '5')
-    .option('--max-failures <k>', 'start no new run after this many targets failed (1-10000)', '3')
+    .option('--max-concurrent <n>', 'runs going on at once (1-100)', String(FLEET_DEFAULTS.maxConcurrent))
+    .option(
+      '--max-failures <k>',
+      'start no new run after this many targets failed (1-10000)',
+      String(FLEET_DEFAULTS.maxFailures),
+    )
     .option('--follow-minutes <n>', 'follow the progress this long at most (it goes on after)', '180')
     .option('--no-follow', 'start it and return')
     .option('-c, --config <path>', 'config file (default: $MRB_CONFIG, else ./mail-runbooks.yaml)')

@@ -2,18 +2,20 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
+import { selectTargets } from '../config/select-targets.js';
 import {
   deleteSchedule,
   ensureSchedules,
-  scheduledRunbook,
+  scheduledWork,
   triggerSchedule,
+  type EnsureResult,
   type ScheduleSpec,
 } from '../temporal/schedules.js';
 import { loadCliConfig } from './config.js';
 import { taskQueue, withClient } from './connect.js';
 import { CliError, output, type OutputOptions } from './output.js';
 
-/** The ids of the project's schedules (every one ensure created: `mrb.<name>.<target>`). */
+/** The ids of the project's schedules (every one ensure created: `mrb.<name>`, older ones `mrb.<name>.<target>`). */
 async function projectScheduleIds(client: Client): Promise<string[]> {
   const ids: string[] = [];
   for await (const s of client.schedule.list()) {
@@ -23,25 +25,38 @@ async function projectScheduleIds(client: Client): Promise<string[]> {
   return ids;
 }
 
-/** One Temporal schedule per (config schedule, target). */
+/** One Temporal schedule per config schedule, starting a fleet over the targets it names or selects. */
 export function scheduleSpecs(config: Config): ScheduleSpec[] {
-  return config.schedules.flatMap((s) =>
-    s.targets.map((target) => ({
+  return config.schedules.map((s) => {
+    const selection = typeof s.targets === 'string' ? s.targets : s.targets.join(',');
+    return {
       name: s.name,
       runbook: s.runbook,
       cron: s.cron,
       timezone: s.timezone,
       jitterSeconds: s.jitterSeconds,
-      target,
-    })),
-  );
+      selection,
+      targets: selectTargets(config, selection),
+      maxConcurrent: s.maxConcurrent,
+      maxFailures: s.maxFailures,
+    };
+  });
+}
+
+function ensureLine(r: EnsureResult): string {
+  const line = `${r.outcome.padEnd(9)} ${r.id}`;
+  return r.replacedBy
+    ? `${line} (one schedule per target, from an older version; replaced by ${r.replacedBy})`
+    : line;
 }
 
 export function registerScheduleCommands(program: Command): void {
   const schedules = program.command('schedules').description("the config's schedules in Temporal");
   schedules
     .command('ensure')
-    .description('create or update every schedule of the config; running it twice changes nothing')
+    .description(
+      'create or update every schedule of the config (one each, starting a fleet over its targets) and delete the per-target schedules of older versions they replace; running it twice changes nothing',
+    )
     .option('--json', 'machine-readable output')
     .action(async (opts: OutputOptions & { config?: string }) => {
       const specs = scheduleSpecs(await loadCliConfig(opts.config, 'schedules ensure'));
@@ -50,9 +65,7 @@ export function registerScheduleCommands(program: Command): void {
         output(
           opts,
           results,
-          results.length
-            ? results.map((r) => `${r.outcome.padEnd(9)} ${r.id}`).join('\n')
-            : 'the config has no schedules',
+          results.length ? results.map(ensureLine).join('\n') : 'the config has no schedules',
         );
       });
     });
@@ -67,8 +80,8 @@ export function registerScheduleCommands(program: Command): void {
           if (!s.scheduleId.startsWith('mrb.')) continue;
           rows.push({
             id: s.scheduleId,
-            // The action is the starter workflow for every schedule; the runbook is in its input.
-            runbook: await scheduledRunbook(client, s.scheduleId),
+            // The action is a starter workflow for every schedule; the runbook and targets are in its input.
+            ...(await scheduledWork(client, s.scheduleId)),
             workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : undefined,
             nextActionTimes: s.info.nextActionTimes.slice(0, 2).map((d) => d.toISOString()),
             paused: s.state.paused,
@@ -82,7 +95,7 @@ export function registerScheduleCommands(program: Command): void {
             ? rows
                 .map(
                   (r) =>
-                    `${r.id}  ${r.runbook ?? '-'}  next ${r.nextActionTimes[0] ?? '-'}${r.paused ? '  (paused)' : ''}`,
+                    `${r.id}  ${r.runbook ?? '-'}${r.on ? ` on ${r.on}` : ''}  next ${r.nextActionTimes[0] ?? '-'}${r.paused ? '  (paused)' : ''}`,
                 )
                 .join('\n')
             : 'no schedules',
@@ -91,8 +104,8 @@ export function registerScheduleCommands(program: Command): void {
     });
   schedules
     .command('trigger')
-    .description('start the scheduled run now')
-    .argument('<schedule>', 'schedule id, as `schedules list` shows it (e.g. mrb.nightly-e2e.lab)')
+    .description("start the schedule's fleet now")
+    .argument('<schedule>', 'schedule id, as `schedules list` shows it (e.g. mrb.nightly-e2e)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: OutputOptions) => {
       await withClient(async (client) => {

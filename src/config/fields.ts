@@ -83,6 +83,12 @@ export const labelPart = matching(
   'is not a valid label key or value: use letters, digits, . _ - (starting with a letter or digit, at most 63)',
   'label (letters, digits, . _ -, up to 63)',
 );
+/** A schedule's targets given as a selection rather than a list: `all` or `label=<key>=<value>`. */
+export const targetSelection = matching(
+  /^(all|label=[A-Za-z0-9][A-Za-z0-9._-]{0,62}=[A-Za-z0-9][A-Za-z0-9._-]{0,62})$/,
+  'is not a target selection: use all, label=<key>=<value>, or a list of target names',
+  'all | label=<key>=<value>',
+);
 export const containerName = matching(
   /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
   'is not a valid container name: use letters, digits, _ . - (starting with a letter or digit)',

@@ -64,6 +64,12 @@ function walkObject(title: string, node: Json, sections: Section[]): void {
       type = `mapping, by ${by}: ${child.oneOf.map((o) => code(asSchema(o.properties?.[by]).const)).join(', ')}`;
       for (const option of child.oneOf)
         later.push([`${path}[${by}=${String(asSchema(option.properties?.[by]).const)}]`, option]);
+    } else if (child.anyOf) {
+      // A value given either way (a schedule's targets: a list of names, or a selection).
+      type = child.anyOf
+        .map(asSchema)
+        .map((o) => (o.type === 'array' ? `list of ${scalarType(asSchema(o.items))}` : scalarType(o)))
+        .join(', or ');
     } else if (child.type === 'array') {
       type = items.type === 'object' ? 'list of mappings' : `list of ${scalarType(items)}`;
       if (items.type === 'object') later.push([`${path}[]`, items]);

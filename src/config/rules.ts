@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { expandApprovers, groupOf, own, type ApproverGroups } from './approvers.js';
+import { selectTargets } from './select-targets.js';
 
 export interface RuleIssue {
   path: (string | number)[];
@@ -30,7 +31,13 @@ const approval = z
 const view = z
   .object({
     defaultTarget: name,
-    targets: z.array(z.object({ name, approval }).catch({})).catch([]),
+    targets: z
+      .array(
+        z
+          .object({ name, approval, labels: z.record(z.string(), z.string()).optional().catch(undefined) })
+          .catch({}),
+      )
+      .catch([]),
     approvers: z
       .record(z.string(), z.object({ publicKeys: names }).catch({}))
       .optional()
@@ -40,7 +47,11 @@ const view = z
       .object({ routes: z.array(z.object({ target: name }).catch({})).catch([]) })
       .optional()
       .catch(undefined),
-    schedules: z.array(z.object({ name, targets: z.array(name).catch([]) }).catch({ targets: [] })).catch([]),
+    schedules: z
+      .array(
+        z.object({ name, targets: z.union([z.array(name), z.string()]).catch([]) }).catch({ targets: [] }),
+      )
+      .catch([]),
   })
   .catch({ targets: [], schedules: [] });
 
@@ -164,7 +175,17 @@ export function crossFieldIssues(input: unknown): RuleIssue[] {
       issues.push({ path: ['alerts', 'routes', i, 'target'], message: unknownTarget(route.target) });
     }
   });
+  const selectable = config.targets.flatMap((t) => (t.name === undefined ? [] : [{ ...t, name: t.name }]));
   config.schedules.forEach((schedule, i) => {
+    if (typeof schedule.targets === 'string') {
+      // A selection (`all`, `label=k=v`; its form is checked by the schema) must pick a target today.
+      try {
+        selectTargets({ targets: selectable }, schedule.targets);
+      } catch (err) {
+        issues.push({ path: ['schedules', i, 'targets'], message: (err as Error).message });
+      }
+      return;
+    }
     schedule.targets.forEach((target, k) => {
       if (target !== undefined && !known.has(target)) {
         issues.push({ path: ['schedules', i, 'targets', k], message: unknownTarget(target) });

@@ -31,6 +31,7 @@ import {
   stepName,
   strict,
   targetName,
+  targetSelection,
   taskName,
   text,
   timeZone,
@@ -38,6 +39,7 @@ import {
   unixUser,
   windowsPath,
 } from './fields.js';
+import { FLEET_DEFAULTS } from '../shared/fleet.js';
 import { DEFAULT_LIMITS } from '../shared/guard.js';
 import { crossFieldIssues } from './rules.js';
 import { RUNBOOK_NAMES } from './runbooks.js';
@@ -460,10 +462,19 @@ const scheduleSchema = strict({
   timezone: timeZone.default('UTC').describe('IANA time zone of the cron expression'),
   jitterSeconds: seconds(0, 3_600).default(0).describe('random delay added to each start'),
   targets: z
-    .array(targetName)
-    .min(1, { error: 'must list at least one target' })
-    .describe('targets to run on, one run each'),
-}).describe('one schedule');
+    .union([z.array(targetName).min(1, { error: 'must list at least one target' }), targetSelection])
+    .describe(
+      'targets to run on, one run each, as one fleet run: a list of target names, `all`, or `label=<key>=<value>` (every target with that label, as when the schedule was last ensured)',
+    ),
+  maxConcurrent: count(1, 100)
+    .default(FLEET_DEFAULTS.maxConcurrent)
+    .describe("runs of the schedule's fleet going on at once"),
+  maxFailures: count(1, 10_000)
+    .default(FLEET_DEFAULTS.maxFailures)
+    .describe(
+      "after this many targets end badly (failed, needs-human, an error) the schedule's fleet starts no new run; the running ones finish",
+    ),
+}).describe('one schedule: one Temporal schedule starting a fleet over its targets');
 
 /** Defaults shared with the workflows (src/shared/guard.ts), so a plan recorded without limits behaves alike. */
 const limitsSchema = strict({

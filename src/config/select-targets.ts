@@ -3,18 +3,23 @@
  * or a comma list of target names. An empty selection, or a name not in the config, is an error naming what
  * exists, so a typo never runs a fleet on nothing or on the wrong targets.
  */
-import type { Config } from './schema.js';
+/** What selecting reads of the config (config rules pass their tolerant view of it). */
+export interface SelectableTargets {
+  targets: ReadonlyArray<{ name: string; labels?: Readonly<Record<string, string>> }>;
+}
 
-export function selectTargets(config: Config, selection: string): string[] {
+export function selectTargets(config: SelectableTargets, selection: string): string[] {
   const names = config.targets.map((t) => t.name);
   if (selection === 'all') return names;
   const label = /^label=([^=]+)=(.+)$/.exec(selection);
   if (label) {
     const [, key, value] = label as unknown as [string, string, string];
-    const picked = config.targets.filter((t) => t.labels[key] === value).map((t) => t.name);
+    const picked = config.targets.filter((t) => t.labels?.[key] === value).map((t) => t.name);
     if (picked.length === 0) {
       const known = [
-        ...new Set(config.targets.flatMap((t) => Object.entries(t.labels).map(([k, v]) => `${k}=${v}`))),
+        ...new Set(
+          config.targets.flatMap((t) => Object.entries(t.labels ?? {}).map(([k, v]) => `${k}=${v}`)),
+        ),
       ];
       throw new Error(
         `no target has the label ${key}=${value}; labels in the config: ${known.length > 0 ? known.join(', ') : '(none)'}`,

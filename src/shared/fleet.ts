@@ -55,6 +55,39 @@ export interface FleetReport extends FleetStatus {
 
 export const fleetStatusQuery = defineQuery<FleetStatus>('fleetStatus');
 
+/** How many children at once and how many failures before stopping, unless the CLI or a schedule says. */
+export const FLEET_DEFAULTS = { maxConcurrent: 5, maxFailures: 3 } as const;
+
+/**
+ * The workflow type a config schedule starts: the scheduler appends a timestamp to its action's workflow
+ * id, so it cannot start the fleet under the fleet's one id; this starter's activity does. A worker
+ * workflow, not a runbook.
+ */
+export const SCHEDULED_FLEET_WORKFLOW = 'scheduledFleet';
+
+export interface ScheduledFleetInput {
+  /** The config's schedule name (each child's trigger ref). */
+  schedule: string;
+  runbook: string;
+  /** How the schedule names its targets (`all`, `label=k=v` or a comma list): part of the fleet's id. */
+  selection: string;
+  /** The targets that selection picked from the config when the schedule was last ensured. */
+  targets: string[];
+  maxConcurrent: number;
+  maxFailures: number;
+}
+
+export interface ScheduledFleetResult {
+  /** `started`: a new fleet; `already-running`: a fleet of this runbook and selection was going on. */
+  outcome: 'started' | 'already-running';
+  workflowId: string;
+  runId: string;
+  /** Who or what started the fleet that is going on (this start, or the earlier one), for people. */
+  startedBy: string;
+  /** One line saying what happened. */
+  message: string;
+}
+
 /** Verdicts that count as a target done well. */
 export const GOOD_VERDICTS: readonly string[] = ['healthy', 'fixed'];
 

@@ -114,8 +114,10 @@ export const leaseProbeSignal = defineSignal('guardLeaseProbe');
 const HOUR_MS = 3_600_000;
 
 /**
- * Why `step` on `target` may not run unattended at `now`, given the actions of the last hour; undefined
- * when no limit is spent. The text is shown to the approver as is.
+ * Why `step` on `target` may not run unattended at `now`, given the actions of the last hour and the
+ * leases held now on other targets (`inFlight`: each is an action going on or about to be, not yet in
+ * `actions`; without them, runs acting at once on many targets, a fleet's, would all pass the fleet budget);
+ * undefined when no limit is spent. The text is shown to the approver as is.
  */
 export function spentLimit(
   actions: readonly RecentAction[],
@@ -123,6 +125,7 @@ export function spentLimit(
   step: string,
   limits: ActionLimits,
   now: number,
+  inFlight = 0,
 ): string | undefined {
   const lastHour = actions.filter((a) => now - a.at < HOUR_MS);
   const sameAction = lastHour.filter((a) => a.target === target && a.step === step);
@@ -135,8 +138,10 @@ export function spentLimit(
   if (onTarget >= limits.actionsPerHour) {
     return `budget: ${onTarget} actions on ${target} in the last hour; limits.actionsPerHour is ${limits.actionsPerHour}`;
   }
-  if (lastHour.length >= limits.fleetActionsPerHour) {
-    return `fleet budget: ${lastHour.length} actions on all targets in the last hour; limits.fleetActionsPerHour is ${limits.fleetActionsPerHour}`;
+  const fleetWide = lastHour.length + inFlight;
+  if (fleetWide >= limits.fleetActionsPerHour) {
+    const going = inFlight > 0 ? `, ${inFlight} of them going on now` : '';
+    return `fleet budget: ${fleetWide} actions on all targets in the last hour${going}; limits.fleetActionsPerHour is ${limits.fleetActionsPerHour}`;
   }
   return undefined;
 }

@@ -78,6 +78,42 @@ export function scheduledStartMetadata(s: {
   };
 }
 
+/** A fleet run: one runbook on many targets, as child runs with their own summaries. */
+export function fleetMetadata(f: {
+  runbook: string;
+  selection: string;
+  targets: number;
+  startedBy: string;
+}): RunMetadata {
+  const runbook = plainText(f.runbook, 40);
+  const selection = plainText(f.selection, 60);
+  const startedBy = plainText(f.startedBy);
+  return {
+    staticSummary: `${runbook} fleet on ${f.targets} target(s) (${selection}), started by ${startedBy}`,
+    staticDetails:
+      `**${runbook}** on ${f.targets} target(s) picked by **${selection}**, started by ${startedBy}: one child ` +
+      'run per target, a few at a time; progress in the current details and the fleetStatus query. A target ' +
+      'where that runbook is already running is left alone.',
+  };
+}
+
+/** A schedule's starter of its fleet: which runbook, on which targets, for which schedule. */
+export function scheduledFleetMetadata(s: {
+  runbook: string;
+  selection: string;
+  schedule: string;
+}): RunMetadata {
+  const runbook = plainText(s.runbook, 40);
+  const selection = plainText(s.selection, 60);
+  const schedule = plainText(s.schedule, 60);
+  return {
+    staticSummary: `start a ${runbook} fleet on ${selection} (schedule ${schedule})`,
+    staticDetails:
+      `Started by the schedule **${schedule}**: starts a **${runbook}** fleet on **${selection}** under the ` +
+      "fleet's one id, whose run has its own summary. If that fleet is already going, it is left alone.",
+  };
+}
+
 /** The target guard of a task queue: serialises state-changing steps per target. */
 export function guardMetadata(taskQueue: string): RunMetadata {
   const queue = plainText(taskQueue, 80);

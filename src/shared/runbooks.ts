@@ -6,7 +6,7 @@
  * exported workflow is neither registered nor listed in INTERNAL_WORKFLOWS.
  * Pure data, so workflow code and everything else may import it.
  */
-import { FLEET_WORKFLOW } from './fleet.js';
+import { FLEET_WORKFLOW, SCHEDULED_FLEET_WORKFLOW } from './fleet.js';
 import { GUARD_WORKFLOW } from './guard.js';
 import { SCHEDULED_START_WORKFLOW } from './start.js';
 export const RUNBOOKS = {
@@ -33,6 +33,7 @@ export type RunbookName = keyof typeof RUNBOOKS;
  */
 export const INTERNAL_WORKFLOWS: readonly string[] = [
   SCHEDULED_START_WORKFLOW,
+  SCHEDULED_FLEET_WORKFLOW,
   GUARD_WORKFLOW,
   FLEET_WORKFLOW,
 ];

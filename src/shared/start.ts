@@ -12,7 +12,23 @@ export function runWorkflowId(runbook: string, target: string): string {
   return `mrb.${runbook}.${target}`;
 }
 
-/** The workflow type a schedule starts. A worker workflow, not a runbook: not in src/shared/runbooks.ts. */
+/** Who or what started a run, for people: "schedule nightly", "alice (manual start)". */
+export function describeTrigger(trigger: RunTrigger): string {
+  switch (trigger.kind) {
+    case 'alert':
+      return `alert ${trigger.ref ?? '(no fingerprint)'}`;
+    case 'schedule':
+      return `schedule ${trigger.ref ?? '(unnamed)'}`;
+    case 'manual':
+      return trigger.ref ? `${trigger.ref} (manual start)` : 'a manual start';
+  }
+}
+
+/**
+ * The workflow type a schedule of an older version starts (one schedule per target; now a schedule starts a
+ * fleet, src/shared/fleet.ts SCHEDULED_FLEET_WORKFLOW). Still served, for schedules not yet replaced and their
+ * runs. A worker workflow, not a runbook: not in src/shared/runbooks.ts.
+ */
 export const SCHEDULED_START_WORKFLOW = 'scheduledStart';
 
 export interface ScheduledStartInput {

@@ -1,11 +1,13 @@
 /**
- * Nightly (or any cron) runs per target as Temporal Schedules. `ensureSchedules` creates what is missing,
- * updates what differs and leaves the rest alone, so running it twice changes nothing.
+ * Nightly (or any cron) runs as Temporal Schedules: one per config schedule, starting a fleet over its
+ * targets (src/workflows/fleet.ts). `ensureSchedules` creates what is missing, updates what differs, leaves
+ * the rest alone and deletes the one-schedule-per-target schedules (`mrb.<name>.<target>`) of older
+ * versions that a config schedule replaces, so running it twice changes nothing.
  *
- * A schedule does not start the runbook itself: the scheduler appends a timestamp to its action's workflow
- * id, which would defeat the one id per (runbook, target). It starts the small `scheduledStart` workflow,
- * whose activity starts the runbook through src/temporal/start-run.ts; a run already going on that target
- * (started by anyone) is left alone.
+ * A schedule does not start the fleet itself: the scheduler appends a timestamp to its action's workflow
+ * id, which would defeat the fleet's one id per (runbook, selection). It starts the small `scheduledFleet`
+ * workflow, whose activity starts the fleet under that id (src/temporal/start-run.ts); a fleet already
+ * going is left alone, and so is a target where the runbook is already running.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -14,7 +16,8 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import { scheduledStartMetadata } from '../shared/run-metadata.js';
+import { SCHEDULED_FLEET_WORKFLOW, type ScheduledFleetInput } from '../shared/fleet.js';
+import { scheduledFleetMetadata } from '../shared/run-metadata.js';
 import { SCHEDULED_START_WORKFLOW, type ScheduledStartInput } from '../shared/start.js';
 import { TASK_QUEUE } from './connection.js';
 
@@ -24,37 +27,56 @@ export interface ScheduleSpec {
   cron: string;
   timezone: string;
   jitterSeconds: number;
-  target: string;
+  /** How the config names the targets: `all`, `label=<key>=<value>` or a comma list (the fleet's id). */
+  selection: string;
+  /** The targets the selection picks in the config now. */
+  targets: string[];
+  maxConcurrent: number;
+  maxFailures: number;
 }
 
-export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
+export type EnsureOutcome = 'created' | 'updated' | 'unchanged' | 'deleted';
+
+export interface EnsureResult {
+  id: string;
+  outcome: EnsureOutcome;
+  /** For a deleted schedule of an older version: the schedule that does its work now. */
+  replacedBy?: string;
+}
 
 export interface ScheduleOptions {
-  /** The task queue of the starter workflow and so of the runbook; the runbooks' queue unless given. */
+  /** The task queue of the starter workflow and so of the fleet and its runs; the runbooks' queue unless given. */
   taskQueue?: string;
 }
 
-export function scheduleId(spec: Pick<ScheduleSpec, 'name' | 'target'>): string {
-  return `mrb.${spec.name}.${spec.target}`;
+/** One schedule id per config schedule (older versions made `mrb.<name>.<target>`, one per target). */
+export function scheduleId(spec: Pick<ScheduleSpec, 'name'>): string {
+  return `mrb.${spec.name}`;
 }
 
 function wanted(spec: ScheduleSpec, taskQueue: string) {
-  const input: ScheduledStartInput = { runbook: spec.runbook, target: spec.target, schedule: spec.name };
+  const input: ScheduledFleetInput = {
+    schedule: spec.name,
+    runbook: spec.runbook,
+    selection: spec.selection,
+    targets: spec.targets,
+    maxConcurrent: spec.maxConcurrent,
+    maxFailures: spec.maxFailures,
+  };
   return {
     spec: { cronExpressions: [spec.cron], timezone: spec.timezone, jitter: `${spec.jitterSeconds}s` },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: SCHEDULED_START_WORKFLOW,
+      workflowType: SCHEDULED_FLEET_WORKFLOW,
       taskQueue,
-      // The scheduler appends the start time; the runbook's own run gets the one id per (runbook, target).
-      workflowId: `${SCHEDULED_START_WORKFLOW}.${spec.name}.${spec.target}`,
+      // The scheduler appends the start time; the fleet itself gets its one id per (runbook, selection).
+      workflowId: `${SCHEDULED_FLEET_WORKFLOW}.${spec.name}`,
       args: [input],
-      ...scheduledStartMetadata({ runbook: spec.runbook, target: spec.target, schedule: spec.name }),
+      ...scheduledFleetMetadata({ runbook: spec.runbook, selection: spec.selection, schedule: spec.name }),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   };
 }
-
 /**
  * The schedule's note carries a hash of what we asked for: equal hash, nothing to do (no update call at all);
  * a different one, we update. Comparing described specs is unreliable (the server rewrites cron strings).
@@ -86,19 +108,59 @@ export async function ensureSchedule(
   return 'updated';
 }
 
+/** Schedules listed when looking for the ones to replace: a bound, not a page size. */
+const MAX_LISTED = 10_000;
+
+/**
+ * The one-schedule-per-target schedules of older versions (`mrb.<name>.<target>`, starting the
+ * `scheduledStart` workflow) that the fleet schedules of `specs` replace, with the id replacing each.
+ */
+async function replacedSchedules(
+  client: Client,
+  specs: ScheduleSpec[],
+): Promise<Array<{ id: string; replacedBy: string }>> {
+  const current = new Set(specs.map(scheduleId));
+  const found = [];
+  let listed = 0;
+  for await (const s of client.schedule.list()) {
+    if (++listed > MAX_LISTED) break;
+    const type = s.action?.type === 'startWorkflow' ? s.action.workflowType : undefined;
+    if (type !== SCHEDULED_START_WORKFLOW || current.has(s.scheduleId)) continue;
+    const spec = specs.find((p) => s.scheduleId.startsWith(`${scheduleId(p)}.`));
+    if (spec) found.push({ id: s.scheduleId, replacedBy: scheduleId(spec) });
+  }
+  return found.sort((a, b) => a.id.localeCompare(b.id)); // the list's order is not stable
+}
+
+/**
+ * Makes every spec's schedule exist as asked, then deletes the older per-target schedules they replace
+ * (after, so no night goes without a schedule). Idempotent: a second call changes nothing.
+ */
 export async function ensureSchedules(
   client: Client,
   specs: ScheduleSpec[],
   options: ScheduleOptions = {},
-): Promise<Array<{ id: string; outcome: EnsureOutcome }>> {
-  const results = [];
+): Promise<EnsureResult[]> {
+  const results: EnsureResult[] = [];
   for (const spec of specs)
     results.push({ id: scheduleId(spec), outcome: await ensureSchedule(client, spec, options) });
+  for (const old of await replacedSchedules(client, specs)) {
+    try {
+      await client.schedule.getHandle(old.id).delete();
+      results.push({ id: old.id, outcome: 'deleted', replacedBy: old.replacedBy });
+    } catch (err) {
+      // Already gone (an earlier or concurrent ensure; the list lags behind deletions): nothing changed.
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
   return results;
 }
 
-/** The runbook a schedule starts: the starter workflow's input, or (older schedules) the action's type. */
-export async function scheduledRunbook(client: Client, id: string): Promise<string | undefined> {
+/** What a schedule starts: the runbook, and on what (a fleet's selection, or an older schedule's target). */
+export async function scheduledWork(
+  client: Client,
+  id: string,
+): Promise<{ runbook?: string; on?: string } | undefined> {
   let action;
   try {
     ({ action } = await client.schedule.getHandle(id).describe());
@@ -107,9 +169,15 @@ export async function scheduledRunbook(client: Client, id: string): Promise<stri
     throw err;
   }
   if (action.type !== 'startWorkflow') return undefined;
-  if (action.workflowType !== SCHEDULED_START_WORKFLOW) return action.workflowType;
-  const input = action.args?.[0] as Partial<ScheduledStartInput> | undefined;
-  return input?.runbook;
+  if (action.workflowType === SCHEDULED_FLEET_WORKFLOW) {
+    const input = action.args?.[0] as Partial<ScheduledFleetInput> | undefined;
+    return { runbook: input?.runbook, on: input?.selection };
+  }
+  if (action.workflowType === SCHEDULED_START_WORKFLOW) {
+    const input = action.args?.[0] as Partial<ScheduledStartInput> | undefined;
+    return { runbook: input?.runbook, on: input?.target };
+  }
+  return { runbook: action.workflowType };
 }
 
 export async function triggerSchedule(client: Client, id: string): Promise<void> {

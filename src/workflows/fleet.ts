@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -26,11 +27,14 @@ import {
   type FleetTarget,
   type FleetTargetState,
 } from '../shared/fleet.js';
+import { runMetadata } from '../shared/run-metadata.js';
 import { isRunbookName } from '../shared/runbooks.js';
-import { runWorkflowId } from '../shared/start.js';
+import { describeTrigger, runWorkflowId } from '../shared/start.js';
 import type { RunbookInput, RunbookReport } from '../shared/types.js';
 
 const MAX_TARGETS = 10_000;
+/** Children's memo and Web UI summary name the fleet's trigger (a schedule's fleet says so in each child). */
+const CHILD_NAMES_TRIGGER = 'fleet-child-names-its-trigger';
 
 function validate(input: FleetInput): void {
   const bad = (message: string): never => {
@@ -83,12 +87,30 @@ export async function fleet(input: FleetInput): Promise<FleetReport> {
       ...(input.params ? { params: input.params } : {}),
     };
     try {
+      // A child says who started the fleet (a schedule, a person) as well as the fleet, in its memo (read
+      // back when someone tries to start that run again) and in the Web UI. Fleets started before, as before.
+      const startedBy = patched(CHILD_NAMES_TRIGGER)
+        ? `${describeTrigger(input.trigger)} via fleet ${fleetId}`
+        : undefined;
       const child = await startChild(input.runbook, {
         workflowId: t.workflowId,
         args: [args],
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        memo: { trigger: input.trigger, startedBy: `fleet ${fleetId}` },
-        staticSummary: `${input.runbook} on ${t.target} (fleet ${fleetId})`,
+        ...(startedBy
+          ? {
+              memo: { trigger: input.trigger, startedBy },
+              ...runMetadata({
+                runbook: input.runbook,
+                target: t.target,
+                startedBy,
+                trigger: input.trigger,
+                ...(input.params ? { params: input.params } : {}),
+              }),
+            }
+          : {
+              memo: { trigger: input.trigger, startedBy: `fleet ${fleetId}` },
+              staticSummary: `${input.runbook} on ${t.target} (fleet ${fleetId})`,
+            }),
       });
       t.state = 'running';
       t.runId = child.firstExecutionRunId;

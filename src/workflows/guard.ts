@@ -10,6 +10,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -28,6 +29,8 @@ import {
   type LeaseHolder,
 } from '../shared/guard.js';
 
+/** Held leases count toward the fleet budget, so runs acting at once cannot pass it together. */
+const BUDGET_COUNTS_HELD_LEASES = 'guard-budget-counts-held-leases';
 /** An idle guard still wakes now and then to forget old actions. */
 const IDLE_WAKE_MS = 3_600_000;
 /** While others wait for a lease, its holder is probed this often: one that ended frees the target at once. */
@@ -127,9 +130,12 @@ export async function targetGuard(carried?: GuardState): Promise<never> {
         grantedAt: Date.now(),
         expiresAt: Date.now() + request.ttlSeconds * 1000,
       };
+      // Leases held on other targets are actions going on: they count toward the fleet budget (guards
+      // that decided without them, before, replay as they were).
+      const inFlight = patched(BUDGET_COUNTS_HELD_LEASES) ? state.leases.length : 0;
       state.leases.push(lease);
       const overLimit = request.checkLimits
-        ? spentLimit(state.actions, request.target, request.step, request.limits, Date.now())
+        ? spentLimit(state.actions, request.target, request.step, request.limits, Date.now(), inFlight)
         : undefined;
       const reached = await tell(request, (h) =>
         h.signal(leaseGrantedSignal, { requestId: request.requestId, ...(overLimit && { overLimit }) }),

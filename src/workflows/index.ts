@@ -9,7 +9,9 @@ export { relayUnresponsive } from './relay-unresponsive.js';
 export { smtpPathDiagnosis } from './smtp-path-diagnosis.js';
 export { startStop } from './start-stop.js';
 export { statusCheck } from './status-check.js';
-// Not a runbook: what a schedule starts (src/shared/start.ts, SCHEDULED_START_WORKFLOW).
+// Not a runbook: what a schedule starts, a fleet over its targets (src/shared/fleet.ts, SCHEDULED_FLEET_WORKFLOW).
+export { scheduledFleet } from './scheduled-fleet.js';
+// Not a runbook: what schedules of older versions start, one per target (src/shared/start.ts).
 export { scheduledStart } from './scheduled-start.js';
 // Not a runbook: the guard of targets' leases and action budgets (src/shared/guard.ts, GUARD_WORKFLOW).
 export { targetGuard } from './guard.js';

@@ -1,11 +1,14 @@
-/** Schedules on a real Temporal server: created once, unchanged on a second ensure, updated when changed. */
+/**
+ * Schedules on a real Temporal server: one per config schedule, starting a fleet; created once, unchanged on
+ * a second ensure, updated when changed.
+ */
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEDULED_START_WORKFLOW } from '../../src/shared/start.js';
+import { SCHEDULED_FLEET_WORKFLOW } from '../../src/shared/fleet.js';
 import {
   ensureSchedules,
-  scheduledRunbook,
+  scheduledWork,
   scheduleId,
   specNote,
   triggerSchedule,
@@ -25,7 +28,10 @@ const nightly: ScheduleSpec = {
   cron: '30 2 * * *',
   timezone: 'Europe/Berlin',
   jitterSeconds: 300,
-  target: 'lab',
+  selection: 'lab',
+  targets: ['lab'],
+  maxConcurrent: 5,
+  maxFailures: 3,
 };
 const status: ScheduleSpec = {
   ...nightly,
@@ -38,13 +44,13 @@ describe('schedules ensure', () => {
   it('creates, then changes nothing when run again, then updates what differs', async () => {
     const client = env.client;
     expect(await ensureSchedules(client, [nightly, status])).toEqual([
-      { id: 'mrb.nightly-e2e.lab', outcome: 'created' },
-      { id: 'mrb.nightly-status.lab', outcome: 'created' },
+      { id: 'mrb.nightly-e2e', outcome: 'created' },
+      { id: 'mrb.nightly-status', outcome: 'created' },
     ]);
     const before = await client.schedule.getHandle(scheduleId(nightly)).describe();
     expect(await ensureSchedules(client, [nightly, status])).toEqual([
-      { id: 'mrb.nightly-e2e.lab', outcome: 'unchanged' },
-      { id: 'mrb.nightly-status.lab', outcome: 'unchanged' },
+      { id: 'mrb.nightly-e2e', outcome: 'unchanged' },
+      { id: 'mrb.nightly-status', outcome: 'unchanged' },
     ]);
     const after = await client.schedule.getHandle(scheduleId(nightly)).describe();
     expect(after.raw.conflictToken).toEqual(before.raw.conflictToken);
@@ -52,19 +58,29 @@ describe('schedules ensure', () => {
     expect(after.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
     expect(after.spec.timezone).toBe('Europe/Berlin');
     expect(after.state.note).toBe(specNote(nightly));
-    // The schedule starts the starter workflow, which starts the runbook through the one start path.
+    // The schedule starts the starter workflow, which starts the fleet under its one id.
     expect(after.action).toMatchObject({
       type: 'startWorkflow',
-      workflowType: SCHEDULED_START_WORKFLOW,
-      workflowId: 'scheduledStart.nightly-e2e.lab',
-      args: [{ runbook: 'endToEndVerification', target: 'lab', schedule: 'nightly-e2e' }],
+      workflowType: SCHEDULED_FLEET_WORKFLOW,
+      workflowId: 'scheduledFleet.nightly-e2e',
+      args: [
+        {
+          runbook: 'endToEndVerification',
+          selection: 'lab',
+          targets: ['lab'],
+          schedule: 'nightly-e2e',
+          maxConcurrent: 5,
+          maxFailures: 3,
+        },
+      ],
     });
-    expect(await scheduledRunbook(client, scheduleId(nightly))).toBe('endToEndVerification');
+    expect(await scheduledWork(client, scheduleId(nightly))).toEqual({
+      runbook: 'endToEndVerification',
+      on: 'lab',
+    });
 
     const changed = { ...nightly, cron: '45 1 * * *' };
-    expect(await ensureSchedules(client, [changed])).toEqual([
-      { id: 'mrb.nightly-e2e.lab', outcome: 'updated' },
-    ]);
+    expect(await ensureSchedules(client, [changed])).toEqual([{ id: 'mrb.nightly-e2e', outcome: 'updated' }]);
     expect((await client.schedule.getHandle(scheduleId(nightly)).describe()).state.note).toBe(
       specNote(changed),
     );
@@ -72,8 +88,6 @@ describe('schedules ensure', () => {
 
   it('triggers a schedule now, and names a missing one clearly', async () => {
     await triggerSchedule(env.client, scheduleId(status));
-    await expect(triggerSchedule(env.client, 'mrb.nope.lab')).rejects.toThrow(
-      'no schedule with id mrb.nope.lab',
-    );
+    await expect(triggerSchedule(env.client, 'mrb.nope')).rejects.toThrow('no schedule with id mrb.nope');
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The one start path (src/temporal/start-run.ts) on a real Temporal dev server: whoever starts a runbook
- * first (the CLI, an alert through the receiver's dispatcher, or a schedule through its `scheduledStart`
- * workflow), a second start of the same runbook on the same target returns the running run and says who
- * started it; once that run has ended, a start starts a new one.
+ * first (the CLI, an alert through the receiver's dispatcher, or a schedule's fleet through its
+ * `scheduledFleet` workflow), a second start of the same runbook on the same target finds the running run
+ * and says who started it; once that run has ended, a start starts a new one.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +12,14 @@ import type { Alert } from '../../src/alerts/body.js';
 import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Dispatcher } from '../../src/alerts/receiver.js';
 import * as activities from '../../src/activities/start-run.js';
+import { fleetStatusQuery, type FleetTarget, type ScheduledFleetResult } from '../../src/shared/fleet.js';
 import type { StartRunbookResult } from '../../src/shared/start.js';
 import type { RunbookInput } from '../../src/shared/types.js';
 import { ensureSchedules, scheduleId, triggerSchedule } from '../../src/temporal/schedules.js';
 import { runWorkflowId, startRunbook } from '../../src/temporal/start-run.js';
 import { inProcessCli, type Cli } from '../helpers/cli.js';
 import { saveHistories } from '../helpers/histories.js';
+import { pollUntil } from '../helpers/poll.js';
 import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
 import { finishSignal, type queueBacklog } from '../workflows/start-run-fixture.js';
 
@@ -45,36 +47,44 @@ async function cliStart(target: string): Promise<StartRunbookResult> {
   return JSON.parse(r.stdout) as StartRunbookResult;
 }
 
-/** The workflow id of the last `scheduledStart` run scheduleStart saw. */
+/** The workflow id of the last `scheduledFleet` run scheduleStart saw. */
 let lastStarterId = '';
 
-/** Triggers the schedule of `target` and returns what its `scheduledStart` workflow did. */
-async function scheduleStart(target: string): Promise<StartRunbookResult> {
+/**
+ * Triggers a schedule of `target` alone and returns what its fleet did with the target once it got to it
+ * (started a child, or left a running run alone), with what the starter workflow said.
+ */
+async function scheduleStart(target: string): Promise<{ fleet: ScheduledFleetResult; child: FleetTarget }> {
   const spec = {
     name: 'backlog-check',
     runbook: RUNBOOK,
     cron: '0 3 * * *',
     timezone: 'UTC',
     jitterSeconds: 0,
+    selection: target,
+    targets: [target],
+    maxConcurrent: 1,
+    maxFailures: 1,
   };
-  const [ensured] = await ensureSchedules(env.client, [{ ...spec, target }], { taskQueue });
+  const [ensured] = await ensureSchedules(env.client, [spec], { taskQueue });
   expect(ensured?.outcome).toBe('created');
-  const id = scheduleId({ name: spec.name, target });
+  const id = scheduleId(spec);
   await triggerSchedule(env.client, id);
   const schedule = env.client.schedule.getHandle(id);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const action = (await schedule.describe()).info.recentActions[0]?.action;
-    if (action) {
-      await schedule.delete();
-      lastStarterId = action.workflow.workflowId;
-      return env.client.workflow
-        .getHandle(action.workflow.workflowId)
-        .result() as Promise<StartRunbookResult>;
-    }
-    if (Date.now() > deadline) throw new Error(`schedule ${id} took no action within 20 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const action = await pollUntil(20_000, `schedule ${id} acts`, async () => {
+    return (await schedule.describe()).info.recentActions[0]?.action;
+  });
+  await schedule.delete();
+  lastStarterId = action.workflow.workflowId;
+  const fleet = (await env.client.workflow
+    .getHandle(action.workflow.workflowId)
+    .result()) as ScheduledFleetResult;
+  const child = await pollUntil(20_000, `the fleet gets to ${target}`, async () => {
+    const status = await env.client.workflow.getHandle(fleet.workflowId).query(fleetStatusQuery);
+    const t = status.targets[0];
+    return t && t.state !== 'waiting' ? t : undefined;
+  });
+  return { fleet, child };
 }
 
 /** Ends the run of `target` and returns its input (the trigger of whoever started it). */
@@ -146,30 +156,29 @@ describe('one way to start a run', () => {
     expect(await runIds('t2')).toEqual([fired.runId]);
   });
 
-  it('alert then schedule: the scheduled start finds the alert run', async () => {
+  it("alert then schedule: the schedule's fleet leaves the alert run alone", async () => {
     const fired = await dispatcher.fire(RUNBOOK, 't3', alert);
     expect(fired.outcome).toBe('started');
     const scheduled = await scheduleStart('t3');
-    expect(scheduled).toMatchObject({ outcome: 'already-running', runId: fired.runId });
-    expect(scheduled.message).toBe(
-      message('t3', 'alert PostfixQueueBacklog (fingerprint f00dfeed)', scheduled),
-    );
+    expect(scheduled.fleet).toMatchObject({ outcome: 'started', workflowId: 'mrb.fleet.queueBacklog.t3' });
+    expect(scheduled.child).toMatchObject({
+      state: 'already-running',
+      workflowId: 'mrb.queueBacklog.t3',
+      detail: 'a run of queueBacklog is already going on t3; left alone',
+    });
     expect(await finish('t3')).toMatchObject({ trigger: { kind: 'alert' } });
     expect(await runIds('t3')).toEqual([fired.runId]);
   });
 
-  it('schedule then CLI: the schedule starts the run, the CLI finds it', async () => {
-    const scheduled = await scheduleStart('t4');
-    expect(scheduled).toMatchObject({ outcome: 'started', workflowId: 'mrb.queueBacklog.t4', taskQueue });
+  it("schedule then CLI: the schedule's fleet starts the run, the CLI finds it", async () => {
+    const { child } = await scheduleStart('t4');
+    expect(child).toMatchObject({ state: 'running', workflowId: 'mrb.queueBacklog.t4' });
     const second = await cliStart('t4');
-    expect(second).toMatchObject({
-      outcome: 'already-running',
-      runId: scheduled.runId,
-      startedBy: 'schedule backlog-check',
-    });
-    expect(second.message).toBe(message('t4', 'schedule backlog-check', second));
+    const startedBy = 'schedule backlog-check via fleet mrb.fleet.queueBacklog.t4';
+    expect(second).toMatchObject({ outcome: 'already-running', runId: child.runId, startedBy, taskQueue });
+    expect(second.message).toBe(message('t4', startedBy, second));
     expect(await finish('t4')).toMatchObject({ trigger: { kind: 'schedule', ref: 'backlog-check' } });
-    expect(await runIds('t4')).toEqual([scheduled.runId]);
+    expect(await runIds('t4')).toEqual([child.runId]);
   });
 
   it('CLI then CLI: the second returns the running run; after it ended, a start starts a new run', async () => {
@@ -239,11 +248,17 @@ describe('one way to start a run', () => {
 
     await scheduleStart('t8');
     const scheduledRun = await metadata('mrb.queueBacklog.t8');
-    expect(scheduledRun.summary).toBe('queueBacklog on t8 (started by schedule backlog-check)');
+    expect(scheduledRun.summary).toBe(
+      'queueBacklog on t8 (started by schedule backlog-check via fleet mrb.fleet.queueBacklog.t8)',
+    );
     expect(scheduledRun.details).toContain('| trigger | a schedule |');
     const starter = await metadata(lastStarterId);
-    expect(starter.summary).toBe('start queueBacklog on t8 (schedule backlog-check)');
+    expect(starter.summary).toBe('start a queueBacklog fleet on t8 (schedule backlog-check)');
     expect(starter.details).toContain('Started by the schedule **backlog-check**');
+    const fleetRun = await metadata('mrb.fleet.queueBacklog.t8');
+    expect(fleetRun.summary).toBe(
+      'queueBacklog fleet on 1 target(s) (t8), started by schedule backlog-check',
+    );
     await finish('t8');
   });
 });

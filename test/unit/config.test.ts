@@ -324,6 +324,27 @@ describe('each mistake is reported at its path with a precise message', () => {
       '"nope" is not a target name',
     ],
     [
+      'schedule targets neither a list nor a selection',
+      'schedules.1.targets',
+      'everything',
+      'schedules.hourly-status.targets',
+      '"everything" is not a target selection: use all, label=<key>=<value>, or a list of target names',
+    ],
+    [
+      'schedule selecting a label no target has',
+      'schedules.1.targets',
+      'label=site=mars',
+      'schedules.hourly-status.targets',
+      'no target has the label site=mars; labels in the config: (none)',
+    ],
+    [
+      'schedule fleet with no run at a time',
+      'schedules.1.maxConcurrent',
+      0,
+      'schedules.hourly-status.maxConcurrent',
+      'must be',
+    ],
+    [
       'windows relay under systemd',
       'targets.1.relay.service.manager',
       'systemd',

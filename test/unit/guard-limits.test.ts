@@ -43,6 +43,14 @@ describe('spentLimit', () => {
       'fleet budget: 5 actions on all targets in the last hour; limits.fleetActionsPerHour is 5',
     );
   });
+
+  it('counts the actions going on now on other targets (held leases) toward the fleet budget', () => {
+    const actions = ['mx1', 'mx2', 'mx3'].map((t) => at(t, 'a', 1000));
+    expect(spentLimit(actions, 'mx6', 'a', LIMITS, NOW, 1)).toBeUndefined();
+    expect(spentLimit(actions, 'mx6', 'a', LIMITS, NOW, 2)).toBe(
+      'fleet budget: 5 actions on all targets in the last hour, 2 of them going on now; limits.fleetActionsPerHour is 5',
+    );
+  });
 });
 
 describe('config limits', () => {

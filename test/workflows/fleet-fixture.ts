@@ -33,3 +33,5 @@ export async function endToEndVerification(input: RunbookInput): Promise<Runbook
   const verdict = target.startsWith('fail-') ? 'failed' : 'healthy';
   return { verdict, cause: `${target}: ${verdict}` } as RunbookReport;
 }
+// What a config schedule starts: the real starter, whose activity starts the fleet above.
+export { scheduledFleet } from '../../src/workflows/scheduled-fleet.js';

@@ -6,9 +6,11 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardWorkflowId, type ActionLimits } from '../../src/shared/guard.js';
+import type { FleetInput, FleetReport } from '../../src/shared/fleet.js';
+import { guardStateQuery, guardWorkflowId, type ActionLimits } from '../../src/shared/guard.js';
 import { rejectSignal, statusQuery } from '../../src/shared/messages.js';
 import { AWAITING_TARGET } from '../../src/shared/search-attributes.js';
+import { runWorkflowId } from '../../src/shared/start.js';
 import type { RunbookReport, RunbookStatus } from '../../src/shared/types.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -19,6 +21,8 @@ import { fakeActivities, fakePlan, type FakeAnswer, type FakeTarget } from './fa
 const TASK_QUEUE = 'target-guard';
 /** Its own task queue, so its own guard: the fleet budget counts only that test's actions. */
 const FLEET_TASK_QUEUE = 'target-guard-fleet';
+/** The fleet workflow's test, on a guard of its own too. */
+const FLEET_RUN_TASK_QUEUE = 'target-guard-fleet-run';
 const WAIT_MS = 30_000;
 
 const RELAY_DOWN = {
@@ -75,6 +79,8 @@ const restarts = (target: string): number => restartsBegun.get(target) ?? 0;
 let testWorker: TestWorker | undefined;
 let fleetWorker: Worker | undefined;
 let fleetRunning: Promise<void> | undefined;
+let fleetRunWorker: Worker | undefined;
+let fleetRunRunning: Promise<void> | undefined;
 let client: Client;
 
 beforeAll(async () => {
@@ -104,6 +110,13 @@ beforeAll(async () => {
     activities,
   });
   fleetRunning = fleetWorker.run();
+  fleetRunWorker = await Worker.create({
+    connection: testWorker.env.nativeConnection,
+    taskQueue: FLEET_RUN_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities,
+  });
+  fleetRunRunning = fleetRunWorker.run();
 });
 
 afterAll(async () => {
@@ -113,7 +126,8 @@ afterAll(async () => {
   // A failed test may leave a restart held: the worker's shutdown waits for it.
   for (const release of releasers) release();
   fleetWorker?.shutdown();
-  await fleetRunning;
+  fleetRunWorker?.shutdown();
+  await Promise.all([fleetRunning, fleetRunRunning]);
   await testWorker?.stop();
 });
 
@@ -279,5 +293,69 @@ describe('cooldown and budgets', () => {
       'restart-relay-watchdog policy',
       'flush-queue policy',
     ]);
+  });
+
+  it('a fleet acting on many targets at once cannot pass fleetActionsPerHour together', async () => {
+    // Three broken relays, all at once (a fleet's children, as a nightly schedule starts them), a budget of
+    // two actions: the restarts held, two go on together and the third, asked for meanwhile, asks a person.
+    const limits = { cooldownSeconds: 0, actionsPerHour: 100, fleetActionsPerHour: 2, leaseWaitSeconds: 60 };
+    const names = ['guard-fleetrun-1', 'guard-fleetrun-2', 'guard-fleetrun-3'];
+    const holds = names.map((t) => {
+      brokenRelay(t, limits);
+      return restartHeldBy(runWorkflowId('relayUnresponsive', t));
+    });
+    const input: FleetInput = {
+      runbook: 'relayUnresponsive',
+      targets: names,
+      maxConcurrent: 3,
+      maxFailures: 10,
+      trigger: { kind: 'schedule', ref: 'nightly' },
+    };
+    const fleet = await client.workflow.start<(input: FleetInput) => Promise<FleetReport>>('fleet', {
+      taskQueue: FLEET_RUN_TASK_QUEUE,
+      workflowId: 'guard-fleetrun',
+      args: [input],
+      workflowExecutionTimeout: '3 minutes',
+    });
+    const children = names.map((t) => client.workflow.getHandle(runWorkflowId('relayUnresponsive', t)));
+    const pendingOf = async (child: WorkflowHandle) =>
+      (await child.query(statusQuery).catch(() => undefined))?.pending;
+    const asked = await pollUntil(WAIT_MS, 'two restarts going, the third asking a person', async () => {
+      if (names.filter((t) => restarts(t) > 0).length < 2) return undefined;
+      for (const child of children) {
+        const pending = await pendingOf(child);
+        if (pending) return { child, pending };
+      }
+      return undefined;
+    });
+    expect(asked.pending.step).toBe('restart-relay-watchdog');
+    expect(asked.pending.reason).toMatch(
+      /^fleet budget: 2 actions on all targets in the last hour, 2 of them going on now; limits\.fleetActionsPerHour is 2, so a person decides\. /,
+    );
+    expect(names.filter((t) => restarts(t) > 0)).toHaveLength(2);
+
+    // The person says no to everything that asks; the held restarts finish.
+    for (const hold of holds) hold.release();
+    const report = await pollUntil(WAIT_MS * 2, 'the fleet ends, every ask rejected', async () => {
+      for (const child of children) {
+        const pending = await pendingOf(child);
+        if (pending) await child.signal(rejectSignal, { request: pending.requestId, by: 'reviewer' });
+      }
+      const { status } = await fleet.describe();
+      return status.name === 'RUNNING' ? undefined : fleet.result();
+    });
+    expect(report.counts.done).toBe(3);
+    const reports = (await Promise.all(children.map((c) => c.result()))) as RunbookReport[];
+    const unattended = reports.flatMap((r) => r.decisions.filter((d) => d.by === 'policy'));
+    expect(unattended).toHaveLength(2);
+    const guard = client.workflow.getHandle(guardWorkflowId(FLEET_RUN_TASK_QUEUE));
+    expect((await guard.query(guardStateQuery)).actions).toHaveLength(2);
+    // The guard's history on the patched path (guard-budget-counts-held-leases): grants while others hold.
+    await recordFixture(
+      client,
+      'targetGuard',
+      'fleet-budget-counts-held-leases',
+      guardWorkflowId(FLEET_RUN_TASK_QUEUE),
+    );
   });
 });
