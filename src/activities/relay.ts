@@ -57,8 +57,8 @@ export interface WatchdogEvidence {
 
 /** The relay's watchdog / service: running? (linux: supervisord or systemd; windows: task + process) */
 export async function relayWatchdogState(targetName: string): Promise<StepOutcome<WatchdogEvidence>> {
-  const { target, host, commands } = await onRelay(targetName);
-  const { service } = target.relay;
+  const { relay, host, commands } = await onRelay(targetName);
+  const { service } = relay;
   const s = await commands.serviceState(commandRunner(host));
   return outcome(s.running, s.summary, {
     manager: service.manager,
@@ -71,7 +71,7 @@ export async function relayWatchdogState(targetName: string): Promise<StepOutcom
 /** Restarts the relay's watchdog (supervisorctl/systemctl restart, or Stop-/Start-ScheduledTask). */
 export async function restartRelayWatchdog(targetName: string, onceKey: string): Promise<CommandOutcome> {
   const relay = await onRelay(targetName);
-  const name = relay.target.relay.service.name;
+  const name = relay.relay.service.name;
   // A retry after an earlier attempt died or failed: has the service started since the intent?
   const startedSince = startedSinceIntent(name, async () => {
     const u = await relay.commands.serviceUptime(commandRunner(relay.host));
@@ -102,7 +102,7 @@ export async function setRelayRunning(
     onceKey,
     relay,
     (commands) => commands.setServiceRunning(running),
-    () => `relay ${relay.target.relay.service.name} ${running ? 'started' : 'stopped'}`,
+    () => `relay ${relay.relay.service.name} ${running ? 'started' : 'stopped'}`,
     inWantedState,
   );
 }
@@ -117,8 +117,7 @@ export interface RelayLogs {
  * trouble is over, so its content alone is no verdict: ok unless a log cannot be read.
  */
 export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLogs>> {
-  const { target, host, commands } = await onRelay(targetName);
-  const relay = target.relay;
+  const { target, relay, host, commands } = await onRelay(targetName);
   const lines = target.thresholds.logTailLines;
   const unreadable: string[] = [];
   const read = async (path: string | undefined): Promise<string[]> => {
