@@ -159,7 +159,12 @@ export interface DeferralEvidence {
   relay: string;
   lastAttempt?: { timestamp: string; queueId?: string; status?: string; reason?: string };
   deferredInTail: number;
+  /** The last deferrals through (or to) the relay, as our mail log has them: the reasons for a person. */
+  deferredLines?: string[];
 }
+
+/** Deferral lines kept as evidence: enough to show a pattern, few enough to read. */
+const DEFERRAL_LINES = 10;
 
 /**
  * Outbound delivery through the relay, from the mail log: ok unless the latest delivery attempt through
@@ -176,10 +181,12 @@ export async function outboundDeferrals(targetName: string): Promise<StepOutcome
       ((e.relay !== undefined && parseRelay(e.relay).host === relay) || (e.reason ?? '').includes(relay)),
   );
   const last = attempts.at(-1);
-  const deferredInTail = attempts.filter((e) => e.status === 'deferred').length;
+  const deferred = attempts.filter((e) => e.status === 'deferred');
+  const deferredInTail = deferred.length;
   const evidence: DeferralEvidence = {
     relay,
     deferredInTail,
+    deferredLines: deferred.slice(-DEFERRAL_LINES).map((e) => `${e.timestamp} ${e.program}: ${e.message}`),
     ...(last && {
       lastAttempt: {
         timestamp: last.timestamp,
