@@ -5,7 +5,6 @@
  * such a relay before any SSH transport is built.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,37 +12,24 @@ import { stringify } from 'yaml';
 import { loadTargetPlan } from '../../src/activities/plan.js';
 import { providerRelayLogin } from '../../src/activities/provider-relay.js';
 import { relayLogs, relayPortListening, restartRelayWatchdog } from '../../src/activities/relay.js';
+import { fakeSmtpServer, type FakeSmtp } from '../helpers/fake-smtp.js';
 import { edit, fullRaw } from './config-fixture.js';
 
 const PASSWORD = 'relay-pw-Zq8!never-shown';
 const TARGET = 'remote';
 
 let dir: string;
-let server: Server;
+let relay: FakeSmtp;
 let port: number;
-/** What the fake server received, one entry per line, per connection. */
-const sessions: string[][] = [];
+let sessions: string[][];
 
 /** A relay that offers AUTH in clear and no STARTTLS: a client that logs in here leaks the password. */
-function fakeRelay(): Server {
-  return createServer((socket) => {
-    const seen: string[] = [];
-    sessions.push(seen);
-    socket.write('220 smarthost.test ESMTP\r\n');
-    let buf = '';
-    socket.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        seen.push(line);
-        if (line.startsWith('EHLO')) socket.write('250-smarthost.test\r\n250 AUTH PLAIN LOGIN\r\n');
-        else if (line.startsWith('AUTH')) socket.write('235 2.7.0 Authentication successful\r\n');
-        else if (line === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
-        else socket.write('502 5.5.2 Error: command not recognized\r\n');
-      }
-    });
+function fakeRelay(): Promise<FakeSmtp> {
+  return fakeSmtpServer('220 smarthost.test ESMTP', (line, socket) => {
+    if (line.startsWith('EHLO')) socket.write('250-smarthost.test\r\n250 AUTH PLAIN LOGIN\r\n');
+    else if (line.startsWith('AUTH')) socket.write('235 2.7.0 Authentication successful\r\n');
+    else if (line === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
+    else socket.write('502 5.5.2 Error: command not recognized\r\n');
   });
 }
 
@@ -59,14 +45,13 @@ async function useConfig(relay: Record<string, unknown>): Promise<void> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mrb-provider-'));
   vi.stubEnv('MRB_TEST_RELAY_SASL', PASSWORD);
-  server = fakeRelay();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  relay = await fakeRelay();
+  ({ port, sessions } = relay);
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await relay.close();
   await rm(dir, { recursive: true, force: true });
 });
 
