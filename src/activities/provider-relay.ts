@@ -4,7 +4,7 @@
  * the mail server), and whether the configured credentials log in (from the worker, where the secret lives:
  * EHLO, STARTTLS, AUTH, QUIT; no mail is sent). Neither ever opens SSH to the relay.
  */
-import type { ProviderRelay, Target } from '../config/schema.js';
+import { isProviderRelay, type ProviderRelay, type Target } from '../config/schema.js';
 import { probeSubmissionPath, type PathProbeResult } from '../mail/path-probe.js';
 import { parseSmtpTlsProbe, type SmtpTlsProbe } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
@@ -16,7 +16,7 @@ import { runOk } from './run.js';
 const PROBE_SECONDS = 10;
 
 function providerRelay(target: Target): ProviderRelay {
-  if (target.relay.flavour !== 'provider')
+  if (!isProviderRelay(target.relay))
     throw configError(`target ${target.name}: the relay is not a provider relay (flavour provider)`);
   return target.relay;
 }
