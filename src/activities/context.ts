@@ -12,7 +12,14 @@ import {
   type RelayCommands,
 } from '../commands/index.js';
 import { ConfigError, loadConfig, missingConfigMessage, resolveConfigPath } from '../config/load.js';
-import type { Config, SecretRef, SshEndpoint, Target } from '../config/schema.js';
+import {
+  isProviderRelay,
+  type AdministeredRelay,
+  type Config,
+  type SecretRef,
+  type SshEndpoint,
+  type Target,
+} from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import { connectEngine, type DockerEngine } from '../transports/docker-engine.js';
 import {
@@ -154,16 +161,30 @@ export function wrapHostTransportsForTests(
   wrapTransport = wrap;
 }
 
+/**
+ * The relay of a target we reach over SSH. A provider relay has no SSH in the config: any activity that
+ * would need it stops here, before a connection is attempted (the runbooks skip such steps anyway).
+ */
+export function administeredRelay(target: Target): AdministeredRelay {
+  if (isProviderRelay(target.relay))
+    throw configError(
+      `target ${target.name}: the relay is a provider relay (no relay.ssh in the config): it cannot be reached over SSH`,
+    );
+  return target.relay;
+}
+
 async function host(target: Target, role: HostRole): Promise<HostTransport> {
   const state = await workerConfig();
   const key = `${target.name}/${role}`;
   let transport = state.hosts.get(key);
   if (!transport) {
-    transport = (
-      role === 'mail'
-        ? mailServerSpec(target)
-        : sshSpec(target.relay.ssh, relayCommandsFor(target.relay).shell)
-    ).then((spec) => wrapTransport(createTransport(spec), role));
+    const relaySpec = async () => {
+      const relay = administeredRelay(target);
+      return sshSpec(relay.ssh, relayCommandsFor(relay).shell);
+    };
+    transport = (role === 'mail' ? mailServerSpec(target) : relaySpec()).then((spec) =>
+      wrapTransport(createTransport(spec), role),
+    );
     state.hosts.set(key, transport);
     // A failed build (bad key file, say) must not stay cached.
     transport.catch(() => state.hosts.delete(key));
@@ -199,10 +220,13 @@ export async function onMailServer(target: Target | string): Promise<OnHost<Mail
   return { target: t, host: await mailServerHost(t), commands: mailServerCommandsFor(t.mailServer) };
 }
 
-/** The same for the relay host. */
-export async function onRelay(target: Target | string): Promise<OnHost<RelayCommands>> {
+/** The same for the relay host (never a provider relay: administeredRelay), with the relay's settings. */
+export async function onRelay(
+  target: Target | string,
+): Promise<OnHost<RelayCommands> & { readonly relay: AdministeredRelay }> {
   const t = typeof target === 'string' ? await targetConfig(target) : target;
-  return { target: t, host: await relayHost(t), commands: relayCommandsFor(t.relay) };
+  const relay = administeredRelay(t);
+  return { target: t, relay, host: await relayHost(t), commands: relayCommandsFor(relay) };
 }
 
 /** Closes every open connection (worker shutdown). */

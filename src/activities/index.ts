@@ -21,6 +21,7 @@ export {
 } from './mail-server.js';
 export { notify } from './notify.js';
 export { loadTargetPlan } from './plan.js';
+export { providerRelayLogin, providerRelayStatus } from './provider-relay.js';
 export { flushQueue, queueSummary, requeueDeferred, waitQueueDrained } from './queue.js';
 export { applyQueueSurgery, selectQueuedMessages } from './queue-surgery.js';
 export {

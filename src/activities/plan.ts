@@ -1,9 +1,9 @@
 /**
  * Loads the non-secret settings of a target that the workflow needs: its name, approval policy, wait
- * limits and action limits.
+ * limits, action limits and how the relay may be reached.
  */
 import { expandApprovers } from '../config/approvers.js';
-import type { Config, TargetApproval } from '../config/schema.js';
+import { isProviderRelay, type Config, type TargetApproval } from '../config/schema.js';
 import type { ApprovalPlan, StepApprovalPolicy } from '../shared/approval.js';
 import type { TargetPlan } from '../shared/types.js';
 import { targetConfig, workerConfig } from './context.js';
@@ -50,5 +50,6 @@ export async function loadTargetPlan(target?: string): Promise<TargetPlan> {
       deliverySeconds: t.thresholds.deliveryTimeoutSeconds,
     },
     limits: { ...config.limits },
+    relayAccess: isProviderRelay(t.relay) ? 'smtp-only' : 'ssh',
   };
 }

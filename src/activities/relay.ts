@@ -57,8 +57,8 @@ export interface WatchdogEvidence {
 
 /** The relay's watchdog / service: running? (linux: supervisord or systemd; windows: task + process) */
 export async function relayWatchdogState(targetName: string): Promise<StepOutcome<WatchdogEvidence>> {
-  const { target, host, commands } = await onRelay(targetName);
-  const { service } = target.relay;
+  const { relay, host, commands } = await onRelay(targetName);
+  const { service } = relay;
   const s = await commands.serviceState(commandRunner(host));
   return outcome(s.running, s.summary, {
     manager: service.manager,
@@ -71,7 +71,7 @@ export async function relayWatchdogState(targetName: string): Promise<StepOutcom
 /** Restarts the relay's watchdog (supervisorctl/systemctl restart, or Stop-/Start-ScheduledTask). */
 export async function restartRelayWatchdog(targetName: string, onceKey: string): Promise<CommandOutcome> {
   const relay = await onRelay(targetName);
-  const name = relay.target.relay.service.name;
+  const name = relay.relay.service.name;
   // A retry after an earlier attempt died or failed: has the service started since the intent?
   const startedSince = startedSinceIntent(name, async () => {
     const u = await relay.commands.serviceUptime(commandRunner(relay.host));
@@ -102,7 +102,7 @@ export async function setRelayRunning(
     onceKey,
     relay,
     (commands) => commands.setServiceRunning(running),
-    () => `relay ${relay.target.relay.service.name} ${running ? 'started' : 'stopped'}`,
+    () => `relay ${relay.relay.service.name} ${running ? 'started' : 'stopped'}`,
     inWantedState,
   );
 }
@@ -117,8 +117,7 @@ export interface RelayLogs {
  * trouble is over, so its content alone is no verdict: ok unless a log cannot be read.
  */
 export async function relayLogs(targetName: string): Promise<StepOutcome<RelayLogs>> {
-  const { target, host, commands } = await onRelay(targetName);
-  const relay = target.relay;
+  const { target, relay, host, commands } = await onRelay(targetName);
   const lines = target.thresholds.logTailLines;
   const unreadable: string[] = [];
   const read = async (path: string | undefined): Promise<string[]> => {
@@ -160,7 +159,12 @@ export interface DeferralEvidence {
   relay: string;
   lastAttempt?: { timestamp: string; queueId?: string; status?: string; reason?: string };
   deferredInTail: number;
+  /** The last deferrals through (or to) the relay, as our mail log has them: the reasons for a person. */
+  deferredLines?: string[];
 }
+
+/** Deferral lines kept as evidence: enough to show a pattern, few enough to read. */
+const DEFERRAL_LINES = 10;
 
 /**
  * Outbound delivery through the relay, from the mail log: ok unless the latest delivery attempt through
@@ -177,10 +181,12 @@ export async function outboundDeferrals(targetName: string): Promise<StepOutcome
       ((e.relay !== undefined && parseRelay(e.relay).host === relay) || (e.reason ?? '').includes(relay)),
   );
   const last = attempts.at(-1);
-  const deferredInTail = attempts.filter((e) => e.status === 'deferred').length;
+  const deferred = attempts.filter((e) => e.status === 'deferred');
+  const deferredInTail = deferred.length;
   const evidence: DeferralEvidence = {
     relay,
     deferredInTail,
+    deferredLines: deferred.slice(-DEFERRAL_LINES).map((e) => `${e.timestamp} ${e.program}: ${e.message}`),
     ...(last && {
       lastAttempt: {
         timestamp: last.timestamp,

@@ -39,5 +39,8 @@ export const mailServerCommands = {
   restrictKeyMode,
   setKeyOwner: setOwner,
   smtpProbe,
+  /** The probe with STARTTLS: what a provider relay offers over TLS (AUTH mechanisms). */
+  smtpTlsProbe: (host: string, port: number, timeoutSeconds?: number): CatalogueCommand =>
+    smtpProbe(host, port, timeoutSeconds, 'may'),
   sshToRelay: sshEcho,
 } as const;

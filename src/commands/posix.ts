@@ -115,16 +115,22 @@ export function setOwner(path: string, owner: string): CatalogueCommand {
  * (posttls-finger ships with Postfix): greeting, EHLO and, where offered, the TLS handshake. A relay that
  * accepts TCP but never answers fails here even though its port "listens".
  */
-export function smtpProbe(host: string, port: number, timeoutSeconds = 10): CatalogueCommand {
+export function smtpProbe(
+  host: string,
+  port: number,
+  timeoutSeconds = 10,
+  tls: 'none' | 'may' = 'none',
+): CatalogueCommand {
   const h = smtpHost(host);
   const p = portNumber(port, 'relay port');
   const t = boundedInt(timeoutSeconds, 1, 60, 'timeout seconds');
   return command({
-    // -l none: greeting and EHLO only; dnssec_probe= stops the probe's own DNS query for the root zone.
+    // -l none: greeting and EHLO only; -l may: STARTTLS when offered, then EHLO again (the AUTH offered
+    // over TLS). dnssec_probe= stops the probe's own DNS query for the root zone.
     argv: [
       'posttls-finger',
       '-l',
-      'none',
+      tls,
       '-o',
       'dnssec_probe=',
       '-t',
@@ -136,7 +142,7 @@ export function smtpProbe(host: string, port: number, timeoutSeconds = 10): Cata
     timeoutMs: (3 * t + 5) * SECOND,
     maxOutputBytes: 64 * KIB,
     stateChanging: false,
-    description: `Talk SMTP to [${h}]:${p} like Postfix would (posttls-finger)`,
+    description: `Talk SMTP to [${h}]:${p} like Postfix would (posttls-finger${tls === 'may' ? ', STARTTLS' : ''})`,
     // posttls-finger exits 0 even when the session failed: parsers/smtp-probe.ts reads the verdict.
     okExitCodes: [0, 1],
   });

@@ -3,7 +3,7 @@
  * under supervisord or systemd, or a Windows relay kept alive by a Scheduled Task. Each check reads its
  * own output with the parser that fits the flavour, so no activity branches on the flavour.
  */
-import type { Relay } from '../config/schema.js';
+import type { AdministeredRelay } from '../config/schema.js';
 import {
   parseGetProcess,
   parseNetstatListening,
@@ -20,8 +20,11 @@ import type { CatalogueCommand } from './types.js';
 
 /** What the flavour needs from the relay's config: the flavour and its service. */
 export type RelayFlavour = {
-  [F in Relay['flavour']]: Pick<Extract<Relay, { flavour: F }>, 'flavour' | 'service'>;
-}[Relay['flavour']];
+  [F in AdministeredRelay['flavour']]: Pick<
+    Extract<AdministeredRelay, { flavour: F }>,
+    'flavour' | 'service'
+  >;
+}[AdministeredRelay['flavour']];
 
 /** The relay service as its manager reports it. */
 export interface RelayServiceState {

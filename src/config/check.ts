@@ -53,7 +53,10 @@ export function describeTarget(t: Target): TargetSummary {
           : `docker over ${ssh(engine)}`;
     mailServer = `dms container ${server.docker.container} via ${via}`;
   }
-  const relay = `${t.relay.flavour} relay via ${ssh(t.relay.ssh)}, mail port ${t.relay.port}, ${t.relay.service.manager} ${t.relay.service.name}`;
+  const relay =
+    t.relay.flavour === 'provider'
+      ? `provider relay ${t.canary.expectRelay}:${t.relay.port}, SMTP checks only (no ssh: restarts and relay logs are handed to a person)${t.relay.sasl ? `, login checked as ${t.relay.sasl.user}` : ''}`
+      : `${t.relay.flavour} relay via ${ssh(t.relay.ssh)}, mail port ${t.relay.port}, ${t.relay.service.manager} ${t.relay.service.name}`;
   const sub = t.canary.submission;
   const canary = `${t.canary.from} -> ${t.canary.to} via ${sub.host}:${sub.port} (${sub.tls})${t.canary.imap ? ', IMAP check' : ''}`;
   return { name: t.name, mailServer, relay, canary };

@@ -53,11 +53,26 @@ export function unknownKeysMessage(keys: readonly string[], known: readonly stri
   return `${parts.join(', ')} (allowed: ${known.join(', ')})`;
 }
 
+/** What an object's errors add for the reader: why it is required, or what an unknown key means here. */
+export interface StrictHints {
+  /** Replaces "missing (required)" when the whole object is left out. */
+  missing?: string;
+  /** Appended to the unknown-key message when one of these keys is given. */
+  unknownKeys?: Readonly<Record<string, string>>;
+}
+
 /** An object that rejects unknown keys, naming them (typos must not be silently ignored). */
-export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+export function strict<T extends z.core.$ZodLooseShape>(shape: T, hints: StrictHints = {}) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? unknownKeysMessage(iss.keys, known) : undefined),
+    error: (iss) => {
+      if (iss.code === 'unrecognized_keys') {
+        const hint = iss.keys.map((k) => hints.unknownKeys?.[k]).find((h) => h !== undefined);
+        return `${unknownKeysMessage(iss.keys, known)}${hint ? `: ${hint}` : ''}`;
+      }
+      if (iss.code === 'invalid_type' && iss.input === undefined && hints.missing) return hints.missing;
+      return undefined;
+    },
   });
 }
 

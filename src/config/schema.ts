@@ -130,7 +130,10 @@ export const mailServerSchema = z
   .describe('the mail server');
 
 const relayCommon = {
-  ssh: sshEndpointSchema.describe('SSH access to the relay host (administration, logs)'),
+  ssh: strict(sshEndpointSchema.shape, {
+    missing:
+      'missing (required for a relay we administer); a relay we cannot log in to (Amazon SES, Mailgun, an ISP smarthost) is flavour: provider, without ssh, service and logs',
+  }).describe('SSH access to the relay host (administration, logs)'),
   port: port.default(2526).describe('TCP port the relay listens on for mail'),
   sasl: strict({
     user: text.describe("the mail server's SASL login at the relay"),
@@ -169,8 +172,42 @@ const windowsRelaySchema = strict({
   }).describe('relay logs read by the runbooks'),
 });
 
+/**
+ * A relay we cannot log in to (Amazon SES, Mailgun, an ISP smarthost): no ssh, service or logs. The
+ * runbooks check it over SMTP only and hand over what they cannot do to a person (docs/production.md).
+ */
+const providerRelaySchema = strict(
+  {
+    flavour: z
+      .literal('provider')
+      .describe(
+        'a relay we cannot log in to (Amazon SES, Mailgun, an ISP smarthost): no ssh, service or logs; the runbooks check it over SMTP only (reachability, STARTTLS, AUTH, deferrals in our mail log) and hand over the rest. Its host is canary.expectRelay',
+      ),
+    port: port.default(587).describe('TCP port the mail server sends to (587 with STARTTLS, 25 or 2525)'),
+    sasl: relayCommon.sasl.describe(
+      "the mail server's credentials at the relay; when given, relayUnresponsive logs in with them from the worker (AUTH, then QUIT: no mail is sent) and queueBacklog compares them with the mail server's SASL table",
+    ),
+    ca: secretRef
+      .optional()
+      .describe(
+        "CA certificate (PEM) the worker verifies the relay's certificate against for the login check, instead of the system store",
+      ),
+    servername: host
+      .optional()
+      .describe("name to verify the relay's certificate against, when it is not canary.expectRelay"),
+  },
+  {
+    unknownKeys: Object.fromEntries(
+      ['ssh', 'service', 'logs'].map((key) => [
+        key,
+        'a provider relay is checked over SMTP only; to administer the relay over SSH, make it flavour linux or windows',
+      ]),
+    ),
+  },
+);
+
 export const relaySchema = z
-  .discriminatedUnion('flavour', [linuxRelaySchema, windowsRelaySchema])
+  .discriminatedUnion('flavour', [linuxRelaySchema, windowsRelaySchema, providerRelaySchema])
   .describe('the SMTP relay host the mail server sends through');
 
 const tlsMode = z
@@ -533,6 +570,14 @@ export type MailServer = Target['mailServer'];
 export type DockerEngine = Extract<MailServer, { kind: 'dms' }>['docker']['engine'];
 export type SshEndpoint = z.infer<typeof sshEndpointSchema>;
 export type Relay = Target['relay'];
+/** A relay we administer over SSH (linux, windows). */
+export type AdministeredRelay = Exclude<Relay, { flavour: 'provider' }>;
+/** A relay we cannot log in to: checked over SMTP only. */
+export type ProviderRelay = Extract<Relay, { flavour: 'provider' }>;
+
+export function isProviderRelay(relay: Relay): relay is ProviderRelay {
+  return relay.flavour === 'provider';
+}
 export type Canary = Target['canary'];
 export type Notifications = NonNullable<Config['notifications']>;
 export type Alerts = NonNullable<Config['alerts']>;

@@ -38,3 +38,47 @@ export function parseSmtpProbe(text: string): SmtpProbe {
     ...(problem !== undefined && { problem }),
   };
 }
+
+/**
+ * Output of `posttls-finger -l may` (commands/mail-server.ts smtpTlsProbe): the plain probe's verdict, plus
+ * whether STARTTLS was offered, how the handshake went and which AUTH mechanisms the server offers (after
+ * TLS when it took place: servers usually offer AUTH only there).
+ *   posttls-finger: < 250-STARTTLS
+ *   posttls-finger: Untrusted TLS connection established to relay.lab.test[<address>]:2526: TLSv1.3 with cipher ...
+ *   posttls-finger: < 250-AUTH PLAIN LOGIN
+ */
+export interface SmtpTlsProbe extends SmtpProbe {
+  starttlsOffered: boolean;
+  /** The handshake's line from "<Trust> TLS connection established", e.g. "Untrusted TLSv1.3 with cipher ...". */
+  tls?: string;
+  /** Why TLS did not come up, when STARTTLS was offered and it did not. */
+  tlsProblem?: string;
+  /** Mechanisms of the last AUTH line (e.g. ["PLAIN", "LOGIN"]); empty when none was offered. */
+  authMechanisms: string[];
+}
+
+const TLS_ESTABLISHED = /^(\w+) TLS connection established to \S+?: (.*)$/;
+
+export function parseSmtpTlsProbe(text: string): SmtpTlsProbe {
+  const plain = parseSmtpProbe(text);
+  const body = lines(text).map((l) => l.replace(/^posttls-finger: /, ''));
+  const starttlsOffered = body.some((l) => /^< 250[ -]STARTTLS\s*$/i.test(l));
+  const established = body.map((l) => TLS_ESTABLISHED.exec(l)).find((m) => m !== null);
+  const tls = established ? `${established[1]} ${established[2]}` : undefined;
+  const afterStarttls = body.slice(body.findIndex((l) => l.startsWith('> STARTTLS')) + 1);
+  const tlsProblem =
+    starttlsOffered && !tls
+      ? (afterStarttls.find((l) => /fail|error|lost connection|timed out|refused|^< [45]\d\d/i.test(l)) ??
+        'STARTTLS offered, but no TLS session came up')
+      : undefined;
+  const AUTH = /^< 250[ -]AUTH[ =]/i;
+  const authLine = body.filter((l) => AUTH.test(l)).at(-1);
+  const authMechanisms = authLine ? authLine.replace(AUTH, '').trim().split(/\s+/).filter(Boolean) : [];
+  return {
+    ...plain,
+    starttlsOffered,
+    ...(tls !== undefined && { tls }),
+    ...(tlsProblem !== undefined && { tlsProblem }),
+    authMechanisms,
+  };
+}

@@ -66,7 +66,14 @@ export interface TargetPlan {
   waits?: WaitLimits;
   /** Cooldown, budgets and the lease wait (absent in runs recorded before they existed). */
   limits?: ActionLimits;
+  /**
+   * How the runbooks may reach the relay: over SSH (administered), or over SMTP only (a provider relay such
+   * as SES or a smarthost: steps that need its SSH are skipped and handed to a person). Absent: ssh.
+   */
+  relayAccess?: RelayAccess;
 }
+
+export type RelayAccess = 'ssh' | 'smtp-only';
 
 export interface WaitLimits {
   drainSeconds: number;

@@ -7,19 +7,38 @@
  *    rotation it missed), [approval] write it there and reload Postfix.
  * 5. [approval] Force a retry of the queue (postqueue -f), then wait for it to drain below the threshold.
  * 6. End-to-end verification.
+ * A provider relay (no SSH in the config): step 1 asks the relay over SMTP from the mail server instead and
+ * hands over to a person with the provider's status and our deferral lines when it does not answer; steps
+ * 2 and 3 are skipped (the mail server reaches such a relay over SMTP only).
  */
 import { CREDENTIALS_REFUSED } from '../parsers/delay-reason.js';
 import { defineRunbook } from './engine/define.js';
-import { awaitDrain, healthyIfMailFlows, verifiedFix } from './steps.js';
+import type { RunContext } from './engine/context.js';
+import {
+  awaitDrain,
+  handOverProviderRelay,
+  healthyIfMailFlows,
+  outboundDeferrals,
+  PROVIDER_RELAY,
+  providerRelayStatus,
+  skipRelaySsh,
+  verifiedFix,
+} from './steps.js';
 
-export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
-  const queue = await run.check('queue-summary', (a) => a.queueSummary(run.target));
+/** Step 1 on a provider relay: does it answer over SMTP? If not, hand over with what we see. */
+async function providerRelayAnswers(run: RunContext): Promise<void> {
+  skipRelaySsh(run, ['relay-port-listening']);
+  const status = await providerRelayStatus(run);
+  if (status.ok) return;
+  const deferrals = await outboundDeferrals(run);
+  handOverProviderRelay(run, 'its port and service were not checked', { status, deferrals });
+}
 
-  const port = await run.check('relay-port-listening', (a) => a.relayPortListening(run.target));
-  if (!port.ok) {
-    run.conclude('needs-human', `${port.summary}: the relay is down, run the relayUnresponsive runbook`);
-  }
-
+/**
+ * Steps 2 and 3: the mail server's key for the relay (fixed after approval) and SSH from it to the relay.
+ * The key's finding, as it was before any fix.
+ */
+async function relayClientReady(run: RunContext): Promise<{ ok: boolean; summary: string }> {
   const key = await run.check('relay-key-permissions', (a) => a.relayKeyPermissions(run.target));
   if (!key.ok) {
     await run.act(
@@ -40,6 +59,25 @@ export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
 
   const ssh = await run.check('ssh-to-relay', (a) => a.sshToRelay(run.target));
   if (!ssh.ok) run.conclude('needs-human', `${ssh.summary}: fix SSH from the container to the relay first`);
+  return key;
+}
+
+export const queueBacklog = defineRunbook('queueBacklog', async (run) => {
+  const queue = await run.check('queue-summary', (a) => a.queueSummary(run.target));
+
+  const provider = run.providerRelay();
+  if (provider) {
+    await providerRelayAnswers(run);
+    skipRelaySsh(run, ['relay-key-permissions', 'ssh-to-relay']);
+  } else {
+    const port = await run.check('relay-port-listening', (a) => a.relayPortListening(run.target));
+    if (!port.ok) {
+      run.conclude('needs-human', `${port.summary}: the relay is down, run the relayUnresponsive runbook`);
+    }
+  }
+
+  // A provider relay is reached over SMTP only: no key, no SSH from the mail server to check.
+  const key = provider ? { ok: true, summary: PROVIDER_RELAY } : await relayClientReady(run);
 
   const creds = await run.check('relay-credentials', (a) => a.relayCredentialsInSync(run.target));
   const credsStale = creds.evidence.files.some((f) => f.differing.length > 0);

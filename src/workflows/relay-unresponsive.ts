@@ -5,16 +5,49 @@
  * 3. [approval] Restart the watchdog, then wait until the relay port listens again.
  * 4. [approval] Flush the queue, then wait for it to drain.
  * 5. End-to-end verification.
+ * A provider relay (no SSH in the config) is checked over SMTP only: its banner, STARTTLS and AUTH from the
+ * mail server, a login with the configured credentials, and our mail log's deferrals; then, unless mail
+ * flows, the run hands over to a person with what it saw. Nothing is restarted.
  */
+import type { RunContext } from './engine/context.js';
 import { defineRunbook } from './engine/define.js';
-import { awaitDrain, healthyIfMailFlows, verifiedFix } from './steps.js';
+import {
+  awaitDrain,
+  handOverProviderRelay,
+  healthyIfMailFlows,
+  outboundDeferrals,
+  providerRelayLogin,
+  providerRelayStatus,
+  skipRelaySsh,
+  verifiedFix,
+} from './steps.js';
+
+/** The relay host's own checks: they need its SSH. */
+const RELAY_HOST_CHECKS = ['relay-watchdog-alive', 'relay-port-listening', 'relay-logs'];
+
+async function providerRelayUnresponsive(run: RunContext) {
+  skipRelaySsh(run, RELAY_HOST_CHECKS);
+  const status = await providerRelayStatus(run);
+  const login = await providerRelayLogin(run);
+  const deferrals = await outboundDeferrals(run);
+  if (status.ok && login.ok && deferrals.ok) {
+    return healthyIfMailFlows(
+      run,
+      'the provider relay answers over TLS, takes our login and mail flows',
+      'the provider relay looks healthy but mail does not flow',
+    );
+  }
+  skipRelaySsh(run, ['restart-relay-watchdog'], 'action');
+  return handOverProviderRelay(run, 'its service was not checked or restarted', { status, login, deferrals });
+}
 
 export const relayUnresponsive = defineRunbook('relayUnresponsive', async (run) => {
+  if (run.providerRelay()) return providerRelayUnresponsive(run);
   const watchdog = await run.check('relay-watchdog-alive', (a) => a.relayWatchdogState(run.target));
   const port = await run.check('relay-port-listening', (a) => a.relayPortListening(run.target));
   const answers = await run.check('relay-answers-smtp', (a) => a.relayAnswersSmtp(run.target));
   const logs = await run.check('relay-logs', (a) => a.relayLogs(run.target));
-  const delivery = await run.check('outbound-deferrals', (a) => a.outboundDeferrals(run.target));
+  const delivery = await outboundDeferrals(run);
 
   if (watchdog.ok && port.ok && answers.ok && delivery.ok) {
     return healthyIfMailFlows(

@@ -5,13 +5,15 @@
  * 3. After a start, wait until it is ready (takes mail, or the relay port listens).
  * 4. Read its state again; after a start, end-to-end verification.
  * Input: {"target": "lab", "params": {"component": "mail-server" | "relay", "action": "start" | "stop"}}.
+ * A provider relay (no SSH in the config) cannot be started or stopped from here: the run says so and
+ * hands over without touching anything.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { ERROR_TYPE } from '../shared/errors.js';
 import type { StepOutcome } from '../shared/types.js';
 import type { Activities } from './engine/context.js';
 import { defineRunbook } from './engine/define.js';
-import { verifyEndToEnd } from './steps.js';
+import { PROVIDER_RELAY, skipRelaySsh, verifyEndToEnd } from './steps.js';
 
 const COMPONENTS = ['mail-server', 'relay'] as const;
 const ACTIONS = ['start', 'stop'] as const;
@@ -55,6 +57,15 @@ export const startStop = defineRunbook('startStop', async (run) => {
   const action = oneOf(run.params.action, ACTIONS, 'action');
   const wantRunning = action === 'start';
   const { state, setRunning, ready } = COMPONENT[component];
+
+  if (component === 'relay' && run.providerRelay()) {
+    skipRelaySsh(run, ['relay-state']);
+    skipRelaySsh(run, [`${action}-relay`], 'action');
+    run.conclude(
+      'needs-human',
+      `${PROVIDER_RELAY}: it cannot be ${action === 'start' ? 'started' : 'stopped'} from here; ask the provider, or change the mail server's relayhost`,
+    );
+  }
 
   const before = await run.check(`${component}-state`, (a) => state(a, run.target));
   if (before.ok === wantRunning) {

@@ -58,6 +58,7 @@ describe('loadTargetPlan', () => {
       target: 'lab',
       waits: { drainSeconds: 600, deliverySeconds: 120 },
       limits: { cooldownSeconds: 300, actionsPerHour: 6, fleetActionsPerHour: 30, leaseWaitSeconds: 900 },
+      relayAccess: 'ssh',
       approval: {
         approvers: ['carol', 'alice', 'bob'],
         minApprovals: 1,

@@ -15,7 +15,7 @@ import {
   type RunCommand,
 } from '../../src/commands/index.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { Target } from '../../src/config/schema.js';
+import type { AdministeredRelay, Target } from '../../src/config/schema.js';
 import { readFixture } from '../fixtures/read-fixture.js';
 import { FULL } from './config-fixture.js';
 
@@ -25,10 +25,15 @@ function target(name: string): Target {
   if (!found) throw new Error(`no target ${name} in the config fixture`);
   return found;
 }
-// The fixture's three relay flavours and both mail server kinds.
-const supervisorRelay = target('lab').relay; // linux, supervisor program smtp-relay
-const systemdRelay = target('remote').relay; // linux, systemd unit smtp-relay.service
-const windowsRelay = target('edge').relay; // windows, task "Relay Watchdog", process python
+function administered(name: string): AdministeredRelay {
+  const relay = target(name).relay;
+  if (relay.flavour === 'provider') throw new Error(`target ${name} has a provider relay`);
+  return relay;
+}
+// The fixture's three administered relay flavours and both mail server kinds.
+const supervisorRelay = administered('lab'); // linux, supervisor program smtp-relay
+const systemdRelay = administered('remote'); // linux, systemd unit smtp-relay.service
+const windowsRelay = administered('edge'); // windows, task "Relay Watchdog", process python
 const dmsServer = target('lab').mailServer;
 const postfixServer = target('edge').mailServer;
 

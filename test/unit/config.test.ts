@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
-import { INLINE_SECRET, RUNBOOK_NAMES } from '../../src/config/schema.js';
+import { INLINE_SECRET, RUNBOOK_NAMES, isProviderRelay } from '../../src/config/schema.js';
+import { describeTarget } from '../../src/config/check.js';
 import { listSecretRefs } from '../../src/config/secrets.js';
 import { FP, FULL, PUBLIC_KEYS, edit, fullRaw, problemsAfter, problemsOf } from './config-fixture.js';
 import { generateSshKeyPair } from '../../src/transports/ssh-keygen.js';
@@ -109,7 +110,8 @@ describe('a valid config', () => {
   it('loads docs/config.example.yaml', async () => {
     const config = await loadConfig('docs/config.example.yaml');
     expect(config.defaultTarget).toBe('lab');
-    expect(config.targets[0]?.relay.ssh.hostKey).toMatch(/^SHA256:/);
+    const relay = config.targets[0]?.relay;
+    expect(relay && 'ssh' in relay ? relay.ssh.hostKey : undefined).toMatch(/^SHA256:/);
   });
 });
 
@@ -612,6 +614,65 @@ describe('each mistake is reported at its path with a precise message', () => {
 
   it('covers at least 14 distinct mistakes', () => {
     expect(new Set(cases.map((c) => c[0])).size).toBeGreaterThanOrEqual(14);
+  });
+});
+
+describe('a provider relay (one we cannot log in to)', () => {
+  const provider = {
+    flavour: 'provider',
+    sasl: { user: 'AKIAEXAMPLE', password: { env: 'MRB_TEST_RELAY_SASL' } },
+  };
+  const withProvider = (relay: unknown) => stringify(edit(fullRaw(), 'targets.2.relay', relay));
+
+  it('is valid without ssh, service and logs; its port defaults to 587', () => {
+    const config = parseConfig(withProvider(provider), 'test.yaml');
+    const relay = config.targets[2]!.relay;
+    expect(relay).toEqual({ ...provider, port: 587 });
+    expect(isProviderRelay(relay)).toBe(true);
+    expect(isProviderRelay(config.targets[0]!.relay)).toBe(false);
+  });
+
+  it('is valid with nothing but its flavour (no credentials: no login check)', () => {
+    expect(problemsOf(withProvider({ flavour: 'provider' }))).toEqual([]);
+  });
+
+  it('config check says it is checked over SMTP only, and never shows the secret reference', () => {
+    const config = parseConfig(withProvider(provider), 'test.yaml');
+    const relay = describeTarget(config.targets[2]!).relay;
+    expect(relay).toBe(
+      'provider relay relay.example.org:587, SMTP checks only (no ssh: restarts and relay logs are handed to a person), login checked as AKIAEXAMPLE',
+    );
+    expect(relay).not.toContain('MRB_TEST_RELAY_SASL');
+  });
+
+  it('a linux relay without ssh says that a relay we cannot log in to is flavour provider', () => {
+    const raw = edit(fullRaw(), 'targets.2.relay.ssh', undefined);
+    const lines = problemsOf(stringify(raw));
+    expect(lines).toHaveLength(1);
+    expectProblem(lines, 'targets.remote.relay.ssh', 'missing (required for a relay we administer)');
+    expectProblem(lines, 'targets.remote.relay.ssh', 'is flavour: provider, without ssh, service and logs');
+  });
+
+  it.each(['ssh', 'service', 'logs'])('a provider relay with %s is told to pick linux or windows', (key) => {
+    const lines = problemsOf(withProvider({ ...provider, [key]: { host: 'relay.example.org' } }));
+    expect(lines).toHaveLength(1);
+    expectProblem(lines, `targets.remote.relay.${key}`, `unknown key "${key}"`);
+    expectProblem(lines, `targets.remote.relay.${key}`, 'make it flavour linux or windows');
+  });
+
+  it('a misspelt flavour lists provider among the choices', () => {
+    expectProblem(
+      problemsOf(withProvider({ flavour: 'ses' })),
+      'targets.remote.relay.flavour',
+      'unknown flavour "ses"; expected "linux" or "windows" or "provider"',
+    );
+  });
+
+  it('its secrets are listed for config check like every other reference', () => {
+    const config = parseConfig(withProvider({ ...provider, ca: { file: 'relay-ca.pem' } }), 'test.yaml');
+    const paths = listSecretRefs(config).map((r) => r.path.join('.'));
+    expect(paths).toContain('targets.2.relay.sasl.password');
+    expect(paths).toContain('targets.2.relay.ca');
   });
 });
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { relayLinuxCommands } from '../../src/commands/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
 
 const doc = readFileSync('docs/production.md', 'utf8');
 const UNIT = 'smtp-relay.service';
@@ -84,5 +84,24 @@ describe('docs/config.production.example.yaml', () => {
     });
     expect(target.canary).toMatchObject({ from: 'canary@example.org', to: 'canary@example.net' });
     expect(target.approval).toMatchObject({ allowUnsigned: false, fourEyes: true });
+  });
+
+  it('its commented provider-relay variant, uncommented in place of the relay, is valid, and so is the one in production.md', () => {
+    const text = readFileSync('docs/config.production.example.yaml', 'utf8');
+    const lines = text.split('\n');
+    const start = lines.findIndex((l) => l === '    # relay:');
+    const end = lines.findIndex((l, i) => i > start && !l.startsWith('    #   '));
+    expect(start).toBeGreaterThan(0);
+    const variant = lines.slice(start, end).map((l) => l.replace(/^ {4}# /, '    '));
+    const relayAt = lines.findIndex((l) => l === '    relay:');
+    const relayEnd = lines.findIndex(
+      (l, i) => i > relayAt && /^ {4}\S/.test(l) && !l.startsWith('    relay:'),
+    );
+    const swapped = [...lines.slice(0, relayAt), ...variant, ...lines.slice(relayEnd)]
+      .join('\n')
+      .replace(/^ {6}relayClient:(\n {8}.*)+/m, '');
+    const relay = parseConfig(swapped, 'production-provider.yaml').targets[0]!.relay;
+    expect(relay).toMatchObject({ flavour: 'provider', port: 587, sasl: { user: 'AKIAEXAMPLEEXAMPLE' } });
+    expect(doc).toContain('  flavour: provider # checked over SMTP only; the host is canary.expectRelay');
   });
 });

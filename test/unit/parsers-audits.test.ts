@@ -5,6 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakeSmtpServer } from '../helpers/fake-smtp.js';
 import { CommandInputError, dmsCommands, postfixHostCommands } from '../../src/commands/index.js';
 import { probeRelay, RelayProbeError } from '../../src/mail/relay-probe.js';
 import {
@@ -410,28 +411,16 @@ describe('SMTP replies and the relay probe', () => {
     afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
     async function fake(rcptReply: string, greeting = '220 fake ESMTP'): Promise<number> {
-      const seen: string[] = [];
-      server = createServer((socket) => {
-        socket.write(`${greeting}\r\n`);
-        let buf = '';
-        socket.on('data', (d: Buffer) => {
-          buf += d.toString('latin1');
-          let i: number;
-          while ((i = buf.indexOf('\r\n')) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            seen.push(line);
-            if (line.startsWith('EHLO')) socket.write('250-fake\r\n250 PIPELINING\r\n');
-            else if (line.startsWith('MAIL')) socket.write('250 2.1.0 Ok\r\n');
-            else if (line.startsWith('RCPT')) socket.write(`${rcptReply}\r\n`);
-            else if (line === 'RSET') socket.write('250 2.0.0 Ok\r\n');
-            else if (line === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
-            else if (line === 'DATA') throw new Error('the probe must never send DATA');
-          }
-        });
+      const fakeServer = await fakeSmtpServer(greeting, (line, socket) => {
+        if (line.startsWith('EHLO')) socket.write('250-fake\r\n250 PIPELINING\r\n');
+        else if (line.startsWith('MAIL')) socket.write('250 2.1.0 Ok\r\n');
+        else if (line.startsWith('RCPT')) socket.write(`${rcptReply}\r\n`);
+        else if (line === 'RSET') socket.write('250 2.0.0 Ok\r\n');
+        else if (line === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
+        else if (line === 'DATA') throw new Error('the probe must never send DATA');
       });
-      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-      return (server.address() as AddressInfo).port;
+      server = fakeServer.server;
+      return fakeServer.port;
     }
 
     it('reports an open relay (250 to RCPT) and never sends DATA', async () => {

@@ -1,7 +1,7 @@
 /** posttls-finger output, captured in the lab (healthy relay, closed port, hung relay). */
 import { describe, expect, it } from 'vitest';
 import { mailServerCommands } from '../../src/commands/index.js';
-import { parseSmtpProbe } from '../../src/parsers/index.js';
+import { parseSmtpProbe, parseSmtpTlsProbe } from '../../src/parsers/index.js';
 import { readFixture } from '../fixtures/read-fixture.js';
 
 describe('parseSmtpProbe', () => {
@@ -34,6 +34,59 @@ describe('parseSmtpProbe', () => {
   });
 });
 
+describe('parseSmtpTlsProbe (a provider relay: posttls-finger -l may)', () => {
+  it('STARTTLS offered and up; AUTH as offered after TLS (not before)', () => {
+    const p = parseSmtpTlsProbe(readFixture('posttls-finger-starttls.txt'));
+    expect(p).toMatchObject({
+      connected: true,
+      ehloOk: true,
+      greeting: '220 relay.lab.test ESMTP lab relay',
+      starttlsOffered: true,
+      authMechanisms: ['PLAIN', 'LOGIN'],
+    });
+    expect(p.tls).toMatch(/^Untrusted TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384/);
+    expect(p.problem).toBeUndefined();
+    expect(p.tlsProblem).toBeUndefined();
+  });
+
+  it('a closed port: the plain verdict, no STARTTLS, no AUTH', () => {
+    const p = parseSmtpTlsProbe(readFixture('posttls-finger-refused.txt'));
+    expect(p).toMatchObject({ connected: false, starttlsOffered: false, authMechanisms: [] });
+    expect(p.problem).toMatch(/Connection refused/);
+  });
+
+  it('STARTTLS offered but the handshake fails: the line that says why', () => {
+    const text = readFixture('posttls-finger-starttls.txt')
+      .split('\n')
+      .filter((l) => !/TLS connection established|< 250-AUTH/.test(l))
+      .map((l) =>
+        l.includes('subject_CN=')
+          ? 'posttls-finger: SSL_connect error to relay.lab.test[192.0.2.3]:2526: -1'
+          : l,
+      )
+      .join('\n');
+    const p = parseSmtpTlsProbe(text);
+    expect(p.starttlsOffered).toBe(true);
+    expect(p.tls).toBeUndefined();
+    expect(p.tlsProblem).toBe('SSL_connect error to relay.lab.test[192.0.2.3]:2526: -1');
+  });
+
+  it('the old AUTH= form and no STARTTLS at all', () => {
+    const p = parseSmtpTlsProbe(
+      [
+        'posttls-finger: Connected to smarthost.example.net[192.0.2.1]:25',
+        'posttls-finger: < 220 smarthost.example.net ESMTP',
+        'posttls-finger: > EHLO mail.example.org',
+        'posttls-finger: < 250-smarthost.example.net',
+        'posttls-finger: < 250-AUTH=LOGIN CRAM-MD5',
+        'posttls-finger: < 250 8BITMIME',
+      ].join('\n'),
+    );
+    expect(p).toMatchObject({ starttlsOffered: false, authMechanisms: ['LOGIN', 'CRAM-MD5'] });
+    expect(p.tlsProblem).toBeUndefined();
+  });
+});
+
 describe('smtpProbe command', () => {
   it('is an argv with the host bracketed (no MX lookup) and no DNSSEC probe', () => {
     expect(mailServerCommands.smtpProbe('relay.lab.test', 2526, 10).argv).toEqual([
@@ -48,6 +101,24 @@ describe('smtpProbe command', () => {
       '10',
       '[relay.lab.test]:2526',
     ]);
+  });
+
+  it('smtpTlsProbe is the same probe with -l may (STARTTLS when offered), read-only', () => {
+    const probe = mailServerCommands.smtpTlsProbe('email-smtp.eu-west-1.amazonaws.com', 587, 10);
+    expect(probe.argv).toEqual([
+      'posttls-finger',
+      '-l',
+      'may',
+      '-o',
+      'dnssec_probe=',
+      '-t',
+      '10',
+      '-T',
+      '10',
+      '[email-smtp.eu-west-1.amazonaws.com]:587',
+    ]);
+    expect(probe.stateChanging).toBe(false);
+    expect(() => mailServerCommands.smtpTlsProbe('-oX', 587)).toThrow(/not a host name/);
   });
 
   it('refuses option-like or bracketed hosts', () => {

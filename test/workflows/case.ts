@@ -3,7 +3,7 @@
  * order the run asks for them and what the approver does, and the expected report and actions. Plus the
  * builders for the case families every remediation shares: a refused approval, and the close after a fix.
  */
-import type { RunbookReport, TargetPlan, Verdict } from '../../src/shared/types.js';
+import type { RelayAccess, RunbookReport, TargetPlan, Verdict } from '../../src/shared/types.js';
 import {
   FAILING,
   type ActionName,
@@ -60,6 +60,8 @@ export interface RunbookCase {
   params?: Record<string, unknown>;
   /** What differs from a healthy target (HEALTHY in fake-activities.ts). */
   world?: FakeWorld;
+  /** How the target's relay may be reached (the plan's relayAccess); absent: as runs before it existed. */
+  relayAccess?: RelayAccess;
   /** Steps the target's approval policy lets run without a person. */
   unattended?: string[];
   gates?: Gate[];

@@ -103,6 +103,24 @@ export const HEALTHY = {
     summary: `last delivery through ${RELAY} was sent`,
     evidence: { relay: RELAY, deferredInTail: 0 },
   },
+  providerRelayStatus: {
+    ok: true,
+    summary: `provider relay [${RELAY}]:587 greets "220 ${RELAY} ESMTP"; STARTTLS TLSv1.3 (certificate Trusted by the mail server's CA store); AUTH PLAIN LOGIN`,
+    evidence: {
+      relay: `[${RELAY}]:587`,
+      connected: true,
+      greeting: `220 ${RELAY} ESMTP`,
+      ehloOk: true,
+      starttlsOffered: true,
+      tls: 'Trusted TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)',
+      authMechanisms: ['PLAIN', 'LOGIN'],
+    },
+  },
+  providerRelayLogin: {
+    ok: true,
+    summary: `login to ${RELAY}:587 as relayuser works (235 2.7.0 Authentication successful)`,
+    evidence: { relay: `${RELAY}:587`, checked: true, user: 'relayuser' },
+  },
   amavisListening: {
     ok: true,
     summary: 'amavis listens on 10024, re-injection on 10025',
@@ -117,6 +135,11 @@ export const HEALTHY = {
     ok: true,
     summary: '14 supervisord programs running',
     evidence: { programs: [], notRunning: [] },
+  },
+  mailLogTail: {
+    ok: true,
+    summary: 'last 3 log lines: 1 sent, 0 deferred, 0 bounced',
+    evidence: { lines: [], sent: 1, deferred: 0, bounced: 0, unparsed: 0 },
   },
   mailServerState: {
     ok: true,

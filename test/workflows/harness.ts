@@ -194,7 +194,7 @@ export function describeRunbooks(tables: Partial<Record<RunbookName, readonly Ru
           const name = `${runbook}.${c.name}`;
           const target: FakeTarget = {
             world: c.world ?? {},
-            plan: fakePlan(name, approvalFor(c)),
+            plan: { ...fakePlan(name, approvalFor(c)), ...(c.relayAccess && { relayAccess: c.relayAccess }) },
             calls: [],
           };
           targets.set(name, target);

@@ -3,7 +3,7 @@
  * step's summary. Each step method runs its activities through the retry policy of its kind and records the
  * step; nothing else of the run's state is reachable from a runbook.
  */
-import type { StepOutcome, Verdict } from '../../shared/types.js';
+import type { StepKind, StepOutcome, Verdict } from '../../shared/types.js';
 import type { Conclusion } from './conclusion.js';
 import type { Activities } from './policies.js';
 
@@ -55,6 +55,16 @@ export interface RunContext {
   wait<E>(name: string, call: StepCall<E>): Promise<StepOutcome<E>>;
   /** A step of the end-to-end verification (canary submission, delivery). */
   verify<E>(name: string, call: StepCall<E>): Promise<StepOutcome<E>>;
+  /**
+   * Records a step the run cannot do on this target as skipped, with why (it runs nothing); the report
+   * and the UI show it where the step would have been.
+   */
+  skip(name: string, kind: StepKind, why: string): void;
+  /**
+   * The target's relay is a provider relay (SES, a smarthost): reachable over SMTP only, no SSH. Steps
+   * that need the relay's SSH must be skipped (`skip`), saying so, and the trouble handed to a person.
+   */
+  providerRelay(): boolean;
   /** Ends the run now with this verdict. */
   conclude(verdict: Verdict, cause: string): never;
   /** The summary of the last step run, for causes that quote what went wrong. */

@@ -24,6 +24,8 @@ import { now, RunRecord } from './record.js';
 const TARGET_LEASE_AND_BUDGET = 'target-lease-and-budget';
 /** Approval briefs warn when a change lives only inside the container (docs/security.md). */
 const WARN_CHANGES_LOST_ON_RECREATE = 'warn-changes-lost-on-recreate';
+/** A provider relay (no SSH in the config): runbooks skip the relay's SSH steps and hand over. */
+const PROVIDER_RELAY_SMTP_ONLY = 'provider-relay-smtp-only';
 
 class Run implements RunContext {
   readonly params: Readonly<Record<string, unknown>>;
@@ -184,6 +186,16 @@ class Run implements RunContext {
       );
     }
     return acquired;
+  }
+
+  skip(name: string, kind: StepKind, why: string): void {
+    this.record.skipped(name, why, kind);
+  }
+
+  providerRelay(): boolean {
+    if (!this.plan) throw new Error('target plan not loaded yet');
+    // Plans of runs recorded before provider relays existed have no relayAccess: they took the SSH path.
+    return this.plan.relayAccess === 'smtp-only' && patched(PROVIDER_RELAY_SMTP_ONLY);
   }
 
   conclude(verdict: Conclusion['verdict'], cause: string): never {

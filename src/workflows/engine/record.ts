@@ -60,11 +60,11 @@ export class RunRecord {
     this.publish();
   }
 
-  skipped(name: string, why: string): void {
+  skipped(name: string, why: string, kind: StepKind = 'action'): void {
     const at = now();
     this.status.steps.push({
       name,
-      kind: 'action',
+      kind,
       verdict: 'skipped',
       summary: why,
       startedAt: at,
