@@ -21,7 +21,7 @@ import { temporalDispatcher } from '../../src/alerts/dispatch.js';
 import type { Receiver } from '../../src/alerts/receiver.js';
 import { portInUse } from '../../src/preflight/probes.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
-import type { StartRunbookResult } from '../../src/shared/start.js';
+import { fleetWorkflowId, type ScheduledFleetResult } from '../../src/shared/fleet.js';
 import type { RunbookReport } from '../../src/shared/types.js';
 import { findGo } from '../../src/temporal/binary.js';
 import {
@@ -206,14 +206,18 @@ describe.skipIf(!canRun)('a real Temporal cluster (server on PostgreSQL)', () =>
     });
     expect(posted.status, await posted.text()).toBe(200);
 
-    // A schedule, triggered now: its scheduledStart workflow runs on the workers and starts the run.
+    // A schedule, triggered now: its scheduledFleet workflow runs on the workers and starts a fleet, whose
+    // child is the run.
     const spec = {
       name: 'cluster-check',
       runbook: 'queueBacklog',
       cron: '0 3 * * *',
       timezone: 'UTC',
       jitterSeconds: 0,
-      target: 'schedule-target',
+      selection: 'schedule-target',
+      targets: ['schedule-target'],
+      maxConcurrent: 5,
+      maxFailures: 3,
     };
     expect(await ensureSchedules(client, [spec], { taskQueue: TASK_QUEUE })).toEqual([
       { id: scheduleId(spec), outcome: 'created' },
@@ -257,8 +261,11 @@ describe.skipIf(!canRun)('a real Temporal cluster (server on PostgreSQL)', () =>
     const starter = (await client.schedule.getHandle(scheduleId(spec)).describe()).info.recentActions[0];
     const scheduled = (await client.workflow
       .getHandle(starter!.action.workflow.workflowId)
-      .result()) as StartRunbookResult;
-    expect(scheduled).toMatchObject({ outcome: 'started', workflowId: 'mrb.queueBacklog.schedule-target' });
+      .result()) as ScheduledFleetResult;
+    expect(scheduled).toMatchObject({
+      outcome: 'started',
+      workflowId: fleetWorkflowId('queueBacklog', 'schedule-target'),
+    });
   });
 
   it('a run survives SIGKILL of the worker running its step: the other worker finishes it', async () => {
