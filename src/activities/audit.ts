@@ -100,7 +100,9 @@ export async function trustedNetworks(targetName: string): Promise<StepOutcome<T
     flagged.length === 0,
     flagged.length
       ? `mynetworks trusts too much: ${flagged.join('; ')}`
-      : `mynetworks trusts only ${entries.map((e) => e.text).join(', ') || 'nothing'} (loopback, single hosts, narrow private ranges)`,
+      : entries.length
+        ? `mynetworks trusts only ${entries.map((e) => e.text).join(', ')} (loopback, single hosts, narrow private ranges)`
+        : 'mynetworks is empty: it trusts no network (as docker-mailserver with PERMIT_DOCKER=none)',
     { entries, flagged },
   );
 }

@@ -414,6 +414,60 @@ const relaymapIneffective: Fault = {
   },
 };
 
+const DMS_RELAYMAP = '/tmp/docker-mailserver/postfix-relaymap.cf';
+const DMS_RELAYMAP_SAVED = '/var/lib/lab/postfix-relaymap.cf.orig';
+
+/**
+ * docker-mailserver only: `setup relay exclude-domain lab.test`, DMS's own opt-out from RELAY_HOST. Its
+ * change detector rebuilds relayhost_map without @lab.test, so lab.test mail goes out directly (relayhost
+ * is empty with RELAY_HOST) and is deferred: the map is there and referenced, but no longer routes us.
+ */
+const relayExcluded: Fault = {
+  name: 'relay-excluded',
+  summary:
+    'docker-mailserver only: `setup relay exclude-domain lab.test`; DMS drops @lab.test from relayhost_map, lab.test mail no longer uses the relay',
+  role: 'mailserver',
+  async inject(ctx) {
+    if ((await mailserverKind(ctx)) !== 'dms') {
+      throw new Error(
+        "relay-excluded needs the real docker-mailserver (MRB_LAB_MAILSERVER=dms npm run lab -- up): it uses DMS's `setup relay exclude-domain`",
+      );
+    }
+    if (await marker(ctx, 'mailserver', 'relay-excluded')) return 'already active';
+    await sh(
+      ctx,
+      'mailserver',
+      `if [ -f ${DMS_RELAYMAP} ]; then cp -p ${DMS_RELAYMAP} ${DMS_RELAYMAP_SAVED}; else : > ${DMS_RELAYMAP_SAVED}.absent; fi`,
+    );
+    await mark(ctx, 'mailserver', 'relay-excluded', `setup relay exclude-domain ${NAMES.mailDomain}`);
+    await sh(ctx, 'mailserver', 'setup relay exclude-domain "$DOMAIN"', { DOMAIN: NAMES.mailDomain });
+    // DMS's change detector (polling every DMS_CONFIG_POLL s) rebuilds the map and reloads Postfix.
+    await pollUntil('DMS to drop @lab.test from relayhost_map', 120_000, async () => {
+      const map = await sh(ctx, 'mailserver', 'cat /etc/postfix/relayhost_map 2>/dev/null || true');
+      return !new RegExp(`^@${NAMES.mailDomain.replace(/\./g, '\\.')}\\s+\\S`, 'm').test(map);
+    });
+    return `setup relay exclude-domain ${NAMES.mailDomain}: DMS rebuilt relayhost_map without @${NAMES.mailDomain}`;
+  },
+  async heal(ctx) {
+    if ((await mailserverKind(ctx)) !== 'dms') return 'nothing to heal (not docker-mailserver)';
+    // The opt-out file as it was, then DMS's own relay setup (what its change detector would run).
+    await sh(
+      ctx,
+      'mailserver',
+      [
+        `if [ -f ${DMS_RELAYMAP_SAVED} ]; then mv ${DMS_RELAYMAP_SAVED} ${DMS_RELAYMAP}; fi`,
+        `if [ -f ${DMS_RELAYMAP_SAVED}.absent ]; then rm -f ${DMS_RELAYMAP} ${DMS_RELAYMAP_SAVED}.absent; fi`,
+        DMS_SETUP,
+        '_process_relayhost_configs',
+        '__postfix__setup_override_configuration',
+      ].join('\n'),
+    );
+    await reloadPostfix(ctx);
+    await unmark(ctx, 'mailserver', 'relay-excluded');
+    return `relayhost_map routes @${NAMES.mailDomain} through the relay again; Postfix reloaded`;
+  },
+};
+
 type PermitDocker = 'network' | 'host';
 
 /**
@@ -491,6 +545,7 @@ export const FAULTS: readonly Fault[] = [
   sshKeyPerms,
   queueFlood,
   relaymapIneffective,
+  relayExcluded,
   openRelay,
 ];
 

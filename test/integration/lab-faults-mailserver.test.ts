@@ -23,7 +23,7 @@ import {
 let lab: Lab;
 labForFaultTests(
   (l) => (lab = l),
-  ['amavis-down', 'amavis-hung', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay'],
+  ['amavis-down', 'amavis-hung', 'ssh-key-perms', 'relaymap-ineffective', 'relay-excluded', 'open-relay'],
 );
 
 const RELAY = NAMES.relayHost.replace(/\./g, '\\.');
@@ -129,6 +129,35 @@ describe('relaymap-ineffective', () => {
         30_000,
       );
     });
+  });
+});
+
+describe('relay-excluded (docker-mailserver only)', () => {
+  it("DMS's `setup relay exclude-domain lab.test`: its change detector drops @lab.test from relayhost_map; mail goes direct and is deferred; heal routes via the relay", async (ctx) => {
+    if (lab.up.settings.dmsImage === undefined) ctx.skip();
+    await withFault(lab, 'relay-excluded', async () => {
+      expect(
+        (await inLab(lab, 'mailserver', ['cat', '/tmp/docker-mailserver/postfix-relaymap.cf'])).stdout,
+      ).toMatch(/^@lab\.test\s*$/m);
+      expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).not.toMatch(
+        /^@lab\.test\s+\S/m,
+      );
+      const t = token();
+      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
+      const id = await reinjectedId(lab, queueId);
+      const line = await waitForLog(
+        lab,
+        new RegExp(`${id}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
+        60_000,
+      );
+      expect(line).not.toContain(NAMES.relayHost);
+
+      await healAndFlush(lab, 'relay-excluded');
+      await waitForMail(lab, 'dest', t, 60_000);
+    });
+    expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).toMatch(
+      new RegExp(`^@lab\\.test\\s+\\[${RELAY}\\]:2526$`, 'm'),
+    );
   });
 });
 
