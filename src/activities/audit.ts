@@ -96,10 +96,16 @@ export async function trustedNetworks(targetName: string): Promise<StepOutcome<T
   ];
   const entries = lists.flatMap((l) => parseNetworkList(l.value).map((e) => ({ ...e, where: l.where })));
   const flagged = entries.filter((e) => e.flagged).map((e) => `${e.where}: ${e.text} ${e.reason}`);
+  // docker-mailserver writes mynetworks itself at every start, from PERMIT_DOCKER: editing main.cf would
+  // not last, the setting must change.
+  const dmsHint =
+    (await targetConfig(targetName)).mailServer.kind === 'dms'
+      ? ". On docker-mailserver, PERMIT_DOCKER=network adds 172.16.0.0/12 and PERMIT_DOCKER=host the container's /16 at every start: set PERMIT_DOCKER=none (or container) and recreate the container"
+      : '';
   return outcome(
     flagged.length === 0,
     flagged.length
-      ? `mynetworks trusts too much: ${flagged.join('; ')}`
+      ? `mynetworks trusts too much: ${flagged.join('; ')}${dmsHint}`
       : entries.length
         ? `mynetworks trusts only ${entries.map((e) => e.text).join(', ')} (loopback, single hosts, narrow private ranges)`
         : 'mynetworks is empty: it trusts no network (as docker-mailserver with PERMIT_DOCKER=none)',
