@@ -508,9 +508,21 @@ const openRelay: Fault = {
     await sh(ctx, 'mailserver', 'echo "$BEFORE" > /var/lib/lab/mynetworks.orig', { BEFORE: before });
     if ((await mailserverKind(ctx)) === 'dms') {
       // DMS's own step, as its start script runs it with PERMIT_DOCKER=<mode>.
-      await sh(ctx, 'mailserver', [DMS_SETUP, 'PERMIT_DOCKER="$MODE"', '_setup_docker_permit'].join('\n'), {
-        MODE: mode,
-      });
+      await sh(
+        ctx,
+        'mailserver',
+        [
+          DMS_SETUP,
+          'PERMIT_DOCKER="$MODE"',
+          // its status is that of its last test (an OpenDKIM/OpenDMARC switch), not of the change
+          '_setup_docker_permit || true',
+          'postconf -h mynetworks | grep -qF -- "$RANGE" || { echo "DMS did not add $RANGE to mynetworks" >&2; exit 1; }',
+        ].join('\n'),
+        {
+          MODE: mode,
+          RANGE: range,
+        },
+      );
     } else {
       await sh(ctx, 'mailserver', 'postconf -e "mynetworks = 127.0.0.0/8 $RANGE"', { RANGE: range });
     }
