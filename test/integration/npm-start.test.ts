@@ -66,7 +66,7 @@ describe('npm start', () => {
     );
     expect(output).toMatch(/lab: up in/);
     expect(output).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
-    expect(output).toMatch(/schedule: mrb\.nightly-e2e\.lab (created|unchanged|updated)/);
+    expect(output).toMatch(/schedule: mrb\.nightly-e2e (created|unchanged|updated)/);
     expect(output).toMatch(/alerts: receiver at http:\/\/127\.0\.0\.1:9095/);
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
