@@ -28,7 +28,7 @@ import { dexecOk, inspectContainer, pollUntil } from '../src/lab/docker.js';
 import { IMAGES } from '../src/lab/images.js';
 import { labContext, labNetwork, labUp } from '../src/lab/lab.js';
 import { ensureMaterial } from '../src/lab/material.js';
-import { NETWORK } from '../src/lab/settings.js';
+import { LAB_LABEL, NETWORK } from '../src/lab/settings.js';
 import { tar } from '../src/lab/tar.js';
 import type { FleetReport, ScheduledFleetResult } from '../src/shared/fleet.js';
 import { ensureSchedules, scheduleId, triggerSchedule } from '../src/temporal/schedules.js';
@@ -71,8 +71,9 @@ function lightMailServer(
     ...mail,
     name: extraName(i),
     Hostname: `mail${pad(i)}`,
-    // Not the lab's label: `npm run lab` neither lists nor removes these; this bench does.
-    Labels: { [BENCH_LABEL]: 'fleet' },
+    // The image's labels include the lab's (org.mail-runbooks.lab=1): overridden, so that `npm run lab` neither
+    // lists nor removes these; this bench does.
+    Labels: { [BENCH_LABEL]: 'fleet', [LAB_LABEL]: 'bench' },
     ExposedPorts: { '587/tcp': {} },
     HostConfig: {
       ...mail.HostConfig,

@@ -28,6 +28,7 @@ import Docker from 'dockerode';
 import { closeAllHosts, targetConfig } from '../src/activities/context.js';
 import { queueSummary } from '../src/activities/queue.js';
 import { dmsCommands } from '../src/commands/dms.js';
+import { LAB_LABEL } from '../src/lab/settings.js';
 import { dexec, dexecOk, pollUntil } from '../src/lab/docker.js';
 import { parseQueueFileCount, QueueSummaryAccumulator } from '../src/parsers/queue-summary.js';
 import { DockerTransport } from '../src/transports/docker.js';
@@ -120,7 +121,9 @@ async function startContainer(): Promise<void> {
       'RELAY_PORT=2526',
     ],
     Cmd: ['bash', '-c', BOOT],
-    Labels: { 'org.mail-runbooks.bench': 'queue-floor' },
+    // The image's labels include the lab's (org.mail-runbooks.lab=1); overriding it keeps `npm run lab -- down`
+    // and `status` from taking this container for one of the lab's.
+    Labels: { 'org.mail-runbooks.bench': 'queue-floor', [LAB_LABEL]: 'bench' },
     HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' }, Memory: 2 * 1024 ** 3 },
   });
   await c.start();
