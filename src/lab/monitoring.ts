@@ -31,12 +31,14 @@ export const MONITORING_PROGRAMS = [
 ] as const;
 
 /** Where each program is (PATH, then /usr/bin), or a problem naming the ones missing and how to install them. */
-export async function monitoringBinaries(): Promise<
+export async function monitoringBinaries(
+  options: { usrBin?: string } = {},
+): Promise<
   { ok: true; paths: Record<'prometheus' | 'alertmanager', string> } | { ok: false; problem: Problem }
 > {
   const found = await Promise.all(
     MONITORING_PROGRAMS.map(async ({ program }) => {
-      const usrBin = `/usr/bin/${program}`;
+      const usrBin = `${options.usrBin ?? '/usr/bin'}/${program}`;
       return (await onPath(program)) ?? ((await isExecutable(usrBin)) ? usrBin : undefined);
     }),
   );

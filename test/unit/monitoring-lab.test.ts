@@ -10,7 +10,9 @@ import {
   durationSeconds,
   labAlertmanagerConfig,
   labPrometheusConfig,
+  labMonitoringSettings,
   labRules,
+  monitoringBinaries,
   SHIPPED,
 } from '../../src/lab/monitoring.js';
 import { DEFAULT_PORTS } from '../../src/lab/settings.js';
@@ -128,5 +130,37 @@ describe('lab monitoring configs', () => {
     const ports = Object.values(DEFAULT_PORTS);
     expect(new Set(ports).size).toBe(ports.length);
     expect(DEFAULT_PORTS).toMatchObject({ postfixExporter: 19154, smtpProbes: 19115 });
+  });
+});
+
+describe('npm start: the monitoring settings', () => {
+  it('defaults to 9090 and 9093; MRB_LAB_MONITORING=off runs none; a bad port is said', () => {
+    expect(labMonitoringSettings({})).toEqual({
+      enabled: true,
+      prometheusPort: 9090,
+      alertmanagerPort: 9093,
+    });
+    expect(labMonitoringSettings({ MRB_PROMETHEUS_PORT: '19090', MRB_ALERTMANAGER_PORT: '19093' })).toEqual({
+      enabled: true,
+      prometheusPort: 19090,
+      alertmanagerPort: 19093,
+    });
+    expect(labMonitoringSettings({ MRB_LAB_MONITORING: 'off' })).toEqual({ enabled: false });
+    expect(() => labMonitoringSettings({ MRB_PROMETHEUS_PORT: 'x' })).toThrow(/MRB_PROMETHEUS_PORT=x/);
+  });
+
+  it('a missing program is named with the package that has it', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const found = await monitoringBinaries({ usrBin: '/nonexistent' });
+      expect(found.ok).toBe(false);
+      if (!found.ok) {
+        expect(found.problem.problem).toMatch(/prometheus and prometheus-alertmanager are not installed/);
+        expect(found.problem.fix).toMatch(/apt-get install prometheus prometheus-alertmanager/);
+      }
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
