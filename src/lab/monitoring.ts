@@ -62,8 +62,8 @@ export function labMonitoringSettings(
   env: NodeJS.ProcessEnv = process.env,
 ): { enabled: false } | { enabled: true; prometheusPort: number; alertmanagerPort: number } {
   if (env.MRB_LAB_MONITORING?.trim() === 'off') return { enabled: false };
-  const port = (name: string, fallback: number): number => {
-    const raw = env[name]?.trim();
+  const port = (name: string, value: string | undefined, fallback: number): number => {
+    const raw = value?.trim();
     if (!raw) return fallback;
     const n = Number(raw);
     if (!/^\d{1,5}$/.test(raw) || n < 1024 || n > 65535)
@@ -72,8 +72,8 @@ export function labMonitoringSettings(
   };
   return {
     enabled: true,
-    prometheusPort: port('MRB_PROMETHEUS_PORT', 9090),
-    alertmanagerPort: port('MRB_ALERTMANAGER_PORT', 9093),
+    prometheusPort: port('MRB_PROMETHEUS_PORT', env.MRB_PROMETHEUS_PORT, 9090),
+    alertmanagerPort: port('MRB_ALERTMANAGER_PORT', env.MRB_ALERTMANAGER_PORT, 9093),
   };
 }
 
