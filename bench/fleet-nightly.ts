@@ -118,7 +118,16 @@ async function startExtras(
       );
       // Lighter: no content filter, so amavis (a Perl daemon per container) can stop.
       await dexecOk(docker, extraName(i), ['postconf', '-e', 'content_filter=']);
-      await dexecOk(docker, extraName(i), ['postfix', 'reload']);
+      // Postfix's master may still be settling just after the ready mark: reload until it answers.
+      await pollUntil(
+        `${extraName(i)}'s Postfix to reload`,
+        60_000,
+        async () => {
+          await dexecOk(docker, extraName(i), ['postfix', 'reload']);
+          return true;
+        },
+        1000,
+      );
       await dexecOk(docker, extraName(i), ['supervisorctl', 'stop', 'amavis']);
     }),
   );
