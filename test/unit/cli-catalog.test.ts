@@ -73,19 +73,15 @@ describe('targets', () => {
 });
 
 describe('init', () => {
-  const flags = (file: string, secrets: string) => [
+  /** init's flags with the relay's given by `relay`, for target mx9 and its canary. */
+  const initFlags = (file: string, secrets: string, relay: string[]) => [
     'init',
     '-c',
     file,
     '--no-input',
     '--target',
     'mx9',
-    '--relay-host',
-    'relay.example.org',
-    '--relay-host-key',
-    FP.a,
-    '--relay-key',
-    join(secrets, 'relay_ed25519'),
+    ...relay,
     '--submission-host',
     'mx9.example.org',
     '--canary-from',
@@ -97,6 +93,15 @@ describe('init', () => {
     '--alert-token-file',
     join(secrets, 'alert-token'),
   ];
+  const flags = (file: string, secrets: string) =>
+    initFlags(file, secrets, [
+      '--relay-host',
+      'relay.example.org',
+      '--relay-host-key',
+      FP.a,
+      '--relay-key',
+      join(secrets, 'relay_ed25519'),
+    ]);
 
   it('writes a commented config from flags that passes config check once its secrets exist', async () => {
     const secrets = await mkdtemp(join(dir, 'secrets-'));
@@ -182,29 +187,14 @@ describe('init', () => {
   });
 
   describe('a provider relay (Amazon SES, Mailgun, a smarthost: --relay-flavour provider)', () => {
-    const providerFlags = (file: string, secrets: string, ...relay: string[]) => [
-      'init',
-      '-c',
-      file,
-      '--no-input',
-      '--target',
-      'mx9',
-      '--relay-flavour',
-      'provider',
-      '--relay-host',
-      'email-smtp.eu-west-1.amazonaws.com',
-      ...relay,
-      '--submission-host',
-      'mx9.example.org',
-      '--canary-from',
-      'canary@example.org',
-      '--canary-to',
-      'canary@example.net',
-      '--canary-password-file',
-      join(secrets, 'canary-password'),
-      '--alert-token-file',
-      join(secrets, 'alert-token'),
-    ];
+    const providerFlags = (file: string, secrets: string, ...relay: string[]) =>
+      initFlags(file, secrets, [
+        '--relay-flavour',
+        'provider',
+        '--relay-host',
+        'email-smtp.eu-west-1.amazonaws.com',
+        ...relay,
+      ]);
 
     it('writes a provider relay without ssh, service or logs, with its SASL secret file: config check passes', async () => {
       const secrets = await mkdtemp(join(dir, 'secrets-'));
