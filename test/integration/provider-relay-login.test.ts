@@ -99,7 +99,7 @@ describe('the login check against the lab relay (Postfix, AUTH after STARTTLS on
       tls: { subject: NAMES.relayHost, issuer: 'mail-runbooks lab CA' },
       ehlo: { greeting: `220 ${NAMES.relayHost} ESMTP lab relay` },
     });
-    expect(result.evidence.probe?.transcript).toContain('AUTH PLAIN <credentials>');
+    expect(result.evidence.probe?.transcript).toContain('> AUTH PLAIN <credentials>');
     const password = (await readFile(join(lab.ctx.paths.dir, MATERIAL_FILES.relaySaslVault), 'utf8')).trim();
     expectNoPassword(result, password);
   });
@@ -138,7 +138,7 @@ describe('the login check against the lab relay (Postfix, AUTH after STARTTLS on
       message: expect.stringMatching(/wrong version number/) as unknown,
       hint: `the server answered in plain text: port ${NAMES.relayPort} wants STARTTLS (usually 587), not implicit TLS`,
     });
-    expect(result.evidence.probe?.transcript.some((l) => l.startsWith('AUTH'))).toBe(false);
+    expect(result.evidence.probe?.transcript.some((l) => l.startsWith('> AUTH'))).toBe(false);
   });
 });
 
@@ -164,8 +164,12 @@ describe('implicit TLS (SMTPS): the mail server on 465 as the implicit-TLS serve
       reached: ['tcp', 'tls', 'ehlo', 'auth'],
       tls: { subject: NAMES.mailHost },
     });
-    // Implicit: no STARTTLS was asked for; the first thing said in clear is nothing at all.
-    expect(result.evidence.probe?.transcript.some((l) => l.includes('STARTTLS'))).toBe(false);
+    // Implicit: TLS from the first byte (before the greeting), no STARTTLS command; AUTH went over that TLS.
+    const transcript = result.evidence.probe?.transcript ?? [];
+    expect(transcript[1]).toMatch(/^TLS TLSv1\.[23] /);
+    expect(transcript[2]).toMatch(/^< 220 /);
+    expect(transcript).not.toContain('> STARTTLS');
+    expect(transcript).toContain('> AUTH PLAIN <credentials>');
     expectNoPassword(result, lab.canaryPassword);
   });
 
@@ -186,7 +190,7 @@ describe('implicit TLS (SMTPS): the mail server on 465 as the implicit-TLS serve
       layer: 'tls',
       hint: `the server waits for the client to speak first: port ${lab.ports.submissions} may want implicit TLS (usually 465)`,
     });
-    expect(result.evidence.probe?.transcript.some((l) => l.startsWith('AUTH'))).toBe(false);
+    expect(result.evidence.probe?.transcript.some((l) => l.startsWith('> AUTH'))).toBe(false);
   });
 
   it('the probe from the mail server: port 465 alone means implicit TLS (posttls-finger -w), AUTH offered', async () => {
