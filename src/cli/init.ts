@@ -30,6 +30,8 @@ interface Question {
   /** May stay empty: the config then leaves that part out. */
   optional?: boolean;
   choices?: readonly string[];
+  /** When `when` can fail: what the flag needs, for --help and the error when it is given anyway. */
+  appliesTo?: string;
   /** The --help text, when the question and default depend on earlier answers. */
   help?: string;
 }
@@ -64,8 +66,9 @@ export interface InitAnswers {
   alertTokenFile: string;
 }
 
-const administered = (a: Answered): boolean => a.relayFlavour !== 'provider';
 const provider = (a: Answered): boolean => a.relayFlavour === 'provider';
+const LINUX_ONLY = { when: (a: Answered) => !provider(a), appliesTo: 'linux relay only' };
+const PROVIDER_ONLY = { when: provider, appliesTo: 'provider relay only' };
 
 const QUESTIONS: Question[] = [
   { flag: '--target', key: 'target', question: 'target name', default: 'mx1' },
@@ -96,33 +99,34 @@ const QUESTIONS: Question[] = [
       provider(a)
         ? "relay host (the provider's SMTP server, as DMS's RELAY_HOST names it)"
         : 'relay host (SSH)',
+    help: "relay host: a linux relay's SSH host, or a provider relay's SMTP server (also canary.expectRelay)",
   },
   {
     flag: '--relay-ssh-port',
     key: 'relaySshPort',
     question: "relay's SSH port",
     default: '22',
-    when: administered,
+    ...LINUX_ONLY,
   },
   {
     flag: '--relay-user',
     key: 'relayUser',
     question: 'relay SSH user (least privilege)',
     default: 'mrb-relay',
-    when: administered,
+    ...LINUX_ONLY,
   },
   {
     flag: '--relay-key',
     key: 'relayKey',
     question: 'private key file for the relay user',
     default: '/etc/mail-runbooks/keys/relay_ed25519',
-    when: administered,
+    ...LINUX_ONLY,
   },
   {
     flag: '--relay-host-key',
     key: 'relayHostKey',
     question: "relay's pinned host key (from: hostkey <host> [port])",
-    when: administered,
+    ...LINUX_ONLY,
   },
   {
     flag: '--relay-port',
@@ -138,7 +142,7 @@ const QUESTIONS: Question[] = [
     question: 'how the relay speaks TLS (starttls | implicit)',
     default: (a) => (Number(a.relayPort) === 465 ? 'implicit' : 'starttls'),
     help: 'how the relay speaks TLS: starttls | implicit (default: implicit on port 465, else starttls)',
-    when: provider,
+    ...PROVIDER_ONLY,
     choices: ['starttls', 'implicit'],
   },
   {
@@ -146,6 +150,7 @@ const QUESTIONS: Question[] = [
     key: 'relaySaslUser',
     question: (a) =>
       `SASL user at the relay (DMS's RELAY_USER; empty: ${provider(a) ? 'the login is not checked' : 'not compared with the mail server'})`,
+    help: "the mail server's SASL user at the relay (DMS's RELAY_USER; optional: a provider relay's login is checked with it)",
     optional: true,
   },
   {
@@ -154,13 +159,14 @@ const QUESTIONS: Question[] = [
     question: "file holding that user's password (DMS's RELAY_PASSWORD)",
     default: '/etc/mail-runbooks/secrets/relay-sasl-password',
     when: (a) => a.relaySaslUser !== undefined,
+    appliesTo: 'with --relay-sasl-user',
   },
   {
     flag: '--relay-manager',
     key: 'relayManager',
     question: 'relay service manager (systemd | supervisor)',
     default: 'systemd',
-    when: administered,
+    ...LINUX_ONLY,
     choices: ['systemd', 'supervisor'],
   },
   {
@@ -168,21 +174,21 @@ const QUESTIONS: Question[] = [
     key: 'relayService',
     question: 'relay service name',
     default: 'smtp-relay',
-    when: administered,
+    ...LINUX_ONLY,
   },
   {
     flag: '--relay-log',
     key: 'relayLog',
     question: "relay's log file",
     default: '/var/log/smtp-relay/relay.log',
-    when: administered,
+    ...LINUX_ONLY,
   },
   {
     flag: '--relay-error-log',
     key: 'relayErrorLog',
     question: "relay's error log file",
     default: '/var/log/smtp-relay/relay.err.log',
-    when: administered,
+    ...LINUX_ONLY,
   },
   { flag: '--submission-host', key: 'submissionHost', question: 'mail server host for SMTP submission' },
   {
@@ -310,7 +316,7 @@ async function answers(opts: Answered, interactive: boolean): Promise<InitAnswer
   for (const question of QUESTIONS) {
     let value: string | undefined = opts[question.key];
     if (question.when && !question.when(result)) {
-      if (value !== undefined) misplaced.push(question.flag);
+      if (value !== undefined) misplaced.push(`${question.flag} (${question.appliesTo ?? 'not asked'})`);
       continue;
     }
     const fallback = typeof question.default === 'function' ? question.default(result) : question.default;
@@ -329,7 +335,7 @@ async function answers(opts: Answered, interactive: boolean): Promise<InitAnswer
   }
   if (misplaced.length > 0)
     throw new CliError(
-      `${misplaced.join(', ')} ${misplaced.length > 1 ? 'do' : 'does'} not apply to ${result.relayFlavour === 'provider' ? 'a provider relay (no SSH, service or logs)' : 'this relay'}`,
+      `not for this relay${result.relayFlavour === 'provider' ? ' (a provider relay has no SSH, service or logs)' : ''}: ${misplaced.join('; ')}`,
     );
   if (missing.length > 0)
     throw new CliError(`init needs ${missing.join(', ')} (or run it in a terminal to be asked)`);
@@ -343,12 +349,7 @@ function helpText(question: Question): string {
   const asLinux: Answered = { relayFlavour: 'linux' };
   const text = typeof question.question === 'function' ? question.question(asLinux) : question.question;
   const fallback = typeof question.default === 'string' ? ` (default: ${question.default})` : '';
-  const only =
-    question.when === administered
-      ? ' (linux relay only)'
-      : question.when === provider
-        ? ' (provider relay only)'
-        : '';
+  const only = question.appliesTo ? ` (${question.appliesTo})` : '';
   return `${question.help ?? `${text}${fallback}`}${only}`;
 }
 

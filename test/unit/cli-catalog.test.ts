@@ -254,8 +254,8 @@ describe('init', () => {
         ),
       );
       expect(ssh.code).toBe(1);
-      expect(ssh.stderr).toMatch(
-        /--relay-host-key, --relay-log do not apply to a provider relay \(no SSH, service or logs\)/,
+      expect(ssh.stderr).toContain(
+        'not for this relay (a provider relay has no SSH, service or logs): --relay-host-key (linux relay only); --relay-log (linux relay only)',
       );
       const tls = await cli(...providerFlags(join(dir, 'init-provider-tls.yaml'), dir, '--relay-tls', 'ssl'));
       expect(tls.stderr).toMatch(/--relay-tls ssl: use one of starttls, implicit/);
@@ -267,7 +267,7 @@ describe('init', () => {
         await cli(...flags(join(dir, 'init-linux-tls.yaml'), dir), '--relay-tls', 'implicit'),
       ).toMatchObject({
         code: 1,
-        stderr: expect.stringMatching(/--relay-tls does not apply to this relay/) as unknown,
+        stderr: expect.stringContaining('not for this relay: --relay-tls (provider relay only)') as unknown,
       });
     });
 
