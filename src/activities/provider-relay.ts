@@ -124,7 +124,7 @@ export async function providerRelayLogin(targetName: string): Promise<StepOutcom
   if (probe.failed)
     return outcome(
       false,
-      `login to ${relay} as ${sasl.user} failed (${probe.failed.layer}): ${probe.failed.message}`,
+      `login to ${relay} as ${sasl.user} failed (${probe.failed.layer}): ${probe.failed.message}${probe.failed.hint ? ` (${probe.failed.hint})` : ''}`,
       evidence,
     );
   return outcome(true, `login to ${relay} as ${sasl.user} works (${probe.auth?.reply ?? '235'})`, evidence);

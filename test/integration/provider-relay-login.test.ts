@@ -111,7 +111,7 @@ describe('the login check against the lab relay (Postfix, AUTH after STARTTLS on
     expect(result.ok).toBe(false);
     expect(result.summary).toMatch(
       new RegExp(
-        `^login to ${relayAddress.replace(/\./g, '\\.')}:${NAMES.relayPort} as ${NAMES.relaySaslUser} failed \\(auth\\): login as ${NAMES.relaySaslUser} refused: 535 5\\.7\\.8 .*authentication failed`,
+        `^login to ${relayAddress.replace(/\./g, '\\.')}:${NAMES.relayPort} as ${NAMES.relaySaslUser} failed \\(auth\\): login as ${NAMES.relaySaslUser} refused: 535 5\\.7\\.8 .*authentication failed.* \\(wrong user or password \\(check relay\\.sasl\\)\\)$`,
       ),
     );
     expect(result.evidence.probe?.failed).toMatchObject({
