@@ -45,6 +45,8 @@ const sizes = (process.env.BENCH_SIZES ?? '100000').split(',').map(Number);
 const ROUNDS = (process.env.BENCH_ROUNDS ?? '3').split(',').map(Number);
 /** The uncoalesced reference only up to this size (it is the old way, shown once). */
 const REFERENCE_UP_TO = Number(process.env.BENCH_REFERENCE_UP_TO ?? '100000');
+/** qshape only up to this size (BENCH_QSHAPE_UP_TO; minutes per round at 1M). */
+const QSHAPE_UP_TO = Number(process.env.BENCH_QSHAPE_UP_TO ?? 'Infinity');
 const MIX = process.env.BENCH_MIX === '1';
 /** Reuse a running bench container (BENCH_KEEP=1 of an earlier run) and its queue instead of starting afresh. */
 const REUSE = process.env.BENCH_REUSE === '1';
@@ -425,7 +427,8 @@ async function main(): Promise<void> {
         const f = await costed(id, () => inContainer('postqueue -j > /dev/null'));
         runs.floor.push(f.seconds);
         cpu.floor.push(f.cpu);
-        runs.qshape.push((await timed(() => inContainer('qshape deferred > /dev/null'))).seconds);
+        if (n <= QSHAPE_UP_TO)
+          runs.qshape.push((await timed(() => inContainer('qshape deferred > /dev/null'))).seconds);
 
         const rssBefore = process.memoryUsage().rss;
         let rss = rssBefore;
@@ -493,7 +496,7 @@ async function main(): Promise<void> {
             `  [${runs[name].map((x) => x.toFixed(2)).join(' ')}]${note}`,
         );
       row('floor', '  (postqueue -j > /dev/null in the container)');
-      row('qshape', '  (qshape deferred > /dev/null)');
+      if (runs.qshape.length > 0) row('qshape', '  (qshape deferred > /dev/null)');
       row(
         'summary',
         overLimit
