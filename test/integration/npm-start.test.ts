@@ -81,15 +81,20 @@ describe('npm start', () => {
     expect(output).toContain(
       `Alertmanager at http://127.0.0.1:${alertmanagerPort} → http://127.0.0.1:9095/alerts`,
     );
-    // Prometheus scrapes the mail server's exporter and probes; Alertmanager knows the receiver.
-    const scraped = (await (
-      await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/targets?state=active`)
-    ).json()) as { data: { activeTargets: { labels: { job: string } }[] } };
-    expect(scraped.data.activeTargets.map((t) => t.labels.job).sort()).toEqual([
-      'content-filter',
-      'postfix',
-      'relay-smtp',
-    ]);
+    // Prometheus scrapes the mail server's exporter and probes; Alertmanager knows the receiver. Prometheus
+    // is ready before its scrape manager lists the targets: ask until they are there (bounded).
+    const jobs = async (): Promise<string[]> => {
+      const r = (await (
+        await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/targets?state=active`)
+      ).json()) as { data: { activeTargets: { labels: { job: string } }[] } };
+      return r.data.activeTargets.map((t) => t.labels.job).sort();
+    };
+    let active = await jobs();
+    for (let i = 0; i < 60 && active.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      active = await jobs();
+    }
+    expect(active).toEqual(['content-filter', 'postfix', 'relay-smtp']);
     expect((await fetch(`http://127.0.0.1:${alertmanagerPort}/-/ready`)).status).toBe(200);
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
