@@ -22,7 +22,15 @@ let child: ChildProcess | undefined;
 let dataDir: string | undefined;
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // After a failure npm start still runs: SIGINT stops what it started (the dev server, Prometheus...);
+  // SIGKILL alone would leave those behind. Bounded: SIGKILL after 60 s.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
