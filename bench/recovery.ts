@@ -35,13 +35,13 @@ import {
   type LabMonitoring,
   type MonitoringTimings,
 } from '../src/lab/monitoring.js';
-import { approveSignal, statusQuery } from '../src/shared/messages.js';
 import { runWorkflowId } from '../src/shared/start.js';
 import type { RunbookReport } from '../src/shared/types.js';
 import { createWorker } from '../src/worker.js';
 import { flush, type Lab } from '../test/helpers/lab.js';
 import { pollUntil } from '../test/helpers/poll.js';
 import { freePort } from '../test/helpers/ports.js';
+import { runApproving } from './approve.js';
 import { withBenchDevServer } from './dev-server.js';
 
 const RUNBOOK = 'relayUnresponsive';
@@ -59,24 +59,6 @@ interface Split {
    * the relay greets again once restarted, while the run still verifies). */
   resolvedMs?: number;
   verdict: string;
-}
-
-/** Approves each step as soon as it asks (zero think time) until the run ends; returns its report. */
-async function runApproving(handle: WorkflowHandle): Promise<RunbookReport> {
-  const deadline = Date.now() + 10 * 60_000;
-  const done = new Set<string>();
-  while (Date.now() < deadline) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    const pending = status?.pending;
-    if (pending && !done.has(pending.requestId)) {
-      await handle.signal(approveSignal, { request: pending.requestId, step: pending.step, by: 'bench' });
-      done.add(pending.requestId);
-    }
-    const { status: s } = await handle.describe();
-    if (s.name !== 'RUNNING') return (await handle.result()) as RunbookReport;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${handle.workflowId} did not end within 10 minutes`);
 }
 
 /** The run's own times: when it started, when its verification started, when it ended. */
@@ -108,7 +90,7 @@ async function direct(lab: Lab, client: Client, taskQueue: string): Promise<Spli
       workflowId: `bench-recovery-direct-${randomUUID().slice(0, 8)}`,
       args: [{}],
     });
-    const report = await runApproving(handle);
+    const report = (await runApproving(handle)) as RunbookReport;
     const t = await runTimes(handle, report);
     return {
       path: 'direct',
@@ -144,7 +126,7 @@ async function viaAlert(
     await pollUntil(120_000, 'the receiver to start the run', async () =>
       (await handle.describe()).startTime.getTime() >= injected ? true : undefined,
     );
-    const report = await runApproving(handle);
+    const report = (await runApproving(handle)) as RunbookReport;
     const t = await runTimes(handle, report);
     const resolved = await pollUntil(120_000, 'the receiver to be told the alert resolved', () =>
       Promise.resolve(resolvedAt()),
