@@ -11,6 +11,8 @@ const DEPLOY_TESTS = [
   'test/integration/dms-lab-spec.test.ts',
   // builds and runs a PostgreSQL-backed Temporal cluster (about 2 minutes once built)
   'test/integration/cluster.test.ts',
+  // deploy/compose.yaml brought up with docker-compose: the image, docker-mailserver, Temporal, the proxy
+  'test/integration/compose.test.ts',
 ];
 
 // Unit tests are pure and fast; integration tests use the real parts (Temporal server, Docker engine,

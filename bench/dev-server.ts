@@ -20,6 +20,7 @@ export async function withBenchDevServer(
   name: string,
   fn: (server: DevServer, client: Client) => Promise<void>,
   dynamicConfig?: Record<string, string>,
+  sqlitePragmas?: readonly string[],
 ): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), `mrb-bench-${name}-`));
   const server = await startDevServer({
@@ -28,6 +29,7 @@ export async function withBenchDevServer(
     uiPort: await freePort(),
     log: () => {},
     ...(dynamicConfig ? { dynamicConfig } : {}),
+    ...(sqlitePragmas ? { sqlitePragmas } : {}),
   });
   const connection = await Connection.connect({ address: server.address });
   try {

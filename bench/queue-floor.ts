@@ -8,31 +8,37 @@
  *   - summary:  the real queueSummary activity (coalesced listing through docker exec into the accumulator);
  *   - uncoalesced: plain `postqueue -j` through the same transport into the same accumulator (the old way);
  *   - count:    the drain wait's poll (queueFileCount through the same transport).
- * Prints ratios against the floor measured in the same run, the worker's peak RSS during the summary
- * (sampled every 20 ms), the result's JSON size, and seconds per 100k messages across sizes. Removes the
+ * Prints ratios against the floor measured in the same run; the CPU each cost (the container's cgroup,
+ * this process and dockerd: a loaded machine stretches wall times, CPU far less); the summary's peak RSS
+ * alone in a child process (what a worker pays for it) and this process's RSS sampled every 20 ms; the
+ * result's JSON size, and seconds per 100k messages across sizes. Removes the
  * container at the end (BENCH_KEEP=1 keeps it).
  *
  *   npm run bench -- queue-floor
  *     BENCH_SIZES=100000,300000,1000000 (ascending; the queue grows between sizes)
  *     BENCH_ROUNDS=3 (or one per size, e.g. 3,2,1)
+ *     BENCH_CONTAINER=mrb-bench-queue, BENCH_REUSE=1 (use a running container and its queue),
+ *     BENCH_CPU_SHARES=2 (the container's share on a shared machine; default Docker's),
  *     BENCH_MIX=1: a mixed queue instead of one sender/one domain: BENCH_SENDERS (200) senders with
  *       Zipf-like shares, ~thousands of recipient domains, 12 deferral reasons (defer logs written for
  *       every message, as Postfix's own would be).
  * Run it under `nice -n 19 ionice -c3` on a shared machine; the ratios compare figures of the same run.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import Docker from 'dockerode';
 import { closeAllHosts, targetConfig } from '../src/activities/context.js';
 import { queueSummary } from '../src/activities/queue.js';
 import { dmsCommands } from '../src/commands/dms.js';
+import { LAB_LABEL } from '../src/lab/settings.js';
 import { dexec, dexecOk, pollUntil } from '../src/lab/docker.js';
 import { parseQueueFileCount, QueueSummaryAccumulator } from '../src/parsers/queue-summary.js';
 import { DockerTransport } from '../src/transports/docker.js';
 
-const CONTAINER = 'mrb-bench-queue';
+const CONTAINER = process.env.BENCH_CONTAINER ?? 'mrb-bench-queue';
 const IMAGE = process.env.BENCH_IMAGE ?? 'mrb-lab/mail:latest';
 const SOCKET = '/var/run/docker.sock';
 const sizes = (process.env.BENCH_SIZES ?? '100000').split(',').map(Number);
@@ -40,7 +46,13 @@ const sizes = (process.env.BENCH_SIZES ?? '100000').split(',').map(Number);
 const ROUNDS = (process.env.BENCH_ROUNDS ?? '3').split(',').map(Number);
 /** The uncoalesced reference only up to this size (it is the old way, shown once). */
 const REFERENCE_UP_TO = Number(process.env.BENCH_REFERENCE_UP_TO ?? '100000');
+/** qshape only up to this size (BENCH_QSHAPE_UP_TO; minutes per round at 1M). */
+const QSHAPE_UP_TO = Number(process.env.BENCH_QSHAPE_UP_TO ?? 'Infinity');
 const MIX = process.env.BENCH_MIX === '1';
+/** Reuse a running bench container (BENCH_KEEP=1 of an earlier run) and its queue instead of starting afresh. */
+const REUSE = process.env.BENCH_REUSE === '1';
+/** The container's CPU shares (a shared machine wants 2; 0 leaves Docker's default). */
+const CPU_SHARES = Number(process.env.BENCH_CPU_SHARES ?? '0');
 const SENDERS = Number(process.env.BENCH_SENDERS ?? '200');
 const DOMAIN_GROUPS = 8;
 const FLOOD_MAX = 1_000_000; // lab-queue-flood's own bound per call
@@ -120,8 +132,15 @@ async function startContainer(): Promise<void> {
       'RELAY_PORT=2526',
     ],
     Cmd: ['bash', '-c', BOOT],
-    Labels: { 'org.mail-runbooks.bench': 'queue-floor' },
-    HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' }, Memory: 2 * 1024 ** 3 },
+    // The image's labels include the lab's (org.mail-runbooks.lab=1); overriding it keeps `npm run lab -- down`
+    // and `status` from taking this container for one of the lab's.
+    Labels: { 'org.mail-runbooks.bench': 'queue-floor', [LAB_LABEL]: 'bench' },
+    HostConfig: {
+      NetworkMode: 'none',
+      RestartPolicy: { Name: 'no' },
+      Memory: 2 * 1024 ** 3,
+      ...(CPU_SHARES > 0 && { CpuShares: CPU_SHARES }),
+    },
   });
   await c.start();
   await pollUntil(`${CONTAINER} to be ready`, 180_000, async () => {
@@ -206,6 +225,148 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 }
 
+type SummaryOutcome = Awaited<ReturnType<typeof queueSummary>>;
+
+/** What the activity does, through the same transport, but under `timeoutMs` instead of the catalogue's limit. */
+async function summaryPastTheLimit(transport: DockerTransport, timeoutMs: number): Promise<SummaryOutcome> {
+  const acc = new QueueSummaryAccumulator({ now: Math.floor(Date.now() / 1000), topK: 10 });
+  const cmd = dmsCommands.queueJson();
+  const r = await transport.exec({
+    argv: cmd.argv,
+    timeoutMs,
+    maxOutputBytes: cmd.maxOutputBytes,
+    onStdoutLine: (line) => acc.addLine(line),
+  });
+  if (r.exitCode !== 0) throw new Error(`queue listing failed (exit ${r.exitCode})`);
+  const evidence = acc.result();
+  return {
+    ok: false,
+    summary: `${evidence.messages} queued (listed past the catalogue's limit)`,
+    evidence,
+  };
+}
+
+/**
+ * The activity; where it fails (at 1M messages on a loaded machine: the catalogue's queueList limit),
+ * says so and times the same listing without that limit, so the size's figures still come out.
+ */
+async function summaryOrPastTheLimit(
+  run: () => Promise<SummaryOutcome>,
+  transport: DockerTransport,
+  onLimit: (message: string) => void,
+): Promise<SummaryOutcome> {
+  try {
+    return await run();
+  } catch (err) {
+    onLimit(err instanceof Error ? err.message : String(err));
+    return summaryPastTheLimit(transport, 3_600_000);
+  }
+}
+
+/**
+ * The summary's memory as a worker would see it: a child process that loads the activity, runs it once
+ * and reports its RSS before the activity and its peak RSS (getrusage's maxrss, the whole process's).
+ */
+interface ChildReport {
+  rssBeforeMb: number;
+  peakRssMb: number;
+  seconds: number;
+  messages: number;
+}
+
+async function summaryInChild(): Promise<ChildReport> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/queue-floor.ts'], {
+    env: { ...process.env, BENCH_CHILD: 'summary' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`summary child exited ${code}: ${out}`);
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as ChildReport;
+}
+
+async function childMain(): Promise<void> {
+  // The activity called directly (outside an activity context it sends no heartbeats): a mock activity
+  // environment would load the Temporal test kit, which no worker carries.
+  await targetConfig('bench');
+  const rssBefore = process.memoryUsage().rss;
+  const t = performance.now();
+  const transport = new DockerTransport({
+    engine: { kind: 'unix', socketPath: SOCKET },
+    container: CONTAINER,
+  });
+  const r = await summaryOrPastTheLimit(
+    () => queueSummary('bench'),
+    transport,
+    () => undefined,
+  );
+  const seconds = (performance.now() - t) / 1000;
+  await transport.close();
+  await closeAllHosts();
+  const report: ChildReport = {
+    rssBeforeMb: rssBefore / 2 ** 20,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    seconds,
+    messages: r.evidence.messages,
+  };
+  console.log(JSON.stringify(report));
+}
+
+/** CPU seconds used so far by the bench container (cgroup v1 or v2), or NaN where neither is readable. */
+function containerCpuSeconds(id: string): number {
+  const v1 = [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`,
+  ];
+  for (const path of v1) {
+    try {
+      return Number(readFileSync(path, 'utf8')) / 1e9;
+    } catch {
+      // try the next layout
+    }
+  }
+  try {
+    const stat = readFileSync(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, 'utf8');
+    return Number(/usage_usec (\d+)/.exec(stat)?.[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of the Docker engine (it relays every byte of docker exec output), NaN if not found. */
+function dockerdCpuSeconds(): number {
+  try {
+    const pid = readFileSync('/var/run/docker.pid', 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Runs `what` and returns its wall time and the CPU it cost: the container's, ours and the engine's. */
+async function costed<T>(
+  id: string,
+  what: () => Promise<T>,
+): Promise<{ seconds: number; cpu: number; parts: [number, number, number]; value: T }> {
+  const sample = (): [number, number, number] => [
+    containerCpuSeconds(id),
+    ownCpuSeconds(),
+    dockerdCpuSeconds(),
+  ];
+  const before = sample();
+  const r = await timed(what);
+  const after = sample();
+  const parts = after.map((x, i) => x - (before[i] ?? 0)) as [number, number, number];
+  return { ...r, cpu: parts[0] + parts[1] + parts[2], parts };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'queue-floor-'));
   const transport = new DockerTransport({
@@ -216,13 +377,31 @@ async function main(): Promise<void> {
     process.env.MRB_CONFIG = await writeConfig(dir);
     await targetConfig('bench'); // a config mistake shows before minutes of setup
     let t = performance.now();
-    await startContainer();
-    console.log(`${CONTAINER} (${IMAGE}, no network) up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const env = new MockActivityEnvironment();
     let queued = 0;
+    const running = await docker
+      .getContainer(CONTAINER)
+      .inspect()
+      .then((i) => i.State.Running)
+      .catch(() => false);
+    if (REUSE && running) {
+      const cmd = dmsCommands.queueFileCount();
+      const r = await transport.exec({ argv: cmd.argv, timeoutMs: cmd.timeoutMs, maxOutputBytes: 4096 });
+      queued = parseQueueFileCount(r.stdout);
+      console.log(`${CONTAINER} reused, ${queued} messages queued`);
+    } else {
+      await startContainer();
+      console.log(
+        `${CONTAINER} (${IMAGE}, no network) up in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+    }
+    const id = (await docker.getContainer(CONTAINER).inspect()).Id;
+    // Loaded here, not at the top: the summary's child process must not carry the Temporal test kit.
+    const { MockActivityEnvironment } = await import('@temporalio/testing');
+    const env = new MockActivityEnvironment();
     const perHundredK: string[] = [];
     for (const n of sizes) {
       t = performance.now();
+      if (n < queued) throw new Error(`${queued} messages already queued, more than ${n}`);
       if (MIX) await floodMixed(n - queued);
       else await flood(n - queued);
       queued = n;
@@ -237,6 +416,9 @@ async function main(): Promise<void> {
         uncoalesced: [],
         count: [],
       };
+      const cpu: Record<'floor' | 'summary' | 'count', number[]> = { floor: [], summary: [], count: [] };
+      let overLimit = false;
+      const summaryParts: [number, number, number][] = [];
       let peakRss = 0;
       let idleRss = Infinity;
       let resultBytes = 0;
@@ -245,18 +427,28 @@ async function main(): Promise<void> {
       let top = '';
       const rounds = ROUNDS[sizes.indexOf(n)] ?? ROUNDS[ROUNDS.length - 1] ?? 3;
       for (let round = 0; round < rounds; round++) {
-        runs.floor.push((await timed(() => inContainer('postqueue -j > /dev/null'))).seconds);
-        runs.qshape.push((await timed(() => inContainer('qshape deferred > /dev/null'))).seconds);
+        const f = await costed(id, () => inContainer('postqueue -j > /dev/null'));
+        runs.floor.push(f.seconds);
+        cpu.floor.push(f.cpu);
+        if (n <= QSHAPE_UP_TO)
+          runs.qshape.push((await timed(() => inContainer('qshape deferred > /dev/null'))).seconds);
 
         const rssBefore = process.memoryUsage().rss;
         let rss = rssBefore;
         const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 20);
-        let s: Awaited<ReturnType<typeof timed<Awaited<ReturnType<typeof queueSummary>>>>>;
+        let s: Awaited<ReturnType<typeof costed<SummaryOutcome>>>;
+        const began = performance.now();
         try {
-          s = await timed(() =>
-            env.run<[string], Awaited<ReturnType<typeof queueSummary>>, typeof queueSummary>(
-              queueSummary,
-              'bench',
+          s = await costed(id, () =>
+            summaryOrPastTheLimit(
+              () => env.run<[string], SummaryOutcome, typeof queueSummary>(queueSummary, 'bench'),
+              transport,
+              (message) => {
+                overLimit = true;
+                console.log(
+                  `  the activity failed after ${((performance.now() - began) / 1000).toFixed(1)} s: ${message}`,
+                );
+              },
             ),
           );
         } finally {
@@ -265,6 +457,8 @@ async function main(): Promise<void> {
         peakRss = Math.max(peakRss, rss);
         idleRss = Math.min(idleRss, rssBefore);
         runs.summary.push(s.seconds);
+        cpu.summary.push(s.cpu);
+        summaryParts.push(s.parts);
         resultBytes = Buffer.byteLength(JSON.stringify(s.value));
         summaryText = s.value.summary;
         const e = s.value.evidence;
@@ -289,12 +483,13 @@ async function main(): Promise<void> {
           runs.uncoalesced.push(old.seconds);
         }
 
-        const c = await timed(async () => {
+        const c = await costed(id, async () => {
           const cmd = dmsCommands.queueFileCount();
           const r = await transport.exec({ argv: cmd.argv, timeoutMs: cmd.timeoutMs, maxOutputBytes: 4096 });
           return parseQueueFileCount(r.stdout);
         });
         runs.count.push(c.seconds);
+        cpu.count.push(c.cpu);
         counted = c.value;
       }
       const floor = median(runs.floor);
@@ -304,8 +499,13 @@ async function main(): Promise<void> {
             `  [${runs[name].map((x) => x.toFixed(2)).join(' ')}]${note}`,
         );
       row('floor', '  (postqueue -j > /dev/null in the container)');
-      row('qshape', '  (qshape deferred > /dev/null)');
-      row('summary', '  (queueSummary activity)');
+      if (runs.qshape.length > 0) row('qshape', '  (qshape deferred > /dev/null)');
+      row(
+        'summary',
+        overLimit
+          ? '  (queueSummary past its limit: the same listing, no limit)'
+          : '  (queueSummary activity)',
+      );
       if (runs.uncoalesced.length > 0)
         row('uncoalesced', '  (plain postqueue -j through docker exec into the accumulator)');
       row('count', `  (drain poll: ${counted} queue files)`);
@@ -314,8 +514,32 @@ async function main(): Promise<void> {
         `  summary/floor ${(summary / floor).toFixed(2)}x (target <= 1.20), summary/qshape ${(summary / median(runs.qshape)).toFixed(2)}x (target < 1), ` +
           `drain poll/summary ${((100 * median(runs.count)) / summary).toFixed(1)} % (target <= 10 %)`,
       );
+      const paired = runs.summary.map((x, i) => x / (runs.floor[i] ?? NaN));
       console.log(
-        `  worker peak RSS during the summary ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150; ${(idleRss / 2 ** 20).toFixed(0)} MB before it); result ${resultBytes} B of JSON (limit 65536)`,
+        `  per round (summary and floor seconds apart, so under the same load): summary/floor ` +
+          `[${paired.map((x) => x.toFixed(2)).join(' ')}], median ${median(paired).toFixed(2)}x; ` +
+          `best of each: ${(Math.min(...runs.summary) / Math.min(...runs.floor)).toFixed(2)}x` +
+          (overLimit ? '; the summary ran past the catalogue limit (figures without it)' : ''),
+      );
+      const cpuFloor = median(cpu.floor);
+      const cpuSummary = median(cpu.summary);
+      console.log(
+        `  CPU (container + this process + dockerd): floor ${cpuFloor.toFixed(2)} s, summary ${cpuSummary.toFixed(2)} s ` +
+          `(${(cpuSummary / cpuFloor).toFixed(2)}x), drain poll ${median(cpu.count).toFixed(2)} s (${((100 * median(cpu.count)) / cpuSummary).toFixed(1)} %)`,
+      );
+      const part = (i: number): string => median(summaryParts.map((p) => p[i] ?? NaN)).toFixed(2);
+      console.log(
+        `  summary CPU by part: container ${part(0)} s, this process (parsing) ${part(1)} s, dockerd ${part(2)} s`,
+      );
+      const child = await summaryInChild();
+      if (child.messages !== n)
+        throw new Error(`the child's summary counted ${child.messages}, expected ${n}`);
+      console.log(
+        `  summary alone in a child process: peak RSS ${child.peakRssMb.toFixed(0)} MB (target < 150), ` +
+          `${child.rssBeforeMb.toFixed(0)} MB before the activity, so +${(child.peakRssMb - child.rssBeforeMb).toFixed(0)} MB for it; ${child.seconds.toFixed(2)} s`,
+      );
+      console.log(
+        `  bench process peak RSS during the summary ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150; ${(idleRss / 2 ** 20).toFixed(0)} MB before it); result ${resultBytes} B of JSON (limit 65536)`,
       );
       console.log(`  ${summaryText}; ${top}`);
       perHundredK.push(
@@ -331,7 +555,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+(process.env.BENCH_CHILD === 'summary' ? childMain() : main()).then(
   () => process.exit(0), // nothing may keep a finished bench alive (an engine socket, a timer)
   (err: unknown) => {
     console.error(err instanceof Error ? err.message : err);

@@ -7,7 +7,11 @@ import { readdirSync } from 'node:fs';
 
 const names = readdirSync('bench')
   .filter(
-    (f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('-server.ts') && !f.endsWith('-activities.ts'),
+    (f) =>
+      f.endsWith('.ts') &&
+      !['run.ts', 'approve.ts'].includes(f) && // helpers the benchmarks share
+      !f.endsWith('-server.ts') &&
+      !f.endsWith('-activities.ts'),
   )
   .map((f) => f.slice(0, -3))
   .sort();

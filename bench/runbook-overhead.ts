@@ -14,15 +14,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { findFault, healFault, injectFault } from '../src/lab/faults.js';
 import { labContext, labUp } from '../src/lab/lab.js';
-import { approveSignal, statusQuery } from '../src/shared/messages.js';
+import { approveSignal } from '../src/shared/messages.js';
 import { createWorker } from '../src/worker.js';
 import { SCENARIOS } from '../test/chaos/scenarios.js';
 import { flush, type Lab } from '../test/helpers/lab.js';
+import { runApproving } from './approve.js';
 import { withBenchDevServer } from './dev-server.js';
 
 type Event = proto.temporal.api.history.v1.IHistoryEvent;
@@ -183,24 +184,6 @@ async function fromServer(address: string, query: string): Promise<void> {
   await connection.close();
   console.log(`${rows.length} closed runs on ${address} matching: ${query}`);
   print(rows);
-}
-
-/** Approves each step the scenario approves as soon as it asks (no think time), until the run ends. */
-async function runApproving(handle: WorkflowHandle, approve: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 10 * 60_000;
-  const done = new Set<string>();
-  while (Date.now() < deadline) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    const pending = status?.pending;
-    if (pending && approve.includes(pending.step) && !done.has(pending.requestId)) {
-      await handle.signal(approveSignal, { request: pending.requestId, step: pending.step, by: 'bench' });
-      done.add(pending.requestId);
-    }
-    const { status: s } = await handle.describe();
-    if (s.name !== 'RUNNING') return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${handle.workflowId} did not end within 10 minutes`);
 }
 
 async function onLab(): Promise<void> {

@@ -9,11 +9,15 @@
  *     MRB_LAB=off, have no lab: no config is an error that says what to do;
  *  2. the Temporal dev server (SQLite under .data/, Web UI on 8233) unless TEMPORAL_ADDRESS names another
  *     cluster; 3. the worker; 4. the config's schedules, created or updated idempotently; 5. the Alertmanager
- *     receiver when the config has an `alerts` section.
+ *     receiver when the config has an `alerts` section; 6. for the lab, its alert path from real metrics
+ *     (src/lab/monitoring.ts): Debian's Prometheus scraping the mail server's postfix exporter and SMTP probes
+ *     with the shipped rules, and Debian's Alertmanager sending to the receiver (MRB_LAB_MONITORING=off: none;
+ *     MRB_PROMETHEUS_PORT 9090, MRB_ALERTMANAGER_PORT 9093; a missing program is said, and the rest runs).
  * Local ports and data: MRB_LOCAL_TEMPORAL_ADDRESS (127.0.0.1:7233), MRB_UI_PORT (8233), MRB_DATA_DIR (.data/temporal),
  * MRB_METRICS_ADDRESS (worker metrics, 127.0.0.1:9464; 'off' for none), MRB_LAB_PORTS (the lab's host ports,
  * e.g. smtp=22525,dns=20053).
- * Ctrl-C (or SIGTERM) stops the receiver, the worker, then the server, and waits for each: nothing is left.
+ * Ctrl-C (or SIGTERM) stops Prometheus and Alertmanager, the receiver, the worker, then the server, and waits
+ * for each: nothing is left.
  */
 import { CLI_COMMAND } from './shared/cli-command.js';
 import { dirname } from 'node:path';
@@ -31,6 +35,13 @@ import {
   resolveConfigPath,
 } from './config/load.js';
 import { labContext, labUp } from './lab/lab.js';
+import { MATERIAL_FILES } from './lab/material.js';
+import {
+  labMonitoringSettings,
+  monitoringBinaries,
+  startLabMonitoring,
+  type LabMonitoring,
+} from './lab/monitoring.js';
 import { labPaths, parsePorts } from './lab/settings.js';
 import { LAB_RECEIVER_LISTEN } from './lab/target-config.js';
 import { PreflightError, throwIfProblems } from './preflight/problems.js';
@@ -74,6 +85,7 @@ async function preflight(
   chosen: { path: string; lab: boolean },
   target: ReturnType<typeof temporalTarget>,
   metricsAddress: string,
+  monitoring: ReturnType<typeof labMonitoringSettings>,
 ): Promise<void> {
   const alerts = chosen.lab ? { listen: LAB_RECEIVER_LISTEN } : (await loadChosenConfig(chosen.path)).alerts;
   const wants = startPortWants({
@@ -87,6 +99,7 @@ async function preflight(
       : {}),
     metricsAddress,
     ...(alerts ? { receiver: { ...alerts.listen, config: chosen.path, lab: chosen.lab } } : {}),
+    ...(chosen.lab && monitoring.enabled ? { monitoring } : {}),
   });
   throwIfProblems([
     ...(await portProblems(wants)),
@@ -110,14 +123,18 @@ async function main(): Promise<void> {
   const chosen = chooseConfig();
   const target = temporalTarget();
   const metricsAddress = process.env.MRB_METRICS_ADDRESS ?? '127.0.0.1:9464';
-  await preflight(chosen, target, metricsAddress);
+  const monitoringSettings = labMonitoringSettings();
+  await preflight(chosen, target, metricsAddress, monitoringSettings);
   let configPath = chosen.path;
+  let labPorts: Awaited<ReturnType<typeof labUp>>['settings']['ports'] | undefined;
   if (chosen.lab) {
     log(
       'lab: no config given (MRB_CONFIG, ./mail-runbooks.yaml): using the local mail lab as the target (a real one: docs/deploy.md)',
     );
     const ports = parsePorts(process.env.MRB_LAB_PORTS ? [process.env.MRB_LAB_PORTS] : []);
-    configPath = (await labUp(labContext({ log }), { ports })).config; // labUp logs its own progress and result
+    const up = await labUp(labContext({ log }), { ports }); // labUp logs its own progress and result
+    configPath = up.config;
+    labPorts = up.settings.ports;
   }
   process.env.MRB_CONFIG = configPath; // the worker's activities read the same file
   const config = await loadChosenConfig(configPath);
@@ -187,10 +204,44 @@ async function main(): Promise<void> {
     log('alerts: the config has no alerts section: no receiver');
   }
 
+  let monitoring: LabMonitoring | undefined;
+  if (labPorts && receiver && monitoringSettings.enabled) {
+    const binaries = await monitoringBinaries();
+    if (!binaries.ok) {
+      log(`monitoring: not started. ${binaries.problem.problem}\n  fix: ${binaries.problem.fix}`);
+    } else {
+      try {
+        monitoring = await startLabMonitoring({
+          ...monitoringSettings,
+          dir: `${dirname(configPath)}/monitoring`,
+          target: config.defaultTarget ?? 'lab',
+          ports: labPorts,
+          receiverUrl: receiver.url,
+          tokenFile: `${dirname(configPath)}/${MATERIAL_FILES.receiverToken}`,
+          log,
+        });
+        log(
+          `monitoring: Prometheus at ${monitoring.prometheusUrl}/alerts (scraping the mail server's postfix exporter ` +
+            `127.0.0.1:${labPorts.postfixExporter} and SMTP probes 127.0.0.1:${labPorts.smtpProbes}; rules ${monitoring.rulesFile}), ` +
+            `Alertmanager at ${monitoring.alertmanagerUrl} → ${receiver.url}/alerts`,
+        );
+      } catch (err) {
+        // The alert path is an extra of the lab: the rest runs without it, and the reason is said.
+        log(`monitoring: not started: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  } else if (labPorts && monitoringSettings.enabled === false) {
+    log('monitoring: MRB_LAB_MONITORING=off: no Prometheus or Alertmanager');
+  }
+
   if (uiUrl) log(`\nTemporal Web UI: ${uiUrl}/namespaces/${target.namespace}/workflows\n`);
   log('Ready. Ctrl-C stops everything.');
 
-  await Promise.race([stopping, running]);
+  try {
+    await Promise.race([stopping, running]);
+  } finally {
+    await monitoring?.stop(); // even when the worker failed: no Prometheus is left behind
+  }
   await receiver?.close();
   if (worker.getState() === 'RUNNING') worker.shutdown();
   await running.catch((err: unknown) => log(`worker: ${(err as Error).message}`));

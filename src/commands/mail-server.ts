@@ -39,8 +39,12 @@ export const mailServerCommands = {
   restrictKeyMode,
   setKeyOwner: setOwner,
   smtpProbe,
-  /** The probe with STARTTLS: what a provider relay offers over TLS (AUTH mechanisms). */
-  smtpTlsProbe: (host: string, port: number, timeoutSeconds?: number): CatalogueCommand =>
-    smtpProbe(host, port, timeoutSeconds, 'may'),
+  /** The probe over TLS (STARTTLS, or implicit on an SMTPS port): what a provider relay offers (AUTH). */
+  smtpTlsProbe: (
+    host: string,
+    port: number,
+    timeoutSeconds?: number,
+    tls: 'starttls' | 'implicit' = 'starttls',
+  ): CatalogueCommand => smtpProbe(host, port, timeoutSeconds, tls === 'implicit' ? 'implicit' : 'may'),
   sshToRelay: sshEcho,
 } as const;

@@ -110,6 +110,17 @@ export function setOwner(path: string, owner: string): CatalogueCommand {
   });
 }
 
+/** How the probe speaks TLS: not at all, STARTTLS when offered, or implicit TLS from the first byte (SMTPS). */
+export type SmtpProbeTls = 'none' | 'may' | 'implicit';
+
+const PROBE_TLS: Record<SmtpProbeTls, { argv: string[]; says: string }> = {
+  // -l none: greeting and EHLO only; -l may: STARTTLS when offered, then EHLO again (the AUTH offered
+  // over TLS); -w: wrapper mode, TLS before the greeting, which needs a level of encrypt or above.
+  none: { argv: ['-l', 'none'], says: '' },
+  may: { argv: ['-l', 'may'], says: ', STARTTLS' },
+  implicit: { argv: ['-w', '-l', 'encrypt'], says: ', implicit TLS' },
+};
+
 /**
  * Talks SMTP to a server the way Postfix's smtp client would, from the host that sends through it
  * (posttls-finger ships with Postfix): greeting, EHLO and, where offered, the TLS handshake. A relay that
@@ -119,18 +130,17 @@ export function smtpProbe(
   host: string,
   port: number,
   timeoutSeconds = 10,
-  tls: 'none' | 'may' = 'none',
+  tls: SmtpProbeTls = 'none',
 ): CatalogueCommand {
   const h = smtpHost(host);
   const p = portNumber(port, 'relay port');
   const t = boundedInt(timeoutSeconds, 1, 60, 'timeout seconds');
+  const mode = PROBE_TLS[tls];
   return command({
-    // -l none: greeting and EHLO only; -l may: STARTTLS when offered, then EHLO again (the AUTH offered
-    // over TLS). dnssec_probe= stops the probe's own DNS query for the root zone.
+    // dnssec_probe= stops the probe's own DNS query for the root zone.
     argv: [
       'posttls-finger',
-      '-l',
-      tls,
+      ...mode.argv,
       '-o',
       'dnssec_probe=',
       '-t',
@@ -142,7 +152,7 @@ export function smtpProbe(
     timeoutMs: (3 * t + 5) * SECOND,
     maxOutputBytes: 64 * KIB,
     stateChanging: false,
-    description: `Talk SMTP to [${h}]:${p} like Postfix would (posttls-finger${tls === 'may' ? ', STARTTLS' : ''})`,
+    description: `Talk SMTP to [${h}]:${p} like Postfix would (posttls-finger${mode.says})`,
     // posttls-finger exits 0 even when the session failed: parsers/smtp-probe.ts reads the verdict.
     okExitCodes: [0, 1],
   });

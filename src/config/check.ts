@@ -5,7 +5,7 @@
 import { readPrivateKey } from '../approval/keys.js';
 import { expandApprovers, own } from './approvers.js';
 import { ConfigError, formatProblem, loadConfig, missingConfigMessage, resolveConfigPath } from './load.js';
-import type { Config, SshEndpoint, Target } from './schema.js';
+import { providerRelayTls, type Config, type SshEndpoint, type Target } from './schema.js';
 import { checkSecrets, resolveSecret, type SecretCheck } from './secrets.js';
 import { displayPath } from './validate.js';
 
@@ -55,7 +55,7 @@ export function describeTarget(t: Target): TargetSummary {
   }
   const relay =
     t.relay.flavour === 'provider'
-      ? `provider relay ${t.canary.expectRelay}:${t.relay.port}, SMTP checks only (no ssh: restarts and relay logs are handed to a person)${t.relay.sasl ? `, login checked as ${t.relay.sasl.user}` : ''}`
+      ? `provider relay ${t.canary.expectRelay}:${t.relay.port} (${providerRelayTls(t.relay) === 'implicit' ? 'implicit TLS' : 'STARTTLS'}), SMTP checks only (no ssh: restarts and relay logs are handed to a person)${t.relay.sasl ? `, login checked as ${t.relay.sasl.user}` : ''}`
       : `${t.relay.flavour} relay via ${ssh(t.relay.ssh)}, mail port ${t.relay.port}, ${t.relay.service.manager} ${t.relay.service.name}`;
   const sub = t.canary.submission;
   const canary = `${t.canary.from} -> ${t.canary.to} via ${sub.host}:${sub.port} (${sub.tls})${t.canary.imap ? ', IMAP check' : ''}`;

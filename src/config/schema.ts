@@ -129,6 +129,10 @@ export const mailServerSchema = z
   .discriminatedUnion('kind', [dmsServerSchema, postfixServerSchema])
   .describe('the mail server');
 
+const tlsMode = z
+  .enum(['starttls', 'implicit'])
+  .describe('starttls (usually port 587) or implicit TLS (usually 465); certificates are always verified');
+
 const relayCommon = {
   ssh: strict(sshEndpointSchema.shape, {
     missing:
@@ -183,7 +187,14 @@ const providerRelaySchema = strict(
       .describe(
         'a relay we cannot log in to (Amazon SES, Mailgun, an ISP smarthost): no ssh, service or logs; the runbooks check it over SMTP only (reachability, STARTTLS, AUTH, deferrals in our mail log) and hand over the rest. Its host is canary.expectRelay',
       ),
-    port: port.default(587).describe('TCP port the mail server sends to (587 with STARTTLS, 25 or 2525)'),
+    port: port
+      .default(587)
+      .describe('TCP port the mail server sends to (587 or 2525 with STARTTLS, 465 with implicit TLS)'),
+    tls: tlsMode
+      .optional()
+      .describe(
+        'how the relay speaks TLS: starttls (plain SMTP, then STARTTLS) or implicit (TLS from the first byte, SMTPS); default implicit on port 465, starttls on any other port',
+      ),
     sasl: relayCommon.sasl.describe(
       "the mail server's credentials at the relay; when given, relayUnresponsive logs in with them from the worker (AUTH, then QUIT: no mail is sent) and queueBacklog compares them with the mail server's SASL table",
     ),
@@ -209,10 +220,6 @@ const providerRelaySchema = strict(
 export const relaySchema = z
   .discriminatedUnion('flavour', [linuxRelaySchema, windowsRelaySchema, providerRelaySchema])
   .describe('the SMTP relay host the mail server sends through');
-
-const tlsMode = z
-  .enum(['starttls', 'implicit'])
-  .describe('starttls (usually port 587) or implicit TLS (usually 465); certificates are always verified');
 
 /** Login to a mail server (submission or IMAP); `port` comes second so the reference reads naturally. */
 function mailLogin(defaultPort: number, portDescription: string) {
@@ -574,6 +581,11 @@ export type Relay = Target['relay'];
 export type AdministeredRelay = Exclude<Relay, { flavour: 'provider' }>;
 /** A relay we cannot log in to: checked over SMTP only. */
 export type ProviderRelay = Extract<Relay, { flavour: 'provider' }>;
+
+/** How a provider relay speaks TLS: as configured, else implicit on 465 (SMTPS) and STARTTLS elsewhere. */
+export function providerRelayTls(relay: ProviderRelay): 'starttls' | 'implicit' {
+  return relay.tls ?? (relay.port === 465 ? 'implicit' : 'starttls');
+}
 
 export function isProviderRelay(relay: Relay): relay is ProviderRelay {
   return relay.flavour === 'provider';

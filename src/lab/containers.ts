@@ -4,6 +4,8 @@
  * API, never baked into an image or passed as environment).
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ssha512, type LabMaterial } from './material.js';
 import { CONTAINERS, LAB_LABEL, NAMES, NETWORK, type LabSettings, type Role } from './settings.js';
@@ -103,6 +105,9 @@ function base(
  */
 export const DMS_POSTFIX_MAIN_OVERRIDES = '# lab: see src/lab/containers.ts\nsmtp_helo_timeout = 20s\n';
 
+/** The shipped probe modules (smtp_banner), run as they are by the mail server's blackbox exporter. */
+const BLACKBOX_MODULES = fileURLToPath(new URL('../../monitoring/blackbox.yml', import.meta.url));
+
 export interface LabNetwork {
   subnet: string;
   gateway: string;
@@ -170,7 +175,15 @@ export function containerSpecs(
       settings.dmsImage ?? images.mail,
       NAMES.mailHost,
       mailserverEnv,
-      { 25: p.smtp, 587: p.submission, 465: p.submissions, 993: p.imaps },
+      {
+        25: p.smtp,
+        587: p.submission,
+        465: p.submissions,
+        993: p.imaps,
+        // Debian's exporters in the container (lab/images/mail/rootfs/etc/supervisor/conf.d/lab-exporters.conf)
+        9154: p.postfixExporter,
+        9115: p.smtpProbes,
+      },
       dms ? ['CMD-SHELL', "ss --listening --tcp | grep --silent ':smtp'"] : labHealth,
     ),
     files: [
@@ -186,6 +199,8 @@ export function containerSpecs(
         0o600,
       ),
       ...(dms ? [file('tmp/docker-mailserver/postfix-main.cf', DMS_POSTFIX_MAIN_OVERRIDES)] : []),
+      dir('etc/lab'),
+      file('etc/lab/blackbox.yml', readFileSync(BLACKBOX_MODULES, 'utf8')),
       ...tlsFiles(material.certs.mail),
       dir('home/cloudrelay'),
       dir('home/cloudrelay/.ssh', 0o700),

@@ -50,6 +50,10 @@ export interface LabPorts {
   destImaps: number;
   /** the lab's DNS (lab.test and dest.test records), UDP and TCP */
   dns: number;
+  /** the mail server's postfix exporter (Debian's prometheus-postfix-exporter, 9154) */
+  postfixExporter: number;
+  /** the blackbox exporter in the mail server's network: SMTP probes of the relay and amavis (9115) */
+  smtpProbes: number;
 }
 
 export const DEFAULT_PORTS: LabPorts = {
@@ -60,6 +64,8 @@ export const DEFAULT_PORTS: LabPorts = {
   relaySsh: 10022,
   destImaps: 11993,
   dns: 10053,
+  postfixExporter: 19154,
+  smtpProbes: 19115,
 };
 
 const PORT_ROLES: Record<keyof LabPorts, string> = {
@@ -70,6 +76,8 @@ const PORT_ROLES: Record<keyof LabPorts, string> = {
   relaySsh: "the relay host's sshd (22)",
   destImaps: "the destination's IMAPS (993)",
   dns: "the lab's DNS (53)",
+  postfixExporter: "the mail server's postfix exporter (9154)",
+  smtpProbes: "the mail server's SMTP probes, a blackbox exporter (9115)",
 };
 
 /**

@@ -14,7 +14,14 @@ export type PathLayer = (typeof PATH_LAYERS)[number];
 
 export interface PathProbeSettings extends SmtpServerSettings {
   timeoutMs?: number;
+  /** The config keys the hints point at (default: the canary's submission settings). */
+  configKeys?: { tls: string; password: string };
 }
+
+const CANARY_KEYS = {
+  tls: 'canary.submission.ca and servername',
+  password: 'the canary password secret',
+};
 
 export interface TlsFindings {
   protocol: string;
@@ -71,7 +78,7 @@ function tlsHint(settings: PathProbeSettings, message: string): string | undefin
   if (/wrong version number|packet length too long|unknown protocol/i.test(message))
     return `the server answered in plain text: port ${settings.port} wants STARTTLS (usually 587), not implicit TLS`;
   if (/certificate|self.signed|altnames|issuer/i.test(message))
-    return 'the certificate is not trusted for this name: check canary.submission.ca and servername';
+    return `the certificate is not trusted for this name: check ${(settings.configKeys ?? CANARY_KEYS).tls}`;
   return undefined;
 }
 
@@ -189,7 +196,9 @@ export async function probeSubmissionPath(
       throw new LayerFailure(
         'auth',
         `login as ${settings.user} refused: ${line(reply)}`,
-        reply.code === 535 ? 'wrong user or password (check the canary password secret)' : undefined,
+        reply.code === 535
+          ? `wrong user or password (check ${(settings.configKeys ?? CANARY_KEYS).password})`
+          : undefined,
       );
     done('auth');
     s.close(true);

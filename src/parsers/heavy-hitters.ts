@@ -19,8 +19,13 @@ export interface TopList {
   readonly maxUndercount: number;
 }
 
+/** A held key's count, boxed so that counting a held key is one map lookup, not a get and a set. */
+interface Held {
+  count: number;
+}
+
 export class HeavyHitters {
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, Held>();
   private decrements = 0;
   private total = 0;
 
@@ -35,22 +40,22 @@ export class HeavyHitters {
 
   add(key: string): void {
     this.total++;
-    const c = this.counts.get(key);
-    if (c !== undefined) {
-      this.counts.set(key, c + 1);
+    const held = this.counts.get(key);
+    if (held !== undefined) {
+      held.count++;
       return;
     }
     if (this.counts.size < this.capacity) {
-      this.counts.set(key, 1);
+      this.counts.set(key, { count: 1 });
       return;
     }
     // Full: the new key and every held key lose one; keys that reach zero make room.
     this.decrements++;
     for (const [k, v] of this.counts) {
-      if (v <= 1) {
+      if (v.count <= 1) {
         this.counts.delete(k);
         this.onEvict?.(k);
-      } else this.counts.set(k, v - 1);
+      } else v.count--;
     }
   }
 
@@ -64,6 +69,7 @@ export class HeavyHitters {
 
   top(k: number): TopList {
     const top = [...this.counts]
+      .map(([key, held]): [string, number] => [key, held.count])
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(0, k)
       .map(([key, count]) => ({ key, count }));

@@ -8,6 +8,8 @@ export interface StartListeners {
   metricsAddress?: string;
   /** The Alertmanager receiver, when the config has one: where it listens and which config says so. */
   receiver?: { host: string; port: number; config: string; lab: boolean };
+  /** The lab's Prometheus and Alertmanager (loopback), when `npm start` runs them. */
+  monitoring?: { prometheusPort: number; alertmanagerPort: number };
 }
 
 const hostPort = (address: string, fallbackPort: number): { host: string; port: number } => {
@@ -53,6 +55,22 @@ export function startPortWants(l: StartListeners): PortWant[] {
         ? `run with your own config (MRB_CONFIG=<file>) whose alerts.listen.port is another (the lab's ${l.receiver.config} is generated)`
         : `set alerts.listen.port in ${l.receiver.config}`,
     });
+  }
+  if (l.monitoring) {
+    wants.push(
+      {
+        host: '127.0.0.1',
+        port: l.monitoring.prometheusPort,
+        wantedBy: "the lab's Prometheus",
+        override: 'set MRB_PROMETHEUS_PORT=<port> (or MRB_LAB_MONITORING=off for no monitoring)',
+      },
+      {
+        host: '127.0.0.1',
+        port: l.monitoring.alertmanagerPort,
+        wantedBy: "the lab's Alertmanager",
+        override: 'set MRB_ALERTMANAGER_PORT=<port> (or MRB_LAB_MONITORING=off for no monitoring)',
+      },
+    );
   }
   return wants;
 }

@@ -28,6 +28,8 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** Extra dynamic config values (`--dynamic-config-value key=value`), e.g. for a benchmark's variant. */
   dynamicConfig?: Record<string, string>;
+  /** SQLite pragmas (`--sqlite-pragma name=value`); DEFAULT_SQLITE_PRAGMAS unless given ([]: SQLite's own). */
+  sqlitePragmas?: readonly string[];
 }
 
 export interface DevServer {
@@ -45,6 +47,15 @@ export interface DevServer {
  * saving a round trip per step (measured by `npm run bench -- orchestration`: about half the per-step cost).
  */
 const DEFAULT_DYNAMIC_CONFIG: Record<string, string> = { 'system.enableActivityEagerExecution': 'true' };
+
+/**
+ * SQLite's own defaults (a rollback journal, synchronous=FULL) sync the disk several times per transaction,
+ * and every step of a run is a few transactions. A write-ahead log with synchronous=NORMAL syncs only at
+ * checkpoints: a commit survives the server being killed (the chaos tests kill -9 it), and only a power cut
+ * may lose the last commits, which Temporal then redoes (an activity may run again: our actions check
+ * before they act). Measured by `npm run bench -- orchestration`.
+ */
+export const DEFAULT_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal', 'synchronous=normal'];
 
 /** `--search-attribute NAME=Type` flags for every custom attribute (the CLI's type names). */
 export function searchAttributeFlags(): string[] {
@@ -103,6 +114,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       '--dynamic-config-value',
       `${key}=${value}`,
     ]),
+    ...(options.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).flatMap((pragma) => ['--sqlite-pragma', pragma]),
   ];
   const child: ChildProcess = spawn(binary.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderrTail = '';

@@ -34,41 +34,28 @@ export class LineSplitter {
       this.emit();
       start = newline + 1;
     }
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last >= start) {
-      if (last - start <= this.maxLineBytes) this.emitWhole(chunk, start, last);
-      else this.emitEach(chunk, start, last);
-      start = last + 1;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) break;
+      if (newline - start <= this.maxLineBytes) this.emitBytes(chunk, start, newline);
+      else {
+        this.keep(chunk, start, newline);
+        this.emit();
+      }
+      start = newline + 1;
     }
     this.keep(chunk, start, chunk.length);
   }
 
   /**
-   * Complete lines chunk[start..end) (end is a newline) no longer than maxLineBytes in all: decoded in one
-   * go and split as text. A newline byte is never part of a multi-byte UTF-8 sequence, so this yields the
-   * same strings as decoding each line on its own, for a fraction of the calls.
+   * Each line is decoded on its own: measured on 100k lines of `postqueue -j` (node 20), that costs a
+   * fifth of decoding the whole chunk and slicing the text, whose slices of a megabyte-long string are
+   * slow to hand on (JSON.parse flattens each) and keep the big string alive.
    */
-  private emitWhole(chunk: Buffer, start: number, end: number): void {
-    const text = chunk.toString('utf8', start, end);
-    let from = 0;
-    for (;;) {
-      const newline = text.indexOf('\n', from);
-      const to = newline === -1 ? text.length : newline;
-      const cr = to > from && text.charCodeAt(to - 1) === CARRIAGE_RETURN;
-      this.onLine(text.slice(from, cr ? to - 1 : to));
-      if (newline === -1) return;
-      from = newline + 1;
-    }
-  }
-
-  private emitEach(chunk: Buffer, start: number, end: number): void {
-    for (;;) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      if (newline === -1 || newline > end) return;
-      this.keep(chunk, start, newline);
-      this.emit();
-      start = newline + 1;
-    }
+  private emitBytes(bytes: Buffer, start: number, end: number): void {
+    // CRLF output (Windows, some network tools): the CR belongs to the line ending, not to the line.
+    const to = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+    this.onLine(bytes.toString('utf8', start, to));
   }
 
   /** Delivers a last line that had no trailing newline. */
@@ -88,12 +75,10 @@ export class LineSplitter {
 
   private emit(): void {
     const only = this.pending.length === 1 ? this.pending[0] : undefined;
-    let bytes = only ?? Buffer.concat(this.pending, this.pendingBytes);
-    // CRLF output (Windows, some network tools): the CR belongs to the line ending, not to the line.
-    if (bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
+    const bytes = only ?? Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.overflowing = false;
-    this.onLine(bytes.toString('utf8'));
+    this.emitBytes(bytes, 0, bytes.length);
   }
 }

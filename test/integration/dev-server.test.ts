@@ -2,7 +2,7 @@
  * The local Temporal server the project provisions: the pinned CLI's `server start-dev` with a SQLite file.
  * A run started before a restart is still there after it; the UI answers; our search attributes exist.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -54,6 +54,26 @@ describe('local Temporal dev server', () => {
     );
     expect(description.status.name).toBe('RUNNING');
     expect(description.type).toBe('statusCheck');
+  });
+
+  it('keeps a committed run when the server is killed (SQLite write-ahead log, synchronous=NORMAL)', async () => {
+    expect(server).toBeDefined();
+    const { address, dbFile } = server!;
+    const [port, uiPort] = [Number(address.split(':')[1]), await freePort()];
+    // The write-ahead log is in use (DEFAULT_SQLITE_PRAGMAS): its file sits beside the database.
+    expect((await stat(`${dbFile}-wal`)).isFile()).toBe(true);
+    const workflowId = `killed-${Date.now()}`;
+    await withClient(address, (client) =>
+      client.workflow.start('statusCheck', { taskQueue: 'nobody-polls-this', workflowId, args: [{}] }),
+    );
+    // No graceful stop: SIGKILL right after the start was acknowledged, as a crash would.
+    process.kill(server!.pid!, 'SIGKILL');
+    await server!.stop();
+    server = await startDevServer({ dataDir, port, uiPort, log: () => {} });
+    const description = await withClient(server.address, (client) =>
+      client.workflow.getHandle(workflowId).describe(),
+    );
+    expect(description.status.name).toBe('RUNNING');
   });
 
   it('refuses to start on a port that is taken, saying what to do', async () => {

@@ -1,7 +1,8 @@
 /**
  * `npm start` as a user runs it (bin/mail-runbooks-start.js, what the npm script runs): with no config
  * given it says in one line that it uses the lab, brings up the lab as the default target, the Temporal dev server with its Web UI, the worker,
- * the schedules and the alert receiver; a runbook started against it completes; Ctrl-C (SIGINT) stops
+ * the schedules, the alert receiver and the lab's alert path (Prometheus scraping the mail server's exporters,
+ * Alertmanager sending to the receiver); a runbook started against it completes; Ctrl-C (SIGINT) stops
  * everything and leaves no process or listening port behind.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -21,7 +22,15 @@ let child: ChildProcess | undefined;
 let dataDir: string | undefined;
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // After a failure npm start still runs: SIGINT stops what it started (the dev server, Prometheus...);
+  // SIGKILL alone would leave those behind. Bounded: SIGKILL after 60 s.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -36,7 +45,13 @@ function portOpen(port: number): Promise<boolean> {
 describe('npm start', () => {
   it('runs lab, server + UI, worker, schedules and receiver; SIGINT stops everything', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mrb-start-'));
-    const [port, uiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const [port, uiPort, metricsPort, prometheusPort, alertmanagerPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const taskQueue = `npm-start-${port}`;
     child = spawn(process.execPath, ['bin/mail-runbooks-start.js'], {
       cwd: ROOT,
@@ -49,6 +64,8 @@ describe('npm start', () => {
         MRB_DATA_DIR: dataDir,
         MRB_TASK_QUEUE: taskQueue,
         MRB_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+        MRB_PROMETHEUS_PORT: String(prometheusPort),
+        MRB_ALERTMANAGER_PORT: String(alertmanagerPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -66,8 +83,27 @@ describe('npm start', () => {
     );
     expect(output).toMatch(/lab: up in/);
     expect(output).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
-    expect(output).toMatch(/schedule: mrb\.nightly-e2e\.lab (created|unchanged|updated)/);
+    expect(output).toMatch(/schedule: mrb\.nightly-e2e (created|unchanged|updated)/);
     expect(output).toMatch(/alerts: receiver at http:\/\/127\.0\.0\.1:9095/);
+    expect(output).toContain(`monitoring: Prometheus at http://127.0.0.1:${prometheusPort}/alerts`);
+    expect(output).toContain(
+      `Alertmanager at http://127.0.0.1:${alertmanagerPort} → http://127.0.0.1:9095/alerts`,
+    );
+    // Prometheus scrapes the mail server's exporter and probes; Alertmanager knows the receiver. Prometheus
+    // is ready before its scrape manager lists the targets: ask until they are there (bounded).
+    const jobs = async (): Promise<string[]> => {
+      const r = (await (
+        await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/targets?state=active`)
+      ).json()) as { data: { activeTargets: { labels: { job: string } }[] } };
+      return r.data.activeTargets.map((t) => t.labels.job).sort();
+    };
+    let active = await jobs();
+    for (let i = 0; i < 60 && active.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      active = await jobs();
+    }
+    expect(active).toEqual(['content-filter', 'postfix', 'relay-smtp']);
+    expect((await fetch(`http://127.0.0.1:${alertmanagerPort}/-/ready`)).status).toBe(200);
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/temporal_/);
@@ -107,6 +143,8 @@ describe('npm start', () => {
     expect(await portOpen(uiPort)).toBe(false);
     expect(await portOpen(9095)).toBe(false);
     expect(await portOpen(metricsPort)).toBe(false);
+    expect(await portOpen(prometheusPort)).toBe(false);
+    expect(await portOpen(alertmanagerPort)).toBe(false);
     const left = (() => {
       try {
         return execFileSync('pgrep', ['-af', dataDir ?? 'none']).toString();

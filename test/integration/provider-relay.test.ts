@@ -6,8 +6,9 @@
  * relay up it sees the banner, STARTTLS and AUTH and, mail flowing, ends healthy. No SSH connection to the
  * relay is attempted: no relay transport is built, and the relay's sshd logs no connection.
  *
- * The login check is left out (no relay.sasl): it runs from the worker, and the lab's relay is reachable
- * only inside the lab network (tests with a loopback server cover it).
+ * The login check is left out here (no relay.sasl): it runs from the worker, which reaches the relay only at
+ * its lab network address, not as relay.lab.test. provider-relay-login.test.ts checks it against the real
+ * relay (right and wrong password) and against implicit TLS.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';

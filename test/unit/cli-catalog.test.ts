@@ -73,19 +73,15 @@ describe('targets', () => {
 });
 
 describe('init', () => {
-  const flags = (file: string, secrets: string) => [
+  /** init's flags with the relay's given by `relay`, for target mx9 and its canary. */
+  const initFlags = (file: string, secrets: string, relay: string[]) => [
     'init',
     '-c',
     file,
     '--no-input',
     '--target',
     'mx9',
-    '--relay-host',
-    'relay.example.org',
-    '--relay-host-key',
-    FP.a,
-    '--relay-key',
-    join(secrets, 'relay_ed25519'),
+    ...relay,
     '--submission-host',
     'mx9.example.org',
     '--canary-from',
@@ -97,6 +93,15 @@ describe('init', () => {
     '--alert-token-file',
     join(secrets, 'alert-token'),
   ];
+  const flags = (file: string, secrets: string) =>
+    initFlags(file, secrets, [
+      '--relay-host',
+      'relay.example.org',
+      '--relay-host-key',
+      FP.a,
+      '--relay-key',
+      join(secrets, 'relay_ed25519'),
+    ]);
 
   it('writes a commented config from flags that passes config check once its secrets exist', async () => {
     const secrets = await mkdtemp(join(dir, 'secrets-'));
@@ -113,7 +118,7 @@ describe('init', () => {
     expect(check).toMatchObject({ ok: true, problems: [] });
     const text = await readFile(file, 'utf8');
     expect(text).toMatch(/^# mail-runbooks configuration written by `npx mail-runbooks init`/);
-    expect(text).toContain('# the sudoers rules of docs/production.md');
+    expect(text).toContain('# the rights of docs/production.md step 3, nothing more');
     const config = await loadConfig(file);
     expect(config.targets[0]).toMatchObject({
       name: 'mx9',
@@ -178,6 +183,133 @@ describe('init', () => {
       name: 'mx9',
       relay: { ssh: { host: 'relay.example.org', port: 22, user: 'mrb-relay', hostKey: FP.a } },
       canary: { to: 'canary@example.net' },
+    });
+  });
+
+  describe('a provider relay (Amazon SES, Mailgun, a smarthost: --relay-flavour provider)', () => {
+    const providerFlags = (file: string, secrets: string, ...relay: string[]) =>
+      initFlags(file, secrets, [
+        '--relay-flavour',
+        'provider',
+        '--relay-host',
+        'email-smtp.eu-west-1.amazonaws.com',
+        ...relay,
+      ]);
+
+    it('writes a provider relay without ssh, service or logs, with its SASL secret file: config check passes', async () => {
+      const secrets = await mkdtemp(join(dir, 'secrets-'));
+      await writeFile(join(secrets, 'canary-password'), 'not-a-real-password\n', { mode: 0o600 });
+      await writeFile(join(secrets, 'alert-token'), 'not-a-real-token\n', { mode: 0o600 });
+      await writeFile(join(secrets, 'relay-sasl'), 'not-a-real-sasl-password\n', { mode: 0o600 });
+      const file = join(dir, 'init-provider.yaml');
+      const r = await cli(
+        ...providerFlags(
+          file,
+          secrets,
+          '--relay-port',
+          '465',
+          '--relay-sasl-user',
+          'AKIAEXAMPLEEXAMPLE',
+          '--relay-sasl-password-file',
+          join(secrets, 'relay-sasl'),
+        ),
+        '--json',
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const { check } = JSON.parse(r.stdout) as { check: CheckResult };
+      expect(check).toMatchObject({ ok: true, problems: [] });
+      expect(check.summary.targets[0]!.relay).toBe(
+        'provider relay email-smtp.eu-west-1.amazonaws.com:465 (implicit TLS), SMTP checks only (no ssh: restarts and relay logs are handed to a person), login checked as AKIAEXAMPLEEXAMPLE',
+      );
+      const config = await loadConfig(file);
+      expect(config.targets[0]!.relay).toEqual({
+        flavour: 'provider',
+        port: 465,
+        tls: 'implicit', // port 465 alone means implicit TLS; init writes it out
+        sasl: { user: 'AKIAEXAMPLEEXAMPLE', password: { file: join(secrets, 'relay-sasl') } },
+      });
+      expect(config.targets[0]!.canary.expectRelay).toBe('email-smtp.eu-west-1.amazonaws.com');
+      const text = await readFile(file, 'utf8');
+      expect(text).toContain('# A relay we cannot log in to: checked over SMTP only');
+      expect(text).not.toContain('not-a-real-sasl-password');
+    });
+
+    it('defaults to port 587 with STARTTLS, and without --relay-sasl-user writes no sasl (no login check)', async () => {
+      const file = join(dir, 'init-provider-587.yaml');
+      const r = await cli(...providerFlags(file, dir));
+      expect(r.stdout).toMatch(/^wrote .*init-provider-587\.yaml$/m);
+      const config = await loadConfig(file);
+      expect(config.targets[0]!.relay).toEqual({ flavour: 'provider', port: 587, tls: 'starttls' });
+    });
+
+    it('refuses the flags of an administered relay, and an unknown flavour or TLS mode', async () => {
+      const ssh = await cli(
+        ...providerFlags(
+          join(dir, 'init-provider-ssh.yaml'),
+          dir,
+          '--relay-host-key',
+          FP.a,
+          '--relay-log',
+          '/x',
+        ),
+      );
+      expect(ssh.code).toBe(1);
+      expect(ssh.stderr).toContain(
+        'not for this relay (a provider relay has no SSH, service or logs): --relay-host-key (linux relay only); --relay-log (linux relay only)',
+      );
+      const tls = await cli(...providerFlags(join(dir, 'init-provider-tls.yaml'), dir, '--relay-tls', 'ssl'));
+      expect(tls.stderr).toMatch(/--relay-tls ssl: use one of starttls, implicit/);
+      const args = providerFlags(join(dir, 'init-provider-flavour.yaml'), dir);
+      args[args.indexOf('provider')] = 'ses';
+      const flavour = await cli(...args);
+      expect(flavour.stderr).toMatch(/--relay-flavour ses: use one of linux, provider/);
+      expect(
+        await cli(...flags(join(dir, 'init-linux-tls.yaml'), dir), '--relay-tls', 'implicit'),
+      ).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('not for this relay: --relay-tls (provider relay only)') as unknown,
+      });
+    });
+
+    it('asks in a terminal: the flavour first, then only what a provider relay needs', async () => {
+      const file = join(dir, 'init-provider-asked.yaml');
+      const answers: Record<string, string> = {
+        'relay flavour': 'provider',
+        'relay host': 'smtp.mailgun.org',
+        "relay's SMTP port": '',
+        'how the relay speaks TLS': '',
+        'SASL user at the relay': 'postmaster@mg.example.org',
+        "file holding that user's password": '',
+        'mail server host for SMTP submission': 'mx9.example.org',
+        'canary account on the mail server': 'canary@example.org',
+        'canary destination mailbox': 'canary@example.net',
+      };
+      const asked: string[] = [];
+      await run(['init', '-c', file, '--target', 'mx9'], {
+        stdout: () => undefined,
+        stderr: () => undefined,
+        ask: (question) => {
+          asked.push(question);
+          const key = Object.keys(answers).find((k) => question.startsWith(k));
+          return Promise.resolve(key ? answers[key]! : '');
+        },
+      });
+      expect(asked).toContain("relay host (the provider's SMTP server, as DMS's RELAY_HOST names it): ");
+      expect(asked).toContain("relay's SMTP port (587 STARTTLS, 465 implicit TLS) [587]: ");
+      expect(asked).toContain('how the relay speaks TLS (starttls | implicit) [starttls]: ');
+      const flavourAt = asked.findIndex((q) => /^relay flavour \(linux: .*\) \[linux\]: $/.test(q));
+      expect(flavourAt).toBe(2); // after the container and the Docker socket, before any relay question
+      expect(asked.slice(flavourAt + 1).some((q) => /SSH|host key|service|log file/.test(q))).toBe(false);
+      const config = await loadConfig(file);
+      expect(config.targets[0]!.relay).toEqual({
+        flavour: 'provider',
+        port: 587,
+        tls: 'starttls',
+        sasl: {
+          user: 'postmaster@mg.example.org',
+          password: { file: '/etc/mail-runbooks/secrets/relay-sasl-password' },
+        },
+      });
     });
   });
 

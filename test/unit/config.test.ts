@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
-import { INLINE_SECRET, RUNBOOK_NAMES, isProviderRelay } from '../../src/config/schema.js';
+import { INLINE_SECRET, RUNBOOK_NAMES, isProviderRelay, providerRelayTls } from '../../src/config/schema.js';
 import { describeTarget } from '../../src/config/check.js';
 import { listSecretRefs } from '../../src/config/secrets.js';
 import { FP, FULL, PUBLIC_KEYS, edit, fullRaw, problemsAfter, problemsOf } from './config-fixture.js';
@@ -640,9 +640,34 @@ describe('a provider relay (one we cannot log in to)', () => {
     const config = parseConfig(withProvider(provider), 'test.yaml');
     const relay = describeTarget(config.targets[2]!).relay;
     expect(relay).toBe(
-      'provider relay relay.example.org:587, SMTP checks only (no ssh: restarts and relay logs are handed to a person), login checked as AKIAEXAMPLE',
+      'provider relay relay.example.org:587 (STARTTLS), SMTP checks only (no ssh: restarts and relay logs are handed to a person), login checked as AKIAEXAMPLE',
     );
     expect(relay).not.toContain('MRB_TEST_RELAY_SASL');
+  });
+
+  it.each([
+    [{ port: 465 }, 'implicit'],
+    [{ port: 587 }, 'starttls'],
+    [{}, 'starttls'],
+    [{ port: 2525 }, 'starttls'],
+    [{ port: 465, tls: 'starttls' }, 'starttls'],
+    [{ port: 10465, tls: 'implicit' }, 'implicit'],
+  ])('TLS mode %o: %s (port 465 alone means implicit TLS; relay.tls wins)', (settings, mode) => {
+    const config = parseConfig(withProvider({ ...provider, ...settings }), 'test.yaml');
+    const relay = config.targets[2]!.relay;
+    if (!isProviderRelay(relay)) throw new Error('not a provider relay');
+    expect(providerRelayTls(relay)).toBe(mode);
+    expect(describeTarget(config.targets[2]!).relay).toContain(
+      `:${relay.port} (${mode === 'implicit' ? 'implicit TLS' : 'STARTTLS'}), SMTP checks only`,
+    );
+  });
+
+  it('an unknown TLS mode names the two it accepts', () => {
+    expectProblem(
+      problemsOf(withProvider({ ...provider, port: 465, tls: 'ssl' })),
+      'targets.remote.relay.tls',
+      '"starttls"',
+    );
   });
 
   it('a linux relay without ssh says that a relay we cannot log in to is flavour provider', () => {

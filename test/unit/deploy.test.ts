@@ -69,7 +69,12 @@ describe('deploy/compose.yaml', () => {
   const compose = async () =>
     parse(await readFile(new URL('../../deploy/compose.yaml', import.meta.url), 'utf8')) as {
       services: Record<string, Service>;
+      name?: string;
     };
+
+  it('has no top-level name (docker-compose 1.29, Debian 12, refuses it; -p names the project)', async () => {
+    expect(Object.keys(await compose())).not.toContain('name');
+  });
 
   it('runs mail-runbooks next to a mailserver service, through the socket proxy only', async () => {
     const { services } = await compose();

@@ -254,6 +254,35 @@ describe('queue summary', () => {
     expect(domainBucketsHeld(acc)).toBeLessThanOrEqual(20);
   });
 
+  it('puts ages on qshape bucket edges into the older bucket and unknown queues under other', () => {
+    const line = (queue: string, ageSeconds: number): string =>
+      JSON.stringify({
+        queue_name: queue,
+        queue_id: 'A1',
+        arrival_time: NOW - ageSeconds,
+        message_size: 10,
+        sender: 's@x',
+        recipients: [{ address: 'r@y' }],
+      });
+    const ages = [0, 5 * 60 - 1, 5 * 60, 10 * 60, 1279 * 60, 1280 * 60, 10 ** 7, -60];
+    const text = [
+      ...ages.map((age) => line('deferred', age)),
+      line('corrupt', 0),
+      line('future-queue', 0),
+      '   ',
+      '',
+    ].join('\n');
+    const s = summariseQueueJson(text, { now: NOW });
+    const at = (label: string): number | undefined => s.ageBuckets[s.ageBucketLabels.indexOf(label)];
+    // "5" = under 5 minutes (0, 4:59, the future one and the two other queues), then one per edge.
+    expect([at('5'), at('10'), at('20'), at('1280'), at('1280+')]).toEqual([5, 1, 1, 1, 2]);
+    expect(s.byQueue.deferred.messages).toBe(8);
+    expect(s.byQueue.corrupt.messages).toBe(1);
+    expect(s.byQueue.other).toMatchObject({ messages: 1, recipients: 1, bytes: 10 });
+    expect(s.ageBuckets.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(s.invalidLines).toBe(0);
+  });
+
   it('counts bad lines instead of throwing, and needs a reference time', () => {
     const s = summariseQueueJson('not json\n{"queue_name":"deferred"}\n\n', { now: NOW });
     expect(s.invalidLines).toBe(2);

@@ -71,6 +71,30 @@ describe('parseSmtpTlsProbe (a provider relay: posttls-finger -l may)', () => {
     expect(p.tlsProblem).toBe('SSL_connect error to relay.lab.test[192.0.2.3]:2526: -1');
   });
 
+  it('implicit TLS (SMTPS, posttls-finger -w): the handshake before the greeting, then AUTH', () => {
+    const p = parseSmtpTlsProbe(readFixture('posttls-finger-implicit.txt'), 'implicit');
+    expect(p).toMatchObject({
+      connected: true,
+      ehloOk: true,
+      greeting: '220 mail.lab.test ESMTP',
+      starttlsOffered: false,
+      authMechanisms: ['PLAIN', 'LOGIN'],
+    });
+    expect(p.tls).toMatch(/^Untrusted TLSv1\.3 with cipher/);
+    expect(p.problem).toBeUndefined();
+    expect(p.tlsProblem).toBeUndefined();
+  });
+
+  it('implicit TLS to a plain-text port: the handshake fails with OpenSSL reason, and no greeting', () => {
+    const text = readFixture('posttls-finger-implicit-plaintext.txt');
+    const p = parseSmtpTlsProbe(text, 'implicit');
+    expect(p).toMatchObject({ connected: true, ehloOk: false, authMechanisms: [] });
+    expect(p.tlsProblem).toBe('wrong version number');
+    expect(p.problem).toBe('SSL_connect error to relay.lab.test[192.0.2.3]:2526: -1');
+    // Read as STARTTLS, the same output has no TLS problem of its own: the mode decides.
+    expect(parseSmtpTlsProbe(text).tlsProblem).toBeUndefined();
+  });
+
   it('the old AUTH= form and no STARTTLS at all', () => {
     const p = parseSmtpTlsProbe(
       [
@@ -119,6 +143,27 @@ describe('smtpProbe command', () => {
     ]);
     expect(probe.stateChanging).toBe(false);
     expect(() => mailServerCommands.smtpTlsProbe('-oX', 587)).toThrow(/not a host name/);
+  });
+
+  it('smtpTlsProbe with implicit TLS: wrapper mode (-w) at level encrypt, read-only', () => {
+    const probe = mailServerCommands.smtpTlsProbe('smtp.mailgun.org', 465, 10, 'implicit');
+    expect(probe.argv).toEqual([
+      'posttls-finger',
+      '-w',
+      '-l',
+      'encrypt',
+      '-o',
+      'dnssec_probe=',
+      '-t',
+      '10',
+      '-T',
+      '10',
+      '[smtp.mailgun.org]:465',
+    ]);
+    expect(probe.description).toBe(
+      'Talk SMTP to [smtp.mailgun.org]:465 like Postfix would (posttls-finger, implicit TLS)',
+    );
+    expect(probe.stateChanging).toBe(false);
   });
 
   it('refuses option-like or bracketed hosts', () => {

@@ -63,6 +63,8 @@ describe('postqueue -j', () => {
       sender: '',
       recipients: [{ address: 'b@x', origAddress: 'c@x', bounceReason: 'r' }],
     });
+    // Absent fields are absent, not undefined (toEqual would not tell): a recipient is only what was sent.
+    expect(Object.keys(m.recipients[0] ?? {})).toEqual(['address', 'origAddress', 'bounceReason']);
   });
 
   it('rejects garbage with the line number', () => {

@@ -290,17 +290,20 @@ describe('ports', () => {
     );
   });
 
-  it("npm start's ports: 7233 and 8233 (Temporal), 9464 (metrics), 9095 (receiver), each with its override", () => {
+  it("npm start's ports: 7233 and 8233 (Temporal), 9464 (metrics), 9095 (receiver), the lab's 9090 and 9093 (Prometheus, Alertmanager), each with its override", () => {
     const wants = startPortWants({
       temporal: { address: '127.0.0.1:7233', uiPort: 8233 },
       metricsAddress: '127.0.0.1:9464',
       receiver: { host: '127.0.0.1', port: 9095, config: '/x/.lab/target.yaml', lab: true },
+      monitoring: { prometheusPort: 9090, alertmanagerPort: 9093 },
     });
     expect(wants.map((w) => [w.port, w.override.match(/MRB_[A-Z_]+|alerts\.listen\.port/)?.[0]])).toEqual([
       [7233, 'MRB_LOCAL_TEMPORAL_ADDRESS'],
       [8233, 'MRB_UI_PORT'],
       [9464, 'MRB_METRICS_ADDRESS'],
       [9095, 'MRB_CONFIG'],
+      [9090, 'MRB_PROMETHEUS_PORT'],
+      [9093, 'MRB_ALERTMANAGER_PORT'],
     ]);
     expect(startPortWants({ metricsAddress: 'off' })).toEqual([]);
   });

@@ -1,6 +1,7 @@
 /**
  * The provider relay's activities against a loopback fake SMTP server: the login check never sends the
- * password without STARTTLS (the fake offers AUTH in clear, and sees no AUTH), never shows it in a result,
+ * password without STARTTLS (the fake offers AUTH in clear, and sees no AUTH), with relay.tls implicit
+ * speaks TLS before anything else (the plain-text fake fails the handshake), never shows it in a result,
  * does not connect at all without credentials; the plan says smtp-only; the relay-host activities refuse
  * such a relay before any SSH transport is built.
  */
@@ -75,6 +76,29 @@ describe('providerRelayLogin', () => {
     const shown = JSON.stringify(result);
     expect(shown).not.toContain(PASSWORD);
     expect(shown).not.toContain(Buffer.from(`\u0000AKIAEXAMPLE\u0000${PASSWORD}`).toString('base64'));
+  });
+
+  it('relay.tls implicit: TLS before any SMTP; a plain-text server fails the handshake, nothing is said in clear', async () => {
+    await useConfig({
+      flavour: 'provider',
+      port,
+      tls: 'implicit',
+      sasl: { user: 'AKIAEXAMPLE', password: { env: 'MRB_TEST_RELAY_SASL' } },
+    });
+    const before = sessions.length;
+    const result = await providerRelayLogin(TARGET);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(
+      new RegExp(`^login to 127\\.0\\.0\\.1:${port} as AKIAEXAMPLE failed \\(tls\\): TLS handshake failed: `),
+    );
+    expect(result.evidence.probe?.failed?.hint).toBe(
+      `the server answered in plain text: port ${port} wants STARTTLS (usually 587), not implicit TLS`,
+    );
+    expect(result.evidence.probe?.transcript).toEqual([`connected to 127.0.0.1:${port} from 127.0.0.1`]);
+    expect(sessions.length).toBe(before + 1);
+    // The fake saw the TLS ClientHello, never an SMTP command (no EHLO, no AUTH).
+    expect(sessions.at(-1)!.some((l) => /^(EHLO|AUTH)/.test(l))).toBe(false);
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
   });
 
   it('without relay.sasl: ok, not checked, and no connection is made', async () => {

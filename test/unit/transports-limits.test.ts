@@ -42,6 +42,10 @@ describe('line splitter', () => {
     expect(split(['abcdefgh', 'ijk\nshort\n'], 4)).toEqual(['abcd', 'shor']);
     expect(split(['abcdefgh'], 4)).toEqual(['abcd']);
   });
+
+  it('cuts an over-long line inside one chunk and keeps its neighbours whole', () => {
+    expect(split(['ab\nabcdefgh\néx\r\nyz'], 4)).toEqual(['ab', 'abcd', 'éx', 'yz']);
+  });
 });
 
 describe('capped buffer', () => {

@@ -7,31 +7,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { fleetStatusQuery, type FleetInput, type FleetReport } from '../../src/shared/fleet.js';
 import { runWorkflowId } from '../../src/shared/start.js';
 import { inProcessCli } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/poll.js';
-import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
-import * as activities from './fleet-fixture-activities.js';
 import { releaseSignal } from './fleet-fixture.js';
+import * as activities from './fleet-fixture-activities.js';
+import { fleetFixtureWorker } from './fleet-fixture-worker.js';
 
 const taskQueue = `fleet-${randomUUID()}`;
-let tw: TestWorker;
-
-beforeAll(async () => {
-  tw = await startTestWorker({
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('./fleet-fixture.ts', import.meta.url)),
-    activities,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await tw?.stop();
-});
+const worker = fleetFixtureWorker(taskQueue);
 
 beforeEach(() => {
   activities.seen.running.clear();
@@ -46,7 +33,7 @@ const names = (...prefixes: string[]): string[] => {
 };
 
 function startFleet(input: Partial<FleetInput> & { targets: string[] }) {
-  return tw.env.client.workflow.start<(input: FleetInput) => Promise<FleetReport>>('fleet', {
+  return worker().env.client.workflow.start<(input: FleetInput) => Promise<FleetReport>>('fleet', {
     taskQueue,
     workflowId: `fleet-test-${randomUUID()}`,
     args: [
@@ -102,7 +89,7 @@ describe('fleet', () => {
 
   it('leaves alone a target whose run is already going, without counting it as failed', async () => {
     const [held, other] = names('slow', 'ok');
-    const holder = await tw.env.client.workflow.start('endToEndVerification', {
+    const holder = await worker().env.client.workflow.start('endToEndVerification', {
       taskQueue,
       workflowId: runWorkflowId('endToEndVerification', held!),
       args: [{ target: held }],
@@ -147,7 +134,7 @@ describe('mail-runbooks fleet', () => {
     delete example.schedules;
     const config = join(await mkdtemp(join(tmpdir(), 'mrb-fleet-cli-')), 'fleet.yaml');
     await writeFile(config, stringify(example));
-    const cli = await inProcessCli(tw.env, taskQueue);
+    const cli = await inProcessCli(worker().env, taskQueue);
 
     const r = await cli(
       'fleet',

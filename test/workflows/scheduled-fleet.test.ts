@@ -9,9 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { scheduleSpecs } from '../../src/cli/schedules.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -27,25 +26,13 @@ import { ensureSchedules, scheduleId, scheduledWork, triggerSchedule } from '../
 import { inProcessCli } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/poll.js';
 import { recordFixture } from './harness.js';
-import { startTestWorker, type TestWorker } from '../helpers/test-worker.js';
-import * as activities from './fleet-fixture-activities.js';
 import { releaseSignal } from './fleet-fixture.js';
+import * as activities from './fleet-fixture-activities.js';
+import { fleetFixtureWorker } from './fleet-fixture-worker.js';
 
 const taskQueue = `scheduled-fleet-${randomUUID()}`;
 const RUNBOOK = 'endToEndVerification';
-let tw: TestWorker;
-
-beforeAll(async () => {
-  tw = await startTestWorker({
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('./fleet-fixture.ts', import.meta.url)),
-    activities,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await tw?.stop();
-});
+const worker = fleetFixtureWorker(taskQueue);
 
 /** The example config with three labelled targets (`slow-*`: the stand-in runbook waits to be released). */
 async function configWith(schedule: Record<string, unknown>, id: string) {
@@ -74,7 +61,7 @@ async function configText(schedule: Record<string, unknown>, id: string) {
 /** A schedule as versions before the fleet made them: one per target, starting `scheduledStart`, paused. */
 async function oldPerTargetSchedule(name: string, target: string): Promise<string> {
   const id = `mrb.${name}.${target}`;
-  await tw.env.client.schedule.create({
+  await worker().env.client.schedule.create({
     scheduleId: id,
     spec: { cronExpressions: ['30 2 * * *'] },
     action: {
@@ -92,19 +79,19 @@ async function oldPerTargetSchedule(name: string, target: string): Promise<strin
 
 async function listedIds(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const s of tw.env.client.schedule.list()) ids.push(s.scheduleId);
+  for await (const s of worker().env.client.schedule.list()) ids.push(s.scheduleId);
   return ids;
 }
 
 /** The starter run the schedule's latest action started, and its result. */
 async function latestStart(id: string, after: number): Promise<ScheduledFleetResult> {
-  const handle = tw.env.client.schedule.getHandle(id);
+  const handle = worker().env.client.schedule.getHandle(id);
   const action = await pollUntil(20_000, `schedule ${id} acts`, async () => {
     const recent = (await handle.describe()).info.recentActions;
     return recent.length > after ? recent[recent.length - 1]!.action : undefined;
   });
-  return tw.env.client.workflow
-    .getHandle(action.workflow.workflowId)
+  return worker()
+    .env.client.workflow.getHandle(action.workflow.workflowId)
     .result() as Promise<ScheduledFleetResult>;
 }
 
@@ -117,7 +104,7 @@ describe('a config schedule starts a fleet', () => {
       id,
     );
     const specs = scheduleSpecs(config);
-    const client = tw.env.client;
+    const client = worker().env.client;
 
     // An older version made one schedule per target; ensure replaces them with the one schedule.
     const old = [await oldPerTargetSchedule(name, eu[0]!), await oldPerTargetSchedule(name, eu[1]!)];
@@ -205,7 +192,7 @@ describe('a config schedule starts a fleet', () => {
     await pollUntil(20_000, 'the old schedule is listed', async () =>
       (await listedIds()).includes(old) ? true : undefined,
     );
-    const cli = await inProcessCli(tw.env, taskQueue);
+    const cli = await inProcessCli(worker().env, taskQueue);
 
     const first = await cli('schedules', 'ensure', '-c', file);
     expect(first.stderr).toBe('');

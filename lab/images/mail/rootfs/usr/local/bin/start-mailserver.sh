@@ -117,7 +117,7 @@ fi
 
 # --- start the services ----------------------------------------------------------------------------
 programs="cron dovecot postfix"
-[ "$role" = mailserver ] && programs="cron dovecot amavis postfix"
+[ "$role" = mailserver ] && programs="cron dovecot amavis postfix postfix-exporter smtp-probes"
 if [ "$role" = dest ]; then
   ln -sf /etc/lab/dns/supervisor.conf /etc/supervisor/conf.d/lab-dns.conf
   supervisorctl reread >/dev/null && supervisorctl add dnsmasq >/dev/null || die "could not add dnsmasq"
