@@ -237,7 +237,9 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
   // --dms-image wins; else MRB_LAB_MAILSERVER (dms: build the real one here; lab: the lab image); else as saved,
   // and the real DMS when nothing was chosen yet.
   const choice =
-    options.dmsImage === undefined ? (mailserverChoice() ?? rememberedMailserver(saved, DMS_LAB_IMAGE)) : undefined;
+    options.dmsImage === undefined
+      ? (mailserverChoice() ?? rememberedMailserver(saved, DMS_LAB_IMAGE))
+      : undefined;
   const dmsImage =
     choice === 'dms'
       ? await ensureDmsLabImage(ctx.docker, ctx.log)
