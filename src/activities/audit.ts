@@ -45,6 +45,8 @@ const MAIN_PARAMETERS = [
 interface SmtpdPolicy {
   main: Record<string, string>;
   services: MasterService[];
+  /** The kind's way to narrow a too-wide mynetworks (the catalogue's; '' for plain Postfix). */
+  wideTrustFix: string;
 }
 
 /** main.cf values the audit needs (plus any `$name` a relevant override refers to) and the master.cf services. */
@@ -73,7 +75,7 @@ async function smtpdPolicy(targetName: string): Promise<SmtpdPolicy> {
     const got = extra.stdout.split('\n');
     refs.forEach((r, i) => (main[r] = (got[i] ?? '').trim()));
   }
-  return { main, services };
+  return { main, services, wideTrustFix: commands.wideTrustFix };
 }
 
 export interface TrustedNetworksEvidence {
@@ -84,7 +86,7 @@ export interface TrustedNetworksEvidence {
 
 /** mynetworks in main.cf and in `-o mynetworks=` of every public smtpd: no wide or public ranges. */
 export async function trustedNetworks(targetName: string): Promise<StepOutcome<TrustedNetworksEvidence>> {
-  const { main, services } = await smtpdPolicy(targetName);
+  const { main, services, wideTrustFix } = await smtpdPolicy(targetName);
   const lists = [
     { where: 'main.cf mynetworks', value: main.mynetworks ?? '' },
     ...publicSmtpdServices(services)
@@ -96,11 +98,14 @@ export async function trustedNetworks(targetName: string): Promise<StepOutcome<T
   ];
   const entries = lists.flatMap((l) => parseNetworkList(l.value).map((e) => ({ ...e, where: l.where })));
   const flagged = entries.filter((e) => e.flagged).map((e) => `${e.where}: ${e.text} ${e.reason}`);
+  const kindHint = wideTrustFix ? `. ${wideTrustFix}` : '';
   return outcome(
     flagged.length === 0,
     flagged.length
-      ? `mynetworks trusts too much: ${flagged.join('; ')}`
-      : `mynetworks trusts only ${entries.map((e) => e.text).join(', ') || 'nothing'} (loopback, single hosts, narrow private ranges)`,
+      ? `mynetworks trusts too much: ${flagged.join('; ')}${kindHint}`
+      : entries.length
+        ? `mynetworks trusts only ${entries.map((e) => e.text).join(', ')} (loopback, single hosts, narrow private ranges)`
+        : 'mynetworks is empty: it trusts no network (as docker-mailserver with PERMIT_DOCKER=none)',
     { entries, flagged },
   );
 }

@@ -5,9 +5,11 @@
 import {
   findService,
   isListeningOn,
+  parseSmtpProbe,
   parsePostconf,
   parsePostconfMaster,
   parseSs,
+  type SmtpProbe,
   type SsSocket,
 } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
@@ -48,6 +50,25 @@ export async function amavisListening(targetName: string): Promise<StepOutcome<A
         .filter((s) => s.port === FILTER_PORT || s.port === REINJECTION_PORT)
         .map((s) => ({ address: s.address, port: s.port, processes: s.processes })),
     },
+  );
+}
+
+/**
+ * Does amavis answer on 10024 the way Postfix's smtp-amavis client meets it (greeting and EHLO)? A hung
+ * amavis still listens, and supervisord still says RUNNING: mail is deferred with dsn=4.4.2 "timed out
+ * while receiving the initial server greeting".
+ */
+export async function amavisAnswers(targetName: string): Promise<StepOutcome<SmtpProbe>> {
+  const { host, commands } = await onMailServer(targetName);
+  const r = await runOk(host, () => commands.smtpProbe('127.0.0.1', FILTER_PORT, 10));
+  const probe = parseSmtpProbe(`${r.stdout}\n${r.stderr}`);
+  const ok = probe.problem === undefined;
+  return outcome(
+    ok,
+    ok
+      ? `amavis answers on ${FILTER_PORT}: ${probe.greeting}`
+      : `amavis listens on ${FILTER_PORT} but does not answer SMTP (hung): ${probe.problem}`,
+    probe,
   );
 }
 

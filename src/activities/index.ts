@@ -10,7 +10,7 @@ export { verifyDecisionProof } from './approval.js';
 export { sendCanary } from './canary.js';
 export { dnsRecords, submissionLayer } from './diagnosis.js';
 export { waitCanaryDelivered } from './delivery.js';
-export { amavisListening, reinjectionService, waitAmavisListening } from './inbound.js';
+export { amavisAnswers, amavisListening, reinjectionService, waitAmavisListening } from './inbound.js';
 export {
   mailLogTail,
   mailServerState,

@@ -37,6 +37,8 @@ interface KindCommands {
    * made only there; a plain host keeps them.
    */
   readonly filesInContainer: boolean;
+  /** How to narrow a mynetworks that trusts too much on this kind ('' when editing main.cf is the way). */
+  readonly wideTrustFix: string;
 }
 
 export type MailServerCommands = typeof mailServerCommands &
@@ -66,6 +68,10 @@ const dms: KindCommands = {
   saslPasswordSources: ['/tmp/docker-mailserver/postfix-sasl-password.cf'],
   once: posixOnce(DMS_ONCE_BASE),
   filesInContainer: true,
+  // docker-mailserver writes mynetworks itself at every start, from PERMIT_DOCKER: editing main.cf would not
+  // last, the setting must change.
+  wideTrustFix:
+    "On docker-mailserver, PERMIT_DOCKER=network adds 172.16.0.0/12 and PERMIT_DOCKER=host the container's /16 at every start: set PERMIT_DOCKER=none (or container) and recreate the container",
 };
 
 const postfixHost: KindCommands = {
@@ -84,6 +90,7 @@ const postfixHost: KindCommands = {
   saslPasswordSources: [],
   once: posixOnce(SSH_ONCE_BASE),
   filesInContainer: false,
+  wideTrustFix: '',
 };
 
 export function mailServerCommandsFor(server: MailServerFlavour): MailServerCommands {

@@ -49,7 +49,7 @@ export async function findDmsArchive(root = REPO_ROOT, env = process.env): Promi
   }
   throw new Error(
     `the docker-mailserver ${DMS_VERSION} release archive is not at ${candidates.join(' or ')}; ` +
-      'put it there or set MRB_DMS_ARCHIVE to its path',
+      "put it there or set MRB_DMS_ARCHIVE to its path (or MRB_LAB_MAILSERVER=lab: the lab's own DMS-like image)",
   );
 }
 

@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dexec, pollUntil } from './docker.js';
+import { KIND_LABEL } from './containers.js';
+import { dexec, inspectContainer, pollUntil } from './docker.js';
 import type { LabContext } from './lab.js';
 import { labNetwork } from './lab.js';
 import { MATERIAL_FILES, writeSecret } from './material.js';
@@ -82,6 +83,25 @@ async function waitGreeting(ctx: LabContext, role: Role, port: number, timeoutMs
     return out.startsWith('220');
   });
 }
+
+/** Which mail server the lab runs: the real docker-mailserver (`dms`) or the lab's DMS-like image. */
+async function mailserverKind(ctx: LabContext): Promise<'lab' | 'dms'> {
+  const info = await inspectContainer(ctx.docker, CONTAINERS.mailserver);
+  return info?.Config.Labels?.[KIND_LABEL] === 'dms' ? 'dms' : 'lab';
+}
+
+/**
+ * The start of a script that runs docker-mailserver's own setup code in its running container: the
+ * container's settings as its start script saved them (/etc/dms-settings), its helpers and the setup
+ * functions of Postfix and networking. Their code expects neither -e nor -u.
+ */
+const DMS_SETUP = [
+  'set +eu',
+  'source /etc/dms-settings',
+  'source /usr/local/bin/helpers/index.sh',
+  'source /usr/local/bin/setup.d/networking.sh',
+  'source /usr/local/bin/setup.d/postfix.sh',
+].join('\n');
 
 async function reloadPostfix(ctx: LabContext): Promise<void> {
   await sh(ctx, 'mailserver', 'postfix reload >/dev/null 2>&1');
@@ -233,6 +253,61 @@ const amavisDown = programDown({
   port: 10024,
 });
 
+const AMAVIS_HOLDERS = '/var/lib/lab/amavis-hung.pids';
+
+/**
+ * amavis hung: every amavis child is taken by a client that never sends a command, so Postfix's
+ * connection to 127.0.0.1:10024 is accepted (the port listens, supervisord says RUNNING) but never greeted,
+ * and mail is deferred with dsn=4.4.2 "timed out while receiving the initial server greeting" (after
+ * smtp_helo_timeout). The holders connect once: a restart of amavis drops them and cures it, as it cures
+ * a real hang; amavis itself drops an idle session after its SMTP timeout (8 min by default).
+ */
+const amavisHung: Fault = {
+  name: 'amavis-hung',
+  summary:
+    'amavis accepts on 127.0.0.1:10024 but never greets (all its children held by idle sessions): mail deferred with dsn=4.4.2 ... timed out',
+  role: 'mailserver',
+  async inject(ctx) {
+    if (await marker(ctx, 'mailserver', 'amavis-hung')) return 'already active';
+    const held = await sh(
+      ctx,
+      'mailserver',
+      [
+        // amavis's $max_servers (2 unless configured), plus one
+        "max=$(grep -hoE '^[[:space:]]*\\$max_servers[[:space:]]*=[[:space:]]*[0-9]+' /etc/amavis/conf.d/* 2>/dev/null | tail -1 | grep -oE '[0-9]+$' || true)",
+        'n=$(( ${max:-2} + 1 ))',
+        ': > ' + AMAVIS_HOLDERS,
+        'for _ in $(seq 1 "$n"); do',
+        "  setsid bash -c 'exec 3<>/dev/tcp/127.0.0.1/10024; exec sleep 3600' </dev/null >/dev/null 2>&1 &",
+        '  echo $! >> ' + AMAVIS_HOLDERS,
+        'done',
+        'echo "$n"',
+      ].join('\n'),
+    );
+    // Hung when a fresh connection gets no greeting within 3 s (bounded).
+    await pollUntil('amavis to stop greeting on 10024', 30_000, async () => {
+      const out = await sh(
+        ctx,
+        'mailserver',
+        `timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/10024 && IFS= read -r l <&3 && echo "$l"' || true`,
+      );
+      return !out.startsWith('220');
+    });
+    await mark(ctx, 'mailserver', 'amavis-hung', `${held} idle sessions hold every amavis child`);
+    return `amavis hung: ${held} idle sessions hold its children; 127.0.0.1:10024 accepts but never greets`;
+  },
+  async heal(ctx) {
+    await sh(
+      ctx,
+      'mailserver',
+      `[ ! -f ${AMAVIS_HOLDERS} ] || { while read -r pid; do kill "$pid" 2>/dev/null || true; done < ${AMAVIS_HOLDERS}; rm -f ${AMAVIS_HOLDERS}; }`,
+    );
+    await waitGreeting(ctx, 'mailserver', 10024);
+    await unmark(ctx, 'mailserver', 'amavis-hung');
+    return 'idle sessions closed; amavis greets on 10024';
+  },
+};
+
 const sshKeyPerms: Fault = {
   name: 'ssh-key-perms',
   summary: "the mail server's relay SSH key /home/cloudrelay/.ssh/id_rsa made 0644 (ssh refuses to use it)",
@@ -277,60 +352,189 @@ const queueFlood: Fault = {
   },
 };
 
+/** DMS's override file: appended to main.cf by DMS at start, after its relay setup. */
+const DMS_POSTFIX_MAIN = '/tmp/docker-mailserver/postfix-main.cf';
+const DMS_POSTFIX_MAIN_SAVED = '/var/lib/lab/postfix-main.cf.orig';
+
 const relaymapIneffective: Fault = {
   name: 'relaymap-ineffective',
   summary:
-    'relayhost_map still present but sender_dependent_relayhost_maps unset: lab.test mail no longer uses the relay',
+    'relayhost_map still present but sender_dependent_relayhost_maps unset: lab.test mail no longer uses the relay ' +
+    "(docker-mailserver: by DMS's own override step, from `sender_dependent_relayhost_maps =` in postfix-main.cf)",
   role: 'mailserver',
   async inject(ctx) {
     const current = await sh(ctx, 'mailserver', 'postconf -h sender_dependent_relayhost_maps');
     if (!current) return 'already active (sender_dependent_relayhost_maps is empty)';
     await mark(ctx, 'mailserver', 'relaymap-ineffective', `sender_dependent_relayhost_maps was: ${current}`);
+    if ((await mailserverKind(ctx)) === 'dms') {
+      // What a user's override file does at DMS's next start: its relay setup sets the map, then the
+      // override (appended after it) empties it again. DMS's own step applies it now, without a restart.
+      await sh(
+        ctx,
+        'mailserver',
+        [
+          `if [ -f ${DMS_POSTFIX_MAIN} ]; then cp -p ${DMS_POSTFIX_MAIN} ${DMS_POSTFIX_MAIN_SAVED}; else : > ${DMS_POSTFIX_MAIN_SAVED}.absent; fi`,
+          `printf 'sender_dependent_relayhost_maps =\\n' >> ${DMS_POSTFIX_MAIN}`,
+          DMS_SETUP,
+          '__postfix__setup_override_configuration',
+          '[ -z "$(postconf -h sender_dependent_relayhost_maps)" ] || { echo "DMS override did not apply" >&2; exit 1; }',
+        ].join('\n'),
+      );
+      await reloadPostfix(ctx);
+      return `sender_dependent_relayhost_maps emptied by ${DMS_POSTFIX_MAIN} (DMS override step; relayhost_map left in place); Postfix reloaded`;
+    }
     await sh(ctx, 'mailserver', 'postconf -X sender_dependent_relayhost_maps');
     await reloadPostfix(ctx);
     return 'sender_dependent_relayhost_maps removed (relayhost_map left in place); Postfix reloaded';
   },
   async heal(ctx) {
-    await sh(
-      ctx,
-      'mailserver',
-      '[ -n "$(postconf -h sender_dependent_relayhost_maps)" ] || postconf -e "sender_dependent_relayhost_maps = texthash:/etc/postfix/relayhost_map"',
-    );
+    if ((await mailserverKind(ctx)) === 'dms') {
+      // The override file as it was, then DMS's own relay setup and override step, as at its start.
+      await sh(
+        ctx,
+        'mailserver',
+        [
+          `if [ -f ${DMS_POSTFIX_MAIN_SAVED} ]; then mv ${DMS_POSTFIX_MAIN_SAVED} ${DMS_POSTFIX_MAIN}; fi`,
+          `if [ -f ${DMS_POSTFIX_MAIN_SAVED}.absent ]; then rm -f ${DMS_POSTFIX_MAIN} ${DMS_POSTFIX_MAIN_SAVED}.absent; fi`,
+          DMS_SETUP,
+          '_process_relayhost_configs',
+          '__postfix__setup_override_configuration',
+        ].join('\n'),
+      );
+    } else {
+      await sh(
+        ctx,
+        'mailserver',
+        '[ -n "$(postconf -h sender_dependent_relayhost_maps)" ] || postconf -e "sender_dependent_relayhost_maps = texthash:/etc/postfix/relayhost_map"',
+      );
+    }
     await reloadPostfix(ctx);
     await unmark(ctx, 'mailserver', 'relaymap-ineffective');
     return 'sender_dependent_relayhost_maps = texthash:/etc/postfix/relayhost_map; Postfix reloaded';
   },
 };
 
-/** The private range PERMIT_DOCKER=network trusts, or the lab subnet's /16 when it lies outside it. */
-async function wideRange(ctx: LabContext): Promise<string> {
+const DMS_RELAYMAP = '/tmp/docker-mailserver/postfix-relaymap.cf';
+const DMS_RELAYMAP_SAVED = '/var/lib/lab/postfix-relaymap.cf.orig';
+
+/**
+ * docker-mailserver only: `setup relay exclude-domain lab.test`, DMS's own opt-out from RELAY_HOST. Its
+ * change detector rebuilds relayhost_map without @lab.test, so lab.test mail goes out directly (relayhost
+ * is empty with RELAY_HOST) and is deferred: the map is there and referenced, but no longer routes us.
+ */
+const relayExcluded: Fault = {
+  name: 'relay-excluded',
+  summary:
+    'docker-mailserver only: `setup relay exclude-domain lab.test`; DMS drops @lab.test from relayhost_map, lab.test mail no longer uses the relay',
+  role: 'mailserver',
+  async inject(ctx) {
+    if ((await mailserverKind(ctx)) !== 'dms') {
+      throw new Error(
+        "relay-excluded needs the real docker-mailserver (MRB_LAB_MAILSERVER=dms npm run lab -- up): it uses DMS's `setup relay exclude-domain`",
+      );
+    }
+    if (await marker(ctx, 'mailserver', 'relay-excluded')) return 'already active';
+    await sh(
+      ctx,
+      'mailserver',
+      `if [ -f ${DMS_RELAYMAP} ]; then cp -p ${DMS_RELAYMAP} ${DMS_RELAYMAP_SAVED}; else : > ${DMS_RELAYMAP_SAVED}.absent; fi`,
+    );
+    await mark(ctx, 'mailserver', 'relay-excluded', `setup relay exclude-domain ${NAMES.mailDomain}`);
+    await sh(ctx, 'mailserver', 'setup relay exclude-domain "$DOMAIN"', { DOMAIN: NAMES.mailDomain });
+    // DMS's change detector (polling every DMS_CONFIG_POLL s) rebuilds the map and reloads Postfix.
+    await pollUntil('DMS to drop @lab.test from relayhost_map', 120_000, async () => {
+      const map = await sh(ctx, 'mailserver', 'cat /etc/postfix/relayhost_map 2>/dev/null || true');
+      return !new RegExp(`^@${NAMES.mailDomain.replace(/\./g, '\\.')}\\s+\\S`, 'm').test(map);
+    });
+    return `setup relay exclude-domain ${NAMES.mailDomain}: DMS rebuilt relayhost_map without @${NAMES.mailDomain}`;
+  },
+  async heal(ctx) {
+    if ((await mailserverKind(ctx)) !== 'dms') return 'nothing to heal (not docker-mailserver)';
+    // The opt-out file as it was, then DMS's own relay setup (what its change detector would run).
+    await sh(
+      ctx,
+      'mailserver',
+      [
+        `if [ -f ${DMS_RELAYMAP_SAVED} ]; then mv ${DMS_RELAYMAP_SAVED} ${DMS_RELAYMAP}; fi`,
+        `if [ -f ${DMS_RELAYMAP_SAVED}.absent ]; then rm -f ${DMS_RELAYMAP} ${DMS_RELAYMAP_SAVED}.absent; fi`,
+        DMS_SETUP,
+        '_process_relayhost_configs',
+        '__postfix__setup_override_configuration',
+      ].join('\n'),
+    );
+    await reloadPostfix(ctx);
+    await unmark(ctx, 'mailserver', 'relay-excluded');
+    return `relayhost_map routes @${NAMES.mailDomain} through the relay again; Postfix reloaded`;
+  },
+};
+
+type PermitDocker = 'network' | 'host';
+
+/**
+ * The range DMS's PERMIT_DOCKER adds to mynetworks: `network` 172.16.0.0/12, `host` the /16 of the
+ * container's address. Connections to published ports come from the lab network's gateway, so when the
+ * lab subnet lies outside 172.16.0.0/12, `network` would not show the open relay: `host` is used then.
+ */
+async function permitDockerRange(
+  ctx: LabContext,
+  wanted: PermitDocker | undefined,
+): Promise<{ mode: PermitDocker; range: string }> {
   const net = await labNetwork(ctx);
   const [a, b] = (net?.subnet ?? '172.16.0.0/12').split('.').map(Number);
-  if (a === 172 && b !== undefined && b >= 16 && b <= 31) return '172.16.0.0/12';
-  return `${a}.${b}.0.0/16`;
+  const inNetworkRange = a === 172 && b !== undefined && b >= 16 && b <= 31;
+  const mode = wanted ?? (inNetworkRange ? 'network' : 'host');
+  return { mode, range: mode === 'network' ? '172.16.0.0/12' : `${a}.${b}.0.0/16` };
+}
+
+function permitDockerArg(args: readonly string[]): PermitDocker | undefined {
+  const raw = args[0];
+  if (raw === undefined) return undefined;
+  if (raw === 'network' || raw === 'host') return raw;
+  throw new Error(`open-relay [network|host]: PERMIT_DOCKER mode must be network or host, not '${raw}'`);
 }
 
 const openRelay: Fault = {
   name: 'open-relay',
+  usage: '[network|host]',
   summary:
-    'mynetworks trusts a whole private range (like PERMIT_DOCKER=network): unauthenticated relaying on port 25',
+    "mynetworks trusts a whole private range, as DMS's PERMIT_DOCKER=network (172.16.0.0/12) or host (the container's /16) does: " +
+    'unauthenticated relaying on port 25 (docker-mailserver: applied by its own PERMIT_DOCKER setup step)',
   role: 'mailserver',
-  async inject(ctx) {
+  async inject(ctx, args) {
+    const wanted = permitDockerArg(args);
     if (await marker(ctx, 'mailserver', 'open-relay')) return 'already active';
     const before = await sh(ctx, 'mailserver', 'postconf -h mynetworks');
-    const range = await wideRange(ctx);
-    await sh(
+    const { mode, range } = await permitDockerRange(ctx, wanted);
+    await sh(ctx, 'mailserver', 'echo "$BEFORE" > /var/lib/lab/mynetworks.orig', { BEFORE: before });
+    if ((await mailserverKind(ctx)) === 'dms') {
+      // DMS's own step, as its start script runs it with PERMIT_DOCKER=<mode>.
+      await sh(
+        ctx,
+        'mailserver',
+        [
+          DMS_SETUP,
+          'PERMIT_DOCKER="$MODE"',
+          // its status is that of its last test (an OpenDKIM/OpenDMARC switch), not of the change
+          '_setup_docker_permit || true',
+          'postconf -h mynetworks | grep -qF -- "$RANGE" || { echo "DMS did not add $RANGE to mynetworks" >&2; exit 1; }',
+        ].join('\n'),
+        {
+          MODE: mode,
+          RANGE: range,
+        },
+      );
+    } else {
+      await sh(ctx, 'mailserver', 'postconf -e "mynetworks = 127.0.0.0/8 $RANGE"', { RANGE: range });
+    }
+    await reloadPostfix(ctx);
+    const now = await sh(ctx, 'mailserver', 'postconf -h mynetworks');
+    await mark(
       ctx,
       'mailserver',
-      'echo "$BEFORE" > /var/lib/lab/mynetworks.orig && postconf -e "mynetworks = 127.0.0.0/8 $RANGE"',
-      {
-        BEFORE: before,
-        RANGE: range,
-      },
+      'open-relay',
+      `PERMIT_DOCKER=${mode}: mynetworks = ${now} (was: ${before})`,
     );
-    await reloadPostfix(ctx);
-    await mark(ctx, 'mailserver', 'open-relay', `mynetworks = 127.0.0.0/8 ${range} (was: ${before})`);
-    return `mynetworks = 127.0.0.0/8 ${range}; Postfix reloaded`;
+    return `PERMIT_DOCKER=${mode}: mynetworks = ${now}; Postfix reloaded`;
   },
   async heal(ctx) {
     await sh(
@@ -349,9 +553,11 @@ export const FAULTS: readonly Fault[] = [
   relayHung,
   relayAuth,
   amavisDown,
+  amavisHung,
   sshKeyPerms,
   queueFlood,
   relaymapIneffective,
+  relayExcluded,
   openRelay,
 ];
 

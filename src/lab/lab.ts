@@ -13,7 +13,7 @@ import {
   specHash,
   type ContainerSpec,
 } from './containers.js';
-import { ensureDmsLabImage } from './dms-image.js';
+import { DMS_LAB_IMAGE, ensureDmsLabImage } from './dms-image.js';
 import { dexec, dexecOk, inspectContainer, pollUntil } from './docker.js';
 import { ensureImages, IMAGES, type ImageName } from './images.js';
 import { ensureDockerEngine } from '../preflight/docker.js';
@@ -28,6 +28,7 @@ import {
   labPortWants,
   loadSettings,
   mailserverChoice,
+  rememberedMailserver,
   NAMES,
   NETWORK,
   ROLES,
@@ -233,8 +234,12 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
   await ensureDockerEngine(ctx.docker, { log: ctx.log });
   const saved = await loadSettings(ctx.paths);
   const settings: LabSettings = { ports: { ...saved.ports, ...options.ports } };
-  // --dms-image wins; else MRB_LAB_MAILSERVER (dms: build the real one here; lab: the lab image); else as saved.
-  const choice = options.dmsImage === undefined ? mailserverChoice() : undefined;
+  // --dms-image wins; else MRB_LAB_MAILSERVER (dms: build the real one here; lab: the lab image); else as saved,
+  // and the real DMS when nothing was chosen yet.
+  const choice =
+    options.dmsImage === undefined
+      ? (mailserverChoice() ?? rememberedMailserver(saved, DMS_LAB_IMAGE))
+      : undefined;
   const dmsImage =
     choice === 'dms'
       ? await ensureDmsLabImage(ctx.docker, ctx.log)
@@ -253,7 +258,7 @@ export async function labUp(ctx: LabContext, options: UpOptions = {}): Promise<U
       );
     }
     settings.dmsImage = dmsImage;
-  }
+  } else settings.mailserver = 'lab';
   // Before the slow parts (image builds), so a taken port is said at once, not after minutes.
   const publishedByLab = new Set(
     (await ctx.docker.listContainers({ filters: { label: [`${LAB_LABEL}=1`] } })).flatMap((c) =>

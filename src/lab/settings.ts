@@ -99,19 +99,32 @@ export interface LabSettings {
   ports: LabPorts;
   /** A docker-mailserver image to use for the mail server instead of the lab's own image. */
   dmsImage?: string;
+  /** Set when the lab's own DMS-like image was chosen (MRB_LAB_MAILSERVER=lab), so later `up`s keep it. */
+  mailserver?: 'lab';
 }
 
 export type MailserverChoice = 'lab' | 'dms';
 
 /**
  * MRB_LAB_MAILSERVER: `dms` runs the real docker-mailserver built here from the vendored release, `lab` the
- * lab's own DMS-like image; unset keeps what .lab/lab.json remembers (the lab image unless --dms-image).
+ * lab's own DMS-like image; unset keeps what .lab/lab.json remembers (see `rememberedMailserver`).
  */
 export function mailserverChoice(env: NodeJS.ProcessEnv = process.env): MailserverChoice | undefined {
   const value = env.MRB_LAB_MAILSERVER?.trim();
   if (!value) return undefined;
   if (value === 'lab' || value === 'dms') return value;
   throw new Error(`MRB_LAB_MAILSERVER=${value}: use 'dms' (real docker-mailserver) or 'lab' (the lab image)`);
+}
+
+/**
+ * The mail server a `lab up` without MRB_LAB_MAILSERVER or --dms-image runs: the lab image when it was chosen
+ * before, an image once given with --dms-image (undefined: keep `saved.dmsImage`), and otherwise the real
+ * docker-mailserver, the default.
+ */
+export function rememberedMailserver(saved: LabSettings, dmsLabImage: string): MailserverChoice | undefined {
+  if (saved.mailserver === 'lab') return 'lab';
+  if (saved.dmsImage === undefined || saved.dmsImage === dmsLabImage) return 'dms';
+  return undefined;
 }
 
 export interface LabPaths {
@@ -158,6 +171,7 @@ export async function loadSettings(paths: LabPaths): Promise<LabSettings> {
     return {
       ports: { ...DEFAULT_PORTS, ...saved.ports },
       ...(saved.dmsImage ? { dmsImage: saved.dmsImage } : {}),
+      ...(saved.mailserver === 'lab' && !saved.dmsImage ? { mailserver: 'lab' as const } : {}),
     };
   } catch {
     return { ports: { ...DEFAULT_PORTS } };

@@ -78,7 +78,10 @@ describe('read-only audits on the lab', () => {
       'relay-probe',
     ]);
     expect(audit.decisions).toEqual([]);
-    expect(step(audit, 'trusted-networks')?.summary).toMatch(/trusts only 127\.0\.0\.0\/8/);
+    // 127.0.0.0/8 on the lab image; empty on docker-mailserver (PERMIT_DOCKER=none)
+    expect(step(audit, 'trusted-networks')?.summary).toMatch(
+      lab.up.settings.dmsImage === undefined ? /trusts only 127\.0\.0\.0\/8/ : /mynetworks is empty/,
+    );
     expect(step(audit, 'submission-auth')?.summary).toMatch(
       /submission \(587\), submissions \(465\): AUTH enabled and required/,
     );
@@ -133,6 +136,8 @@ describe('read-only audits on the lab', () => {
         /mynetworks trusts too much: main\.cf mynetworks: \d+\.\d+\.0\.0\/1[26] trusts a whole private range/,
       );
       expect(step(r, 'trusted-networks')?.verdict).toBe('problem');
+      // docker-mailserver rewrites mynetworks at each start: the fix is its setting
+      if (lab.up.settings.dmsImage !== undefined) expect(r.cause).toMatch(/set PERMIT_DOCKER=none/);
       expect(step(r, 'relay-restrictions')?.verdict).toBe('ok');
       // The worker reaches port 25 through Docker's gateway, which the wide range now trusts.
       expect(step(r, 'relay-probe')?.summary, stepsOf(r)).toMatch(
@@ -153,6 +158,17 @@ describe('read-only audits on the lab', () => {
       expect(step(r, 'relay-maps-in-effect')?.verdict).toBe('problem');
       // No relay in the route: nothing to log in to.
       expect(step(r, 'relay-credentials')).toBeUndefined();
+    });
+  });
+  it('relay-excluded fault (docker-mailserver only): relayRoutingCheck needs a human, lab.test mail no longer goes through the relay', async (ctx) => {
+    if (lab.up.settings.dmsImage === undefined) ctx.skip();
+    await withFault('relay-excluded', async () => {
+      const r = await report(await h.start('relayRoutingCheck'));
+      expect(r.verdict, stepsOf(r)).toBe('needs-human');
+      expect(step(r, 'relay-route')?.summary).toMatch(
+        /mail from lab\.test to dest\.test goes directly to the MX of dest\.test, not through relay\.lab\.test/,
+      );
+      expect(r.decisions).toEqual([]);
     });
   });
 });

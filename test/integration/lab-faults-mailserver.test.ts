@@ -21,7 +21,10 @@ import {
 } from '../helpers/lab.js';
 
 let lab: Lab;
-labForFaultTests((l) => (lab = l), ['amavis-down', 'ssh-key-perms', 'relaymap-ineffective', 'open-relay']);
+labForFaultTests(
+  (l) => (lab = l),
+  ['amavis-down', 'amavis-hung', 'ssh-key-perms', 'relaymap-ineffective', 'relay-excluded', 'open-relay'],
+);
 
 const RELAY = NAMES.relayHost.replace(/\./g, '\\.');
 
@@ -53,6 +56,29 @@ describe('amavis-down', () => {
   });
 });
 
+describe('amavis-hung', () => {
+  it('10024 listens and amavis is RUNNING but never greets: deferred with dsn=4.4.2 ... timed out; heal + flush delivers', async () => {
+    await withFault(lab, 'amavis-hung', async () => {
+      const st = await inLab(lab, 'mailserver', ['supervisorctl', 'status', 'amavis'], { allowFail: true });
+      expect(st.stdout).toMatch(/RUNNING/);
+      const t = token();
+      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
+      // after smtp_helo_timeout (20 s in the lab)
+      const line = await waitForLog(
+        lab,
+        new RegExp(
+          `${queueId}: to=<${NAMES.destUser}>, relay=127\\.0\\.0\\.1.*dsn=4\\.4\\.2, status=deferred`,
+        ),
+        90_000,
+      );
+      expect(line).toMatch(/timed out while receiving the initial server greeting/);
+
+      await healAndFlush(lab, 'amavis-hung');
+      await waitForMail(lab, 'dest', t, 60_000);
+    });
+  });
+});
+
 describe('ssh-key-perms', () => {
   const ssh = ['ssh', '-F', '/home/cloudrelay/.ssh/config', 'cloudrelay', 'echo', 'OK'];
 
@@ -79,8 +105,9 @@ describe('relaymap-ineffective', () => {
       expect(
         (await inLab(lab, 'mailserver', ['postconf', '-h', 'sender_dependent_relayhost_maps'])).stdout.trim(),
       ).toBe('');
-      expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).toContain(
-        `@${NAMES.mailDomain} [${NAMES.relayHost}]:2526`,
+      // one space on the lab image, four on docker-mailserver
+      expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).toMatch(
+        new RegExp(`^@${NAMES.mailDomain.replace(/\./g, '\\.')}\\s+\\[${RELAY}\\]:2526$`, 'm'),
       );
       const t = token();
       const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
@@ -102,6 +129,35 @@ describe('relaymap-ineffective', () => {
         30_000,
       );
     });
+  });
+});
+
+describe('relay-excluded (docker-mailserver only)', () => {
+  it("DMS's `setup relay exclude-domain lab.test`: its change detector drops @lab.test from relayhost_map; mail goes direct and is deferred; heal routes via the relay", async (ctx) => {
+    if (lab.up.settings.dmsImage === undefined) ctx.skip();
+    await withFault(lab, 'relay-excluded', async () => {
+      expect(
+        (await inLab(lab, 'mailserver', ['cat', '/tmp/docker-mailserver/postfix-relaymap.cf'])).stdout,
+      ).toMatch(/^@lab\.test\s*$/m);
+      expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).not.toMatch(
+        /^@lab\.test\s+\S/m,
+      );
+      const t = token();
+      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
+      const id = await reinjectedId(lab, queueId);
+      const line = await waitForLog(
+        lab,
+        new RegExp(`${id}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
+        60_000,
+      );
+      expect(line).not.toContain(NAMES.relayHost);
+
+      await healAndFlush(lab, 'relay-excluded');
+      await waitForMail(lab, 'dest', t, 60_000);
+    });
+    expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).toMatch(
+      new RegExp(`^@lab\\.test\\s+\\[${RELAY}\\]:2526$`, 'm'),
+    );
   });
 });
 
@@ -151,18 +207,30 @@ async function relayProbe(): Promise<string> {
   }
 }
 
+/** 454 4.7.1 on the lab image (it defers), 554 5.7.1 on docker-mailserver (reject_unauth_destination). */
+const DENIED = /^[45]54 [45]\.7\.1 .*Relay access denied/;
+
 describe('open-relay', () => {
-  it('relay access is denied without AUTH; with mynetworks = a whole private range it is granted (250); heal denies again', async () => {
-    expect(await relayProbe()).toMatch(/^454 4\.7\.1 .*Relay access denied/);
-    // What heal must restore: 127.0.0.0/8 on the lab image, empty on docker-mailserver (PERMIT_DOCKER=none).
-    const before = (await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout.trim();
-    await withFault(lab, 'open-relay', async () => {
-      expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout).toMatch(
-        /\/(12|16)\b/,
-      );
-      expect(await relayProbe()).toMatch(/^250 /);
-    });
-    expect(await relayProbe()).toMatch(/^454 4\.7\.1 .*Relay access denied/);
-    expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout.trim()).toBe(before);
-  });
+  it.each(['network', 'host'] as const)(
+    'PERMIT_DOCKER=%s: relay access is denied without AUTH; with mynetworks = a whole private range it is granted (250); heal denies again',
+    async (mode) => {
+      const { findFault, injectFault } = await import('../../src/lab/faults.js');
+      expect(await relayProbe()).toMatch(DENIED);
+      // What heal must restore: 127.0.0.0/8 on the lab image, empty on docker-mailserver (PERMIT_DOCKER=none).
+      const before = (await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout.trim();
+      try {
+        expect(await injectFault(lab.ctx, findFault('open-relay'), [mode])).toContain(
+          `PERMIT_DOCKER=${mode}`,
+        );
+        expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout).toMatch(
+          mode === 'network' ? /\b172\.16\.0\.0\/12\b/ : /\.0\.0\/16\b/,
+        );
+        expect(await relayProbe()).toMatch(/^250 /);
+      } finally {
+        await healAndFlush(lab, 'open-relay');
+      }
+      expect(await relayProbe()).toMatch(DENIED);
+      expect((await inLab(lab, 'mailserver', ['postconf', '-h', 'mynetworks'])).stdout.trim()).toBe(before);
+    },
+  );
 });

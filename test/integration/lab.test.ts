@@ -147,7 +147,8 @@ describe('mail flows end to end', () => {
 
 describe('the mail server looks like docker-mailserver', () => {
   it('supervisord with DMS program names, socket /dev/shm/supervisor.sock', async () => {
-    const st = (await inLab(lab, 'mailserver', ['supervisorctl', 'status'])).stdout;
+    // DMS lists the programs it configured off as `STOPPED Not started`, and supervisorctl then exits 3.
+    const st = (await inLab(lab, 'mailserver', ['supervisorctl', 'status'], { allowFail: true })).stdout;
     for (const p of ['mailserver', 'postfix', 'dovecot', 'amavis', 'rsyslog', 'cron']) {
       expect(st).toMatch(new RegExp(`^${p}\\s+RUNNING`, 'm'));
     }

@@ -34,6 +34,7 @@ afterAll(async () => {
     'relay-hung',
     'relay-auth',
     'amavis-down',
+    'amavis-hung',
     'ssh-key-perms',
     'queue-flood',
   ])
@@ -137,6 +138,21 @@ describe('runbooks on the lab', () => {
     await approve(handle, 'requeue-deferred');
     const r = await report(handle);
     expect(r.verdict, stepsOf(r)).toBe('fixed');
+  });
+
+  it('amavis-hung: amavis listens and is RUNNING but never greets; inboundDeferred finds it hung, restarts it: fixed', async () => {
+    await inject('amavis-hung');
+    try {
+      const handle = await h.start('inboundDeferred');
+      const pending = await approve(handle, 'restart-amavis');
+      expect(pending.pending?.reason).toMatch(/amavis listens on 10024 but does not answer SMTP \(hung\)/);
+      await approve(handle, 'requeue-deferred');
+      const r = await report(handle);
+      expect(r.verdict, stepsOf(r)).toBe('fixed');
+      expect(r.steps.map((s) => s.name)).toContain('amavis-answers');
+    } finally {
+      await healAndFlush(lab, 'amavis-hung');
+    }
   });
 
   it('ssh-key-perms: queueBacklog finds the 0644 key, fixes it after approval: fixed', async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { containerSpecs, DMS_POSTFIX_MAIN_OVERRIDES } from '../../src/lab/containers.js';
 import type { LabMaterial } from '../../src/lab/material.js';
-import { DEFAULT_PORTS, mailserverChoice } from '../../src/lab/settings.js';
+import { DEFAULT_PORTS, mailserverChoice, rememberedMailserver } from '../../src/lab/settings.js';
 
 const cert = { cert: 'CERT', key: 'KEY' };
 const material: LabMaterial = {
@@ -41,6 +41,18 @@ describe('mailserverChoice', () => {
     expect(mailserverChoice({ MRB_LAB_MAILSERVER: 'dms' })).toBe('dms');
     expect(mailserverChoice({ MRB_LAB_MAILSERVER: ' lab ' })).toBe('lab');
     expect(() => mailserverChoice({ MRB_LAB_MAILSERVER: 'docker-mailserver' })).toThrow(/use 'dms'/);
+  });
+});
+
+describe('rememberedMailserver (lab up without MRB_LAB_MAILSERVER)', () => {
+  const dmsLab = 'mrb-lab/dms-lab:15.1.0';
+  it('is the real DMS on a fresh lab and on one that ran it', () => {
+    expect(rememberedMailserver({ ports: DEFAULT_PORTS }, dmsLab)).toBe('dms');
+    expect(rememberedMailserver({ ports: DEFAULT_PORTS, dmsImage: dmsLab }, dmsLab)).toBe('dms');
+  });
+  it('keeps the lab image once chosen, and an image given with --dms-image', () => {
+    expect(rememberedMailserver({ ports: DEFAULT_PORTS, mailserver: 'lab' }, dmsLab)).toBe('lab');
+    expect(rememberedMailserver({ ports: DEFAULT_PORTS, dmsImage: 'mine/dms:1' }, dmsLab)).toBeUndefined();
   });
 });
 

@@ -126,6 +126,11 @@ export const HEALTHY = {
     summary: 'amavis listens on 10024, re-injection on 10025',
     evidence: { filter: true, reinjection: true, sockets: [] },
   },
+  amavisAnswers: {
+    ok: true,
+    summary: 'amavis answers on 10024: 220 [127.0.0.1] ESMTP amavisd-new service ready',
+    evidence: { connected: true, greeting: '220 [127.0.0.1] ESMTP amavisd-new service ready', ehloOk: true },
+  },
   reinjectionService: {
     ok: true,
     summary: 'content_filter smtp-amavis:[127.0.0.1]:10024; re-injection smtpd on 127.0.0.1:10025',

@@ -30,15 +30,23 @@ const BACKLOG: FakeAnswer<'queueSummary'> = {
   },
 };
 
+const AMAVIS_HUNG: FakeAnswer<'amavisAnswers'> = {
+  ok: false,
+  summary:
+    'amavis listens on 10024 but does not answer SMTP (hung): Connected to 127.0.0.1[127.0.0.1]:10024 ... timed out',
+  evidence: { connected: true, ehloOk: false, problem: 'timed out' },
+};
+
 const HEALTHY_CHECKS = [
   'amavis-listening ok',
+  'amavis-answers ok',
   'reinjection-service ok',
   'supervisor-programs ok',
   'queue-summary ok',
 ];
 const AMAVIS_DOWN_CHECKS = [
   'amavis-listening problem',
-  ...HEALTHY_CHECKS.slice(1, 3),
+  ...HEALTHY_CHECKS.slice(2, 4),
   'queue-summary problem',
 ];
 const TWO_DOWN_CHECKS = [
@@ -90,7 +98,7 @@ export const inboundDeferredCases: RunbookCase[] = [
     expect: {
       verdict: 'needs-human',
       cause: /^amavis and all programs run, yet 40 queued/,
-      steps: [...HEALTHY_CHECKS.slice(0, 3), 'queue-summary problem'],
+      steps: [...HEALTHY_CHECKS.slice(0, 4), 'queue-summary problem'],
     },
   },
   {
@@ -110,6 +118,27 @@ export const inboundDeferredCases: RunbookCase[] = [
       verdict: 'fixed',
       cause: /^inbound mail was deferred \(not listening: amavis \(10024\)\); restarted amavis and requeued$/,
       steps: [...RESTARTED, ...REQUEUED, ...VERIFIED_STEPS],
+      actions: { restartProgram: 1, requeueDeferred: 1 },
+    },
+    also: ({ calls }) => expect(restartedPrograms(calls)).toEqual(['amavis']),
+  },
+  {
+    name: 'amavis-hung-restart-and-requeue-approved',
+    world: { amavisAnswers: AMAVIS_HUNG, queueSummary: BACKLOG },
+    gates: [approve('restart-amavis'), approve('requeue-deferred')],
+    expect: {
+      verdict: 'fixed',
+      cause: /^inbound mail was deferred \(amavis listens on 10024 but does not answer SMTP \(hung\)/,
+      steps: [
+        'amavis-listening ok',
+        'amavis-answers problem',
+        ...HEALTHY_CHECKS.slice(2, 4),
+        'queue-summary problem',
+        'restart-amavis ok',
+        'amavis-listening-again ok',
+        ...REQUEUED,
+        ...VERIFIED_STEPS,
+      ],
       actions: { restartProgram: 1, requeueDeferred: 1 },
     },
     also: ({ calls }) => expect(restartedPrograms(calls)).toEqual(['amavis']),
@@ -172,6 +201,7 @@ export const inboundDeferredCases: RunbookCase[] = [
       cause: /restarted clamav and requeued$/,
       steps: [
         'amavis-listening ok',
+        'amavis-answers ok',
         'reinjection-service ok',
         'supervisor-programs problem',
         'queue-summary problem',
