@@ -36,6 +36,16 @@ async function release(): Promise<Record<'Dockerfile' | 'target/scripts/build/pa
   };
 }
 
+describe('findDmsArchive', () => {
+  it('without the archive, says where it looked and what to do, including the lab image instead', async () => {
+    const err = await findDmsArchive('/nonexistent/clone', {
+      MRB_DMS_ARCHIVE: '/nonexistent/dms.tar.gz',
+    }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/not at \/nonexistent\/dms\.tar\.gz; put it there or set MRB_DMS_ARCHIVE/);
+    expect(String(err)).toMatch(/MRB_LAB_MAILSERVER=lab/);
+  });
+});
+
 describe('replaceOnce', () => {
   it('replaces an anchor found exactly once', () => {
     expect(replaceOnce('a $1 b', '$1', 'X', 'p')).toBe('a X b');
