@@ -36,6 +36,15 @@ async function release(): Promise<Record<'Dockerfile' | 'target/scripts/build/pa
   };
 }
 
+describe('docs/lab.md', () => {
+  it('lists every patch with its file', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/lab.md', import.meta.url), 'utf8');
+    for (const p of dmsPatches(BASE))
+      expect(doc).toMatch(new RegExp(`\\| \`${p.name}\` +\\| \`${p.file}\` +\\|`));
+  });
+});
+
 describe('findDmsArchive', () => {
   it('without the archive, says where it looked and what to do, including the lab image instead', async () => {
     const err = await findDmsArchive('/nonexistent/clone', {
