@@ -540,7 +540,9 @@ const openRelay: Fault = {
     await sh(
       ctx,
       'mailserver',
-      'before=$(cat /var/lib/lab/mynetworks.orig 2>/dev/null || echo 127.0.0.0/8); postconf -e "mynetworks = $before"; rm -f /var/lib/lab/mynetworks.orig',
+      // Only what the inject saved: `heal all` heals faults that were never injected, and DMS's own value is
+      // empty (PERMIT_DOCKER=none), not the lab image's 127.0.0.0/8.
+      'if [ -f /var/lib/lab/mynetworks.orig ]; then postconf -e "mynetworks = $(cat /var/lib/lab/mynetworks.orig)"; rm -f /var/lib/lab/mynetworks.orig; fi',
     );
     await reloadPostfix(ctx);
     await unmark(ctx, 'mailserver', 'open-relay');
