@@ -6,7 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { dexec, type LabExecResult } from '../../src/lab/docker.js';
-import type { LabNetwork } from '../../src/lab/containers.js';
+import type { ContainerSpec, LabNetwork } from '../../src/lab/containers.js';
+import { probeContainerHealth } from '../../src/lab/lab.js';
+import { LAB_LABEL, NAMES } from '../../src/lab/settings.js';
+import { tar } from '../../src/lab/tar.js';
+import { pollUntil } from './poll.js';
 
 export interface DmsTry {
   /** Name of both the network and the container. */
@@ -15,6 +19,13 @@ export interface DmsTry {
   run(argv: string[], timeoutMs?: number): Promise<LabExecResult>;
   /** Like run, but throws with the output on a non-zero exit. */
   runOk(argv: string[], timeoutMs?: number): Promise<string>;
+  /**
+   * Creates the container from a lab spec (its files put in place), on this place's network as
+   * mail.lab.test, with `hostConfig` over the spec's, starts it and waits until the lab's health probe for
+   * its kind passes. Without the lab's label: another session's `lab down` removes every container that
+   * has it, and would take this one away mid-test. Returns the seconds from start to healthy.
+   */
+  startHealthy(spec: ContainerSpec, hostConfig: Docker.HostConfig, timeoutMs: number): Promise<number>;
   remove(): Promise<void>;
 }
 
@@ -41,6 +52,25 @@ export async function dmsTry(docker: Docker): Promise<DmsTry> {
       if (r.exitCode !== 0)
         throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${(r.stderr || r.stdout).slice(-800)}`);
       return r.stdout;
+    },
+    async startHealthy(spec, hostConfig, timeoutMs) {
+      const { [LAB_LABEL]: _lab, ...labels } = spec.create.Labels ?? {};
+      const container = await docker.createContainer({
+        ...spec.create,
+        name,
+        Labels: labels,
+        HostConfig: { ...spec.create.HostConfig, NetworkMode: name, ...hostConfig },
+        NetworkingConfig: { EndpointsConfig: { [name]: { Aliases: [NAMES.mailHost] } } },
+      });
+      await container.putArchive(tar(spec.files), { path: '/' });
+      const started = Date.now();
+      await container.start();
+      await pollUntil(timeoutMs, `${name} healthy by the lab's ${spec.kind} probe`, async () => {
+        const problems = await probeContainerHealth(docker, name, spec.kind);
+        if (problems.length > 0) throw new Error(problems.join('; '));
+        return true;
+      });
+      return (Date.now() - started) / 1000;
     },
     async remove() {
       await docker

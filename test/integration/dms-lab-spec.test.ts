@@ -13,13 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerSpecs } from '../../src/lab/containers.js';
 import { DMS_LAB_IMAGE, ensureDmsLabImage } from '../../src/lab/dms-image.js';
 import { IMAGES } from '../../src/lab/images.js';
-import { probeContainerHealth } from '../../src/lab/lab.js';
 import { ensureMaterial, MATERIAL_FILES, type LabMaterial } from '../../src/lab/material.js';
 import { DEFAULT_PORTS, labPaths, NAMES } from '../../src/lab/settings.js';
-import { tar } from '../../src/lab/tar.js';
 import { smtpTransport } from '../../src/mail/smtp-transport.js';
 import { dmsTry, type DmsTry } from '../helpers/dms-try.js';
-import { pollUntil } from '../helpers/poll.js';
 
 const docker = new Docker();
 const paths = labPaths();
@@ -39,27 +36,14 @@ beforeAll(async () => {
     material,
   ).find((s) => s.role === 'mailserver')!;
   expect(spec.kind).toBe('dms');
-  const container = await docker.createContainer({
-    ...spec.create,
-    name: place.name,
-    HostConfig: {
-      ...spec.create.HostConfig,
-      NetworkMode: place.name,
-      // Not the lab's host ports (the shared lab holds them): one Docker-chosen loopback port.
-      PortBindings: { '587/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
-    },
-    NetworkingConfig: { EndpointsConfig: { [place.name]: { Aliases: [NAMES.mailHost] } } },
-  });
-  await container.putArchive(tar(spec.files), { path: '/' });
-  const started = Date.now();
-  await container.start();
-  await pollUntil(300_000, `${place.name} healthy by the lab's DMS probe`, async () => {
-    const problems = await probeContainerHealth(docker, place.name, 'dms');
-    if (problems.length > 0) throw new Error(problems.join('; '));
-    return true;
-  });
-  console.log(`dms-lab-spec test: healthy ${((Date.now() - started) / 1000).toFixed(1)} s after start`);
-  const info = await container.inspect();
+  const seconds = await place.startHealthy(
+    spec,
+    // Not the lab's host ports (the shared lab holds them): one Docker-chosen loopback port.
+    { PortBindings: { '587/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    300_000,
+  );
+  console.log(`dms-lab-spec test: healthy ${seconds.toFixed(1)} s after start`);
+  const info = await docker.getContainer(place.name).inspect();
   submissionPort = Number(info.NetworkSettings.Ports['587/tcp']?.[0]?.HostPort);
 }, 1_800_000);
 

@@ -395,3 +395,84 @@ describe('relay SASL credentials', () => {
     expect(JSON.stringify(unreadable)).not.toContain('s3cret');
   });
 });
+
+/**
+ * docker-mailserver's other ways to set up relaying, captured from throwaway DMS 15.1.0 containers (see
+ * test/integration/dms-relay-setups.test.ts, which runs the activities against them):
+ * DEFAULT_RELAY_HOST sets `relayhost` and leaves relayhost_map empty; with neither it nor RELAY_HOST (before
+ * `setup relay add-domain`) nothing relays and SASL is off. After `setup relay add-domain` + `add-auth`,
+ * DMS's settings are those of postconf-h-relay-routing.txt (RELAY_HOST's), read above.
+ */
+describe('docker-mailserver relay set-ups (captured)', () => {
+  const dmsDefaultRelayHost = parseRoutingSettings(
+    readFixture('postconf-h-relay-routing-dms-default-relay-host.txt'),
+  );
+  const dmsNoRelay = parseRoutingSettings(readFixture('postconf-h-relay-routing-dms-no-relay.txt'));
+  const nexthop = '[relay.lab.test]:2526';
+
+  it('DEFAULT_RELAY_HOST: the route comes from relayhost, past an empty relayhost_map', async () => {
+    expect(dmsDefaultRelayHost).toMatchObject({
+      relayhost: nexthop,
+      sender_dependent_relayhost_maps: RELAY_MAP,
+      smtp_sender_dependent_authentication: 'no',
+    });
+    // relayhost_map is empty: postmap finds nothing in it.
+    const resolved = await resolveRelayRoute(dmsDefaultRelayHost, message, tableLookup({}));
+    expect(resolved.route).toEqual({
+      source: 'relayhost',
+      nexthop,
+      via: 'relayhost',
+      host: 'relay.lab.test',
+    });
+    expect(resolved.lookups.map((l) => `${l.key}:${l.status}`)).toEqual([
+      'canary@lab.test:not-found',
+      '@lab.test:not-found',
+    ]);
+    const outcome = relayRouteOutcome({
+      ...message,
+      settings: dmsDefaultRelayHost,
+      ...resolved,
+      expectRelay: 'relay.lab.test',
+    });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.summary).toBe(`mail from lab.test to sink.test goes through ${nexthop} (from relayhost)`);
+    expect(
+      relayMapsOutcome(dmsDefaultRelayHost, [{ path: '/etc/postfix/relayhost_map', state: 'empty' }]).ok,
+    ).toBe(true);
+  });
+
+  it('DEFAULT_RELAY_HOST with RELAY_USER/RELAY_PASSWORD: the credentials are found under the relay host, not the sender', async () => {
+    // DMS writes the ENV credentials as `<DEFAULT_RELAY_HOST> user:password`; sender keys are not asked for.
+    expect(saslPasswordKeys(dmsDefaultRelayHost, message.sender, nexthop)).toEqual([
+      nexthop,
+      'relay.lab.test',
+    ]);
+    const secretTable: LookupTable = { [SASL]: { [nexthop]: found('lab-mailserver:Secr3t-Env-Pw') } };
+    const credentials = await checkRelayCredentials(
+      dmsDefaultRelayHost,
+      message.sender,
+      nexthop,
+      tableLookup(secretTable),
+    );
+    expect(credentials.ok).toBe(true);
+    expect(credentials.evidence.foundKey).toBe(nexthop);
+    expect(JSON.stringify(credentials)).not.toContain('Secr3t-Env-Pw');
+  });
+
+  it('neither RELAY_HOST nor DEFAULT_RELAY_HOST: mail goes to the MX, and the summary says why', async () => {
+    const resolved = await resolveRelayRoute(dmsNoRelay, message, tableLookup({}));
+    expect(resolved.route).toEqual({ source: 'direct' });
+    expect(resolved.lookups).toEqual([]);
+    const outcome = relayRouteOutcome({
+      ...message,
+      settings: dmsNoRelay,
+      ...resolved,
+      expectRelay: 'relay.lab.test',
+    });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.summary).toMatch(
+      /goes directly to the MX of sink\.test, not through relay\.lab\.test: relayhost is empty/,
+    );
+    expect(dmsNoRelay.smtp_sasl_auth_enable).toBe('no');
+  });
+});
