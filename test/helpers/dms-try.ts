@@ -6,9 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { dexec, type LabExecResult } from '../../src/lab/docker.js';
-import type { ContainerSpec, LabNetwork } from '../../src/lab/containers.js';
+import { containerSpecs, type ContainerSpec, type LabNetwork } from '../../src/lab/containers.js';
+import { DMS_LAB_IMAGE } from '../../src/lab/dms-image.js';
+import { IMAGES } from '../../src/lab/images.js';
+import type { LabMaterial } from '../../src/lab/material.js';
 import { probeContainerHealth } from '../../src/lab/lab.js';
-import { LAB_LABEL, NAMES } from '../../src/lab/settings.js';
+import { DEFAULT_PORTS, LAB_LABEL, NAMES } from '../../src/lab/settings.js';
 import { tar } from '../../src/lab/tar.js';
 import { pollUntil } from './poll.js';
 
@@ -27,6 +30,16 @@ export interface DmsTry {
    */
   startHealthy(spec: ContainerSpec, hostConfig: Docker.HostConfig, timeoutMs: number): Promise<number>;
   remove(): Promise<void>;
+}
+
+/** The lab's own mail server spec with the real DMS (the lab layer image), for a throwaway place's network. */
+export function labDmsMailserverSpec(network: LabNetwork, material: LabMaterial): ContainerSpec {
+  return containerSpecs(
+    network,
+    { ports: DEFAULT_PORTS, dmsImage: DMS_LAB_IMAGE },
+    { mail: IMAGES.mail, relay: IMAGES.relay },
+    material,
+  ).find((s) => s.role === 'mailserver')!;
 }
 
 export async function dmsTry(docker: Docker): Promise<DmsTry> {

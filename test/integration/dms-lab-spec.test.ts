@@ -10,13 +10,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerSpecs } from '../../src/lab/containers.js';
-import { DMS_LAB_IMAGE, ensureDmsLabImage } from '../../src/lab/dms-image.js';
-import { IMAGES } from '../../src/lab/images.js';
+import { ensureDmsLabImage } from '../../src/lab/dms-image.js';
 import { ensureMaterial, MATERIAL_FILES, type LabMaterial } from '../../src/lab/material.js';
-import { DEFAULT_PORTS, labPaths, NAMES } from '../../src/lab/settings.js';
+import { labPaths, NAMES } from '../../src/lab/settings.js';
 import { smtpTransport } from '../../src/mail/smtp-transport.js';
-import { dmsTry, type DmsTry } from '../helpers/dms-try.js';
+import { dmsTry, labDmsMailserverSpec, type DmsTry } from '../helpers/dms-try.js';
 
 const docker = new Docker();
 const paths = labPaths();
@@ -29,12 +27,7 @@ beforeAll(async () => {
   await ensureDmsLabImage(docker, log);
   material = await ensureMaterial(paths, log);
   place = await dmsTry(docker);
-  const spec = containerSpecs(
-    place.network,
-    { ports: DEFAULT_PORTS, dmsImage: DMS_LAB_IMAGE },
-    { mail: IMAGES.mail, relay: IMAGES.relay },
-    material,
-  ).find((s) => s.role === 'mailserver')!;
+  const spec = labDmsMailserverSpec(place.network, material);
   expect(spec.kind).toBe('dms');
   const seconds = await place.startHealthy(
     spec,

@@ -19,9 +19,8 @@ import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { containerSpecs, type ContainerSpec } from '../../src/lab/containers.js';
-import { DMS_LAB_IMAGE, ensureDmsLabImage } from '../../src/lab/dms-image.js';
-import { IMAGES } from '../../src/lab/images.js';
+import type { ContainerSpec } from '../../src/lab/containers.js';
+import { ensureDmsLabImage } from '../../src/lab/dms-image.js';
 import { ensureMaterial, type LabMaterial } from '../../src/lab/material.js';
 import { DEFAULT_PORTS, labPaths, NAMES } from '../../src/lab/settings.js';
 import { targetConfig as labTargetConfig } from '../../src/lab/target-config.js';
@@ -32,7 +31,7 @@ import type {
 } from '../../src/activities/relay-routing.js';
 import type { StepOutcome } from '../../src/shared/types.js';
 import { runActivityAttempt } from '../helpers/activity-attempt.js';
-import { dmsTry, type DmsTry } from '../helpers/dms-try.js';
+import { dmsTry, labDmsMailserverSpec, type DmsTry } from '../helpers/dms-try.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const docker = new Docker();
@@ -48,12 +47,7 @@ const previousConfig = process.env.MRB_CONFIG;
 
 /** The lab's mail server spec with its relay settings replaced by `relayEnv` and no SASL source file. */
 function relaySetupSpec(place: DmsTry, relayEnv: string[]): ContainerSpec {
-  const spec = containerSpecs(
-    place.network,
-    { ports: DEFAULT_PORTS, dmsImage: DMS_LAB_IMAGE },
-    { mail: IMAGES.mail, relay: IMAGES.relay },
-    material,
-  ).find((s) => s.role === 'mailserver')!;
+  const spec = labDmsMailserverSpec(place.network, material);
   const env = (spec.create.Env ?? []).filter((e) => !/^RELAY_(HOST|PORT)=/.test(e));
   return {
     ...spec,

@@ -109,17 +109,7 @@ describe('relaymap-ineffective', () => {
       expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).toMatch(
         new RegExp(`^@${NAMES.mailDomain.replace(/\./g, '\\.')}\\s+\\[${RELAY}\\]:2526$`, 'm'),
       );
-      const t = token();
-      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
-      const id = await reinjectedId(lab, queueId);
-      // no relay: Postfix looks up dest.test's MX itself (the lab's DNS answers nothing outside the lab)
-      const line = await waitForLog(
-        lab,
-        new RegExp(`${id}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
-        60_000,
-      );
-      expect(line).toMatch(/Host or domain name not found\. Name service error for name=dest\.test type=MX/);
-      expect(line).not.toContain(NAMES.relayHost);
+      const { t, id } = await submitDeferredDirect();
 
       await healAndFlush(lab, 'relaymap-ineffective');
       await waitForMail(lab, 'dest', t, 60_000);
@@ -142,15 +132,7 @@ describe('relay-excluded (docker-mailserver only)', () => {
       expect((await inLab(lab, 'mailserver', ['cat', '/etc/postfix/relayhost_map'])).stdout).not.toMatch(
         /^@lab\.test\s+\S/m,
       );
-      const t = token();
-      const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
-      const id = await reinjectedId(lab, queueId);
-      const line = await waitForLog(
-        lab,
-        new RegExp(`${id}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
-        60_000,
-      );
-      expect(line).not.toContain(NAMES.relayHost);
+      const { t } = await submitDeferredDirect();
 
       await healAndFlush(lab, 'relay-excluded');
       await waitForMail(lab, 'dest', t, 60_000);
@@ -160,6 +142,25 @@ describe('relay-excluded (docker-mailserver only)', () => {
     );
   });
 });
+
+/**
+ * A message to the destination that leaves without the relay: Postfix looks up dest.test's MX itself (the
+ * lab's DNS answers nothing outside the lab), so it is deferred with relay=none. Returns its token and the
+ * queue id after amavis.
+ */
+async function submitDeferredDirect(): Promise<{ t: string; id: string }> {
+  const t = token();
+  const { queueId } = await submit(lab, { to: NAMES.destUser, token: t });
+  const id = await reinjectedId(lab, queueId);
+  const line = await waitForLog(
+    lab,
+    new RegExp(`${id}: to=<${NAMES.destUser}>, relay=none, .*status=deferred`),
+    60_000,
+  );
+  expect(line).toMatch(/Host or domain name not found\. Name service error for name=dest\.test type=MX/);
+  expect(line).not.toContain(NAMES.relayHost);
+  return { t, id };
+}
 
 /** Unauthenticated SMTP on the mail server's port 25 (published on 127.0.0.1): the RCPT reply. */
 async function relayProbe(): Promise<string> {
