@@ -22,6 +22,9 @@ if (!name || !names.includes(name)) {
   );
   process.exit(name ? 2 : 0);
 }
+// Ctrl-C reaches the benchmark too (same process group): wait for it to clean up and exit, so that a lock held
+// around `npm run bench` (flock) is held until then.
+process.on('SIGINT', () => {});
 const run = spawnSync(
   process.execPath,
   ['--expose-gc', '--import', 'tsx', `bench/${name}.ts`, ...process.argv.slice(3)],
