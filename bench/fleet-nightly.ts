@@ -3,15 +3,18 @@
  *
  * The lab's mail server is target `lab`. For the run, lighter mail servers join it as targets `lab-02` ...:
  * containers of the lab's mail image with the lab mail server's files (canary account, relay credentials,
- * certificate), with the content filter (amavis) off, each publishing only its submission port on
- * 127.0.0.1. All of them relay through the lab's relay to the lab's destination mailbox, so every target's
- * canary crosses real Postfix, the relay and IMAP.
+ * certificate), without amavis (ENABLE_AMAVIS=0: no content filter), exporters or Docker health check, each
+ * publishing only its submission port on 127.0.0.1. They start 4 at a time, each batch ready before the next.
+ * All of them relay through the lab's relay to the lab's destination mailbox, so every target's canary
+ * crosses real Postfix, the relay and IMAP.
  *
  * Two config schedules of `endToEndVerification`, as `npm start` ensures them, are triggered by hand: one
  * over `lab` alone (the baseline) and one over every target (`label=bench=fleet`). Each time is from the
- * trigger to the end of the fleet the schedule started; the two alternate, ROUNDS times.
+ * trigger to the end of the fleet the schedule started; after one warm-up of each, the two alternate, ROUNDS
+ * times. Each run also says where its time and CPU went (bench/fleet-breakdown.ts). The containers, the
+ * config and the dev server are removed on success, failure, Ctrl-C and SIGTERM.
  *
- *   flock /tmp/mrb-lab.lock npm run bench -- fleet-nightly [--targets 20] [--rounds 3] [--max-concurrent 20]
+ *   flock /tmp/mrb-lab.lock nice -n 5 npm run bench -- fleet-nightly [--targets 20] [--rounds 3] [--max-concurrent 20]
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +40,7 @@ import { ensureSchedules, scheduleId, triggerSchedule } from '../src/temporal/sc
 import { createWorker } from '../src/worker.js';
 import { freePort } from '../test/helpers/ports.js';
 import { withBenchDevServer } from './dev-server.js';
+import { cpuBreakdown, cpuSnapshot, median, timeBreakdown } from './fleet-breakdown.js';
 
 const BENCH_LABEL = 'org.mail-runbooks.bench';
 const RUNBOOK = 'endToEndVerification';
@@ -281,13 +285,33 @@ interface Measured {
   report: FleetReport;
   spans: ChildSpans;
   load: number[];
+  /** Where the time went in the children, and the CPU over the run (bench/fleet-breakdown.ts). */
+  breakdown: string[];
+}
+
+/** What the CPU breakdown watches: the dev server's process and the containers, grouped. */
+interface Watched {
+  devServerPid: number | undefined;
+  containers: { group: string; id: string }[];
+}
+
+async function watched(docker: Docker, devServerPid: number | undefined): Promise<Watched> {
+  const containers: Watched['containers'] = [];
+  const add = async (group: string, name: string) => {
+    const info = await inspectContainer(docker, name);
+    if (info) containers.push({ group, id: info.Id });
+  };
+  for (const role of ['mailserver', 'relay', 'dest'] as const) await add(`lab ${role}`, CONTAINERS[role]);
+  for (let i = 2; i <= TARGETS; i++) await add('lighter servers', extraName(i));
+  return { devServerPid, containers };
 }
 
 /** Triggers the schedule and waits for the fleet it starts to end: seconds, the fleet's report, its children. */
-async function runSchedule(client: Client, id: string): Promise<Measured> {
+async function runSchedule(client: Client, id: string, watch: Watched): Promise<Measured> {
   const handle = client.schedule.getHandle(id);
   const before = (await handle.describe()).info.recentActions.length;
   const stopSampling = sampleLoad();
+  const cpuBefore = await cpuSnapshot(watch.devServerPid, watch.containers);
   const t0 = Date.now();
   await triggerSchedule(client, id);
   const starter = await pollUntil(
@@ -304,15 +328,17 @@ async function runSchedule(client: Client, id: string): Promise<Measured> {
   if (started.outcome !== 'started') throw new Error(`${id}: ${started.message}`);
   const report = (await client.workflow.getHandle(started.workflowId).result()) as FleetReport;
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = cpuBreakdown(cpuBefore, await cpuSnapshot(watch.devServerPid, watch.containers));
   const load = stopSampling();
-  return { seconds, report, spans: await childSpans(client, report, t0), load };
+  return {
+    seconds,
+    report,
+    spans: await childSpans(client, report, t0),
+    load,
+    breakdown: [await timeBreakdown(client, report.targets), cpu],
+  };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const fixed = (x: number) => x.toFixed(1);
 
 /**
@@ -376,14 +402,24 @@ async function main(): Promise<void> {
     const taskQueue = `bench-fleet-${randomUUID()}`;
     const worker = await createWorker(connection, 'default', { taskQueue });
     const rows: { round: number; one: Measured; fleet: Measured }[] = [];
+    const watch = await watched(ctx.docker, server.pid);
     await worker.runUntil(async () => {
       await ensureSchedules(client, specs, { taskQueue });
+      // Not measured: the lighter servers have just started (the first submission to each spawns its
+      // smtpd, TLS and auth processes) while the lab mail server is long running, and the worker loads its
+      // workflow bundle. One of each first, so that every measured round starts warm on both sides.
+      for (const which of ['fleet', 'one'] as const) {
+        const r = await runSchedule(client, scheduleId({ name: `bench-${which}` }), watch);
+        console.error(
+          `warm-up, ${which === 'one' ? '1 target' : `${TARGETS} targets`}: ${fixed(r.seconds)} s, ${r.report.verdict} (not counted)`,
+        );
+      }
       for (let round = 1; round <= ROUNDS; round++) {
         // Alternate which goes first, so neither always runs on a machine still busy from the other.
         const order = round % 2 ? (['one', 'fleet'] as const) : (['fleet', 'one'] as const);
         const took: Partial<Record<'one' | 'fleet', Measured>> = {};
         for (const which of order) {
-          const r = await runSchedule(client, scheduleId({ name: `bench-${which}` }));
+          const r = await runSchedule(client, scheduleId({ name: `bench-${which}` }), watch);
           took[which] = r;
           console.error(
             `round ${round}, ${which === 'one' ? '1 target' : `${TARGETS} targets`}: ${fixed(r.seconds)} s, ${r.report.verdict}; ` +
@@ -391,6 +427,7 @@ async function main(): Promise<void> {
               `started ${fixed(r.spans.firstStart)}-${fixed(r.spans.lastStart)} s after the trigger, at most ${r.spans.maxConcurrent} at once; ` +
               `load ${fixed(Math.max(...r.load, 0))} max`,
           );
+          for (const line of r.breakdown) console.error(`  ${line}`);
           if (r.report.verdict !== 'ok') {
             const bad = r.report.targets.filter((t) => t.failed).map((t) => `${t.target}: ${t.detail}`);
             throw new Error(`the fleet did not verify every target:\n${bad.join('\n')}`);
