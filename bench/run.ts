@@ -9,7 +9,7 @@ const names = readdirSync('bench')
   .filter(
     (f) =>
       f.endsWith('.ts') &&
-      !['run.ts', 'approve.ts'].includes(f) && // helpers the benchmarks share
+      !['run.ts', 'approve.ts', 'fleet-breakdown.ts'].includes(f) && // helpers the benchmarks share
       !f.endsWith('-server.ts') &&
       !f.endsWith('-activities.ts'),
   )
@@ -22,6 +22,9 @@ if (!name || !names.includes(name)) {
   );
   process.exit(name ? 2 : 0);
 }
+// Ctrl-C reaches the benchmark too (same process group): wait for it to clean up and exit, so that a lock held
+// around `npm run bench` (flock) is held until then.
+process.on('SIGINT', () => {});
 const run = spawnSync(
   process.execPath,
   ['--expose-gc', '--import', 'tsx', `bench/${name}.ts`, ...process.argv.slice(3)],

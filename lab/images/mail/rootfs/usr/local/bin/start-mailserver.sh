@@ -5,8 +5,10 @@
 #
 # Environment: LAB_ROLE (mailserver | dest), OVERRIDE_HOSTNAME, PERMIT_DOCKER (none | container |
 # network | connected-networks), RELAY_HOST + RELAY_PORT (DMS semantics: every mail domain gets
-# "@domain [RELAY_HOST]:RELAY_PORT" in /etc/postfix/relayhost_map), LAB_DISCARD (dest: addresses whose
-# mail is discarded, comma separated).
+# "@domain [RELAY_HOST]:RELAY_PORT" in /etc/postfix/relayhost_map), ENABLE_AMAVIS (DMS semantics, default 1;
+# 0: no amavis and no content filter), LAB_EXPORTERS (mail server: 0 starts no exporters; default 1),
+# LAB_DISCARD (dest: addresses whose mail is discarded, comma separated). The fleet bench's lighter mail
+# servers set ENABLE_AMAVIS=0 and LAB_EXPORTERS=0.
 # Files: /tmp/docker-mailserver/postfix-accounts.cf ("user@domain|{SCHEME}hash"),
 # postfix-sasl-password.cf (lines for /etc/postfix/sasl_passwd), postfix-relaymap.cf (optional: extra
 # "@domain [host]:port" lines, or a bare "@domain" to exclude a domain), /etc/dms/tls/{cert,key}.pem.
@@ -71,6 +73,8 @@ if [ "$role" = mailserver ]; then
     *) die "PERMIT_DOCKER=${PERMIT_DOCKER} is not supported by the lab" ;;
   esac
   postconf -e "mynetworks = $nets"
+  # DMS: without amavis, mail is not handed to a content filter.
+  [ "${ENABLE_AMAVIS:-1}" = 0 ] && postconf -e "content_filter ="
 
   # Relay host (DMS: RELAY_HOST / RELAY_PORT + postfix-sasl-password.cf + postfix-relaymap.cf)
   if [ -n "${RELAY_HOST:-}" ]; then
@@ -117,7 +121,12 @@ fi
 
 # --- start the services ----------------------------------------------------------------------------
 programs="cron dovecot postfix"
-[ "$role" = mailserver ] && programs="cron dovecot amavis postfix postfix-exporter smtp-probes"
+if [ "$role" = mailserver ]; then
+  programs="cron dovecot"
+  [ "${ENABLE_AMAVIS:-1}" = 0 ] || programs="$programs amavis"
+  programs="$programs postfix"
+  [ "${LAB_EXPORTERS:-1}" = 0 ] || programs="$programs postfix-exporter smtp-probes"
+fi
 if [ "$role" = dest ]; then
   ln -sf /etc/lab/dns/supervisor.conf /etc/supervisor/conf.d/lab-dns.conf
   supervisorctl reread >/dev/null && supervisorctl add dnsmasq >/dev/null || die "could not add dnsmasq"
