@@ -2,9 +2,11 @@
  * Time outside activities in real runbook runs (issue 14, point 2: < 5 % of a run). Read from each run's
  * history: the run's wall time, less the time its activities took (the union of scheduled → closed, which
  * holds their retries and backoffs, less each first attempt's wait to be picked up), less the time a person
- * took (each approval Signal back to the workflow task that went idle waiting for it) and deliberate
- * timers. What is left is orchestration: workflow tasks, schedule-to-start, the round trips between steps.
- * The baseline is the same run's activity time.
+ * took (each approval Signal back to the workflow task that went idle waiting for it: human time, reported
+ * apart) and deliberate timers. What is left is orchestration, split by cause: the target lease (its request
+ * activity, which only reaches the guard, the wait for the guard's grant and the round trip of giving it
+ * back), activities' schedule-to-start, workflow tasks, and the rest. The baseline is the same run's activity
+ * time.
  *
  *   npm run bench -- runbook-overhead                   each remediation runbook on the lab against its fault
  *                                                       (the chaos scenarios' faults and approvals), approvals
@@ -19,6 +21,7 @@ import proto from '@temporalio/proto';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { findFault, healFault, injectFault } from '../src/lab/faults.js';
 import { labContext, labUp } from '../src/lab/lab.js';
+import { leaseGrantedSignal, leaseQueuedSignal } from '../src/shared/guard.js';
 import { approveSignal } from '../src/shared/messages.js';
 import { createWorker } from '../src/worker.js';
 import { SCENARIOS } from '../test/chaos/scenarios.js';
@@ -37,50 +40,105 @@ interface Overhead {
   humanMs: number;
   timerMs: number;
   outsideMs: number;
+  /** Where the time outside activities went (they add up to outsideMs). */
+  outside: {
+    /** Asking the target guard for a lease and waiting for its grant, and giving the lease back. */
+    leaseMs: number;
+    /** First attempts waiting to be picked up (schedule-to-start). */
+    queueMs: number;
+    /** Workflow tasks: scheduled to completed, the run's own code and its round trip. */
+    workflowTaskMs: number;
+    otherMs: number;
+  };
   activities: number;
 }
+
+type Interval = [number, number];
 
 const ms = (e: Event): number => {
   const t = e.eventTime;
   return t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
 };
 
-/** The length of the union of intervals. */
-function unionMs(intervals: [number, number][]): number {
-  const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let [start, end] = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
-  for (const [a, b] of sorted) {
-    if (a > end) {
-      if (end > start) total += end - start;
-      [start, end] = [a, b];
-    } else end = Math.max(end, b);
+/** Sorted, disjoint, non-empty intervals covering the same time. */
+function merged(intervals: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (const [a, b] of intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0])) {
+    const last = out.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
   }
-  if (end > start) total += end - start;
-  return total;
+  return out;
 }
 
+const lengthOf = (intervals: readonly Interval[]): number =>
+  merged(intervals).reduce((sum, [a, b]) => sum + b - a, 0);
+
+/** The parts of `from` that `minus` does not cover. */
+function without(from: readonly Interval[], minus: readonly Interval[]): Interval[] {
+  const cut = merged(minus);
+  const out: Interval[] = [];
+  for (const [a0, b] of merged(from)) {
+    let a = a0;
+    for (const [c, d] of cut) {
+      if (d <= a || c >= b) continue;
+      if (c > a) out.push([a, c]);
+      a = Math.max(a, d);
+    }
+    if (b > a) out.push([a, b]);
+  }
+  return out;
+}
+
+/** Signals the run exchanges with the target guard (src/shared/guard.ts). */
+const LEASE_SIGNALS = new Set([leaseGrantedSignal.name, leaseQueuedSignal.name]);
+const LEASE_ACTIVITY = 'requestTargetLease';
+
+/**
+ * Splits a run's time: its activities (scheduled → closed, less each first attempt's wait to be picked up),
+ * a person (the run idle until an approval Signal), deliberate timers, and what is left, outside
+ * activities, itself split by cause. The lease activity only reaches the guard: it counts as lease time,
+ * outside activities, with the wait for the guard's grant and the round trip of giving the lease back.
+ */
 export function overheadOf(workflowId: string, events: Event[]): Overhead {
   const first = events[0]!;
   const last = events[events.length - 1]!;
-  const scheduled = new Map<number, number>(); // scheduled event id → scheduled time
-  let queued = 0; // first attempts' schedule-to-start: the server handing the task over, orchestration
-  const activity: [number, number][] = [];
-  const human: [number, number][] = [];
-  const timers: [number, number][] = [];
+  const scheduled = new Map<number, { at: number; lease: boolean }>(); // by scheduled event id
+  const activity: Interval[] = [];
+  const queue: Interval[] = []; // first attempts' schedule-to-start: the server handing the task over
+  const lease: Interval[] = [];
+  const human: Interval[] = [];
+  const timers: Interval[] = [];
+  const workflowTasks: Interval[] = [];
   const timerStarts = new Map<number, number>();
+  const externalSignals = new Map<number, number>(); // initiated event id → time
+  let workflowTaskScheduled: number | undefined;
+  let leaseAskedAt: number | undefined;
   let lastIdle = ms(first);
   let activities = 0;
   for (const e of events) {
     const t = ms(e);
     switch (e.eventType) {
+      case T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        workflowTaskScheduled = t;
+        break;
+      case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+      case T.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      case T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        if (workflowTaskScheduled !== undefined) workflowTasks.push([workflowTaskScheduled, t]);
+        workflowTaskScheduled = undefined;
+        if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) lastIdle = t;
+        break;
       case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        scheduled.set(Number(e.eventId), t);
+        scheduled.set(Number(e.eventId), {
+          at: t,
+          lease: e.activityTaskScheduledEventAttributes?.activityType?.name === LEASE_ACTIVITY,
+        });
         break;
       case T.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
         const attrs = e.activityTaskStartedEventAttributes;
         const from = scheduled.get(Number(attrs?.scheduledEventId ?? 0));
-        if (from !== undefined && (attrs?.attempt ?? 1) === 1) queued += t - from;
+        if (from && !from.lease && (attrs?.attempt ?? 1) === 1) queue.push([from.at, t]);
         break;
       }
       case T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
@@ -95,17 +153,36 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
         // Scheduled → closed: a retried attempt's Started event is written with its last attempt only,
         // and the backoff between attempts is the activity's own deliberate waiting (polls, retries).
         const from = scheduled.get(Number(attrs?.scheduledEventId ?? 0));
-        if (from !== undefined) activity.push([from, t]);
-        activities++;
+        if (from?.lease) {
+          leaseAskedAt = from.at;
+        } else if (from) {
+          activity.push([from.at, t]);
+          activities++;
+        }
         break;
       }
-      case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        lastIdle = t;
+      case T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
+        const name = e.workflowExecutionSignaledEventAttributes?.signalName;
+        if (name === approveSignal.name) human.push([lastIdle, t]);
+        if (name && LEASE_SIGNALS.has(name) && leaseAskedAt !== undefined) {
+          lease.push([leaseAskedAt, t]);
+          if (name === leaseGrantedSignal.name) leaseAskedAt = undefined;
+        }
         break;
-      case T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-        if (e.workflowExecutionSignaledEventAttributes?.signalName === approveSignal.name)
-          human.push([lastIdle, t]);
+      }
+      case T.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        externalSignals.set(Number(e.eventId), t);
         break;
+      case T.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+      case T.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED: {
+        const attrs =
+          e.externalWorkflowExecutionSignaledEventAttributes ??
+          e.signalExternalWorkflowExecutionFailedEventAttributes;
+        const from = externalSignals.get(Number(attrs?.initiatedEventId ?? 0));
+        // The runs signal only the guard: renewals and releases of their leases.
+        if (from !== undefined) lease.push([from, t]);
+        break;
+      }
       case T.EVENT_TYPE_TIMER_STARTED:
         timerStarts.set(Number(e.eventId), t);
         break;
@@ -117,9 +194,21 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
     }
   }
   const totalMs = ms(last) - ms(first);
-  const activityMs = unionMs(activity) - queued;
-  const humanMs = unionMs(human);
-  const timerMs = unionMs(timers);
+  const running = without(activity, queue);
+  // Each moment counts once, for the first of these that covers it.
+  let covered: Interval[] = [];
+  const take = (intervals: readonly Interval[]): number => {
+    const length = lengthOf(without(intervals, covered));
+    covered = merged([...covered, ...intervals]);
+    return length;
+  };
+  const humanMs = take(human);
+  const timerMs = take(timers);
+  const activityMs = take(running);
+  const leaseMs = take(lease);
+  const queueMs = take(queue);
+  const workflowTaskMs = take(workflowTasks);
+  const outsideMs = totalMs - humanMs - timerMs - activityMs;
   return {
     workflowId,
     type: first.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?',
@@ -127,7 +216,13 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
     activityMs,
     humanMs,
     timerMs,
-    outsideMs: totalMs - unionMs([...activity, ...human, ...timers]) + queued,
+    outsideMs,
+    outside: {
+      leaseMs,
+      queueMs,
+      workflowTaskMs,
+      otherMs: outsideMs - leaseMs - queueMs - workflowTaskMs,
+    },
     activities,
   };
 }
@@ -139,19 +234,24 @@ async function historyOf(client: Client, workflowId: string, runId?: string): Pr
 
 function print(rows: Overhead[]): void {
   const pct = (a: number, b: number) => (b > 0 ? ((100 * a) / b).toFixed(1) : '-');
+  const s = (msValue: number, width: number, digits = 2) => (msValue / 1000).toFixed(digits).padStart(width);
   console.log(
-    'runbook               run s   activities s  person s  timers s  outside s  outside/run  outside/(run-person-timers)  activities',
+    'runbook               run s  activities s  person s  timers s  outside s (lease  queue  wf tasks  other)  outside/run  outside/(run-person-timers)  activities',
   );
   for (const r of rows) {
     const machine = r.totalMs - r.humanMs - r.timerMs;
     console.log(
       [
         r.type.padEnd(20),
-        (r.totalMs / 1000).toFixed(1).padStart(6),
-        (r.activityMs / 1000).toFixed(1).padStart(13),
-        (r.humanMs / 1000).toFixed(1).padStart(9),
-        (r.timerMs / 1000).toFixed(1).padStart(9),
-        (r.outsideMs / 1000).toFixed(2).padStart(10),
+        s(r.totalMs, 6, 1),
+        s(r.activityMs, 13, 1),
+        s(r.humanMs, 9, 1),
+        s(r.timerMs, 9, 1),
+        s(r.outsideMs, 10),
+        ` (${s(r.outside.leaseMs, 5)}`,
+        s(r.outside.queueMs, 6),
+        s(r.outside.workflowTaskMs, 9),
+        `${s(r.outside.otherMs, 6)})`,
         `${pct(r.outsideMs, r.totalMs)} %`.padStart(12),
         `${pct(r.outsideMs, machine)} %`.padStart(28),
         String(r.activities).padStart(11),
@@ -160,15 +260,16 @@ function print(rows: Overhead[]): void {
   }
   const sum = (f: (r: Overhead) => number) => rows.reduce((a, r) => a + f(r), 0);
   const machine = sum((r) => r.totalMs - r.humanMs - r.timerMs);
+  const outside = sum((r) => r.outsideMs);
   console.log(
-    `all ${rows.length} runs: outside activities ${(sum((r) => r.outsideMs) / 1000).toFixed(2)} s of ${(sum((r) => r.totalMs) / 1000).toFixed(1)} s run ` +
+    `all ${rows.length} runs: outside activities ${(outside / 1000).toFixed(2)} s of ${(sum((r) => r.totalMs) / 1000).toFixed(1)} s run ` +
       `(${pct(
-        sum((r) => r.outsideMs),
+        outside,
         sum((r) => r.totalMs),
-      )} %), ${pct(
-        sum((r) => r.outsideMs),
-        machine,
-      )} % of the time no person or timer was awaited; ` +
+      )} %), ${pct(outside, machine)} % of the time no person or timer was awaited; ` +
+      `of it lease ${(sum((r) => r.outside.leaseMs) / 1000).toFixed(2)} s, activity queue ${(sum((r) => r.outside.queueMs) / 1000).toFixed(2)} s, ` +
+      `workflow tasks ${(sum((r) => r.outside.workflowTaskMs) / 1000).toFixed(2)} s, other ${(sum((r) => r.outside.otherMs) / 1000).toFixed(2)} s; ` +
+      `person ${(sum((r) => r.humanMs) / 1000).toFixed(2)} s and timers ${(sum((r) => r.timerMs) / 1000).toFixed(2)} s apart; ` +
       `baseline, activities: ${(sum((r) => r.activityMs) / 1000).toFixed(1)} s`,
   );
 }
@@ -234,7 +335,12 @@ const { values } = parseArgs({
   options: { from: { type: 'string' }, query: { type: 'string' } },
 });
 const main = values.from ? fromServer(values.from, values.query ?? 'ExecutionStatus = "Completed"') : onLab();
-main.catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+// Exit when done: handles left open by the worker's activities kept the process alive for minutes after its
+// figures, holding the lab lock others wait for.
+main.then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);
