@@ -5,7 +5,9 @@
  * cost). Per-step cost is (time of N+1 steps - time of 1 step) / N, median of BENCH_REPEAT runs. Each is
  * measured on the dev server as `npm start` runs it (eager activity dispatch on: the workflow task's
  * completion hands the activity to the same worker; SQLite in write-ahead-log mode) and, for comparison,
- * with eager dispatch off, and with SQLite's own journal settings (DEFAULT_SQLITE_PRAGMAS says why).
+ * with eager dispatch off, and with SQLite's own journal settings (DEFAULT_SQLITE_PRAGMAS says why). On the
+ * first, also a runbook of state-changing no-op steps: each asks the target guard for the lease and gives it
+ * back, what the lease costs a step.
  *
  *   npm run bench -- orchestration          (BENCH_STEPS=50, BENCH_REPEAT=3)
  */
@@ -30,6 +32,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 interface PerStep {
   engine: number;
   bare: number;
+  /** A state-changing step (the lease asked for and given back around it), when measured. */
+  action?: number;
 }
 
 async function measure(
@@ -37,19 +41,23 @@ async function measure(
   client: Client,
   bundle: WorkflowBundle,
   label: string,
+  withActions = false,
 ): Promise<PerStep> {
   const native = await NativeConnection.connect({ address });
   const taskQueue = `orchestration-${randomUUID()}`;
   const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities });
   try {
     return await worker.runUntil(async () => {
-      const time = async (workflow: 'noopSteps' | 'bareSteps', steps: number): Promise<number> => {
+      const time = async (
+        workflow: 'noopSteps' | 'noopActions' | 'bareSteps',
+        steps: number,
+      ): Promise<number> => {
         const t = performance.now();
         await client.workflow.execute(workflow, {
           taskQueue,
           workflowId: `${workflow}-${randomUUID()}`,
           args:
-            workflow === 'noopSteps'
+            workflow !== 'bareSteps'
               ? [{ target: 'bench', trigger: { kind: 'manual', ref: 'bench' }, params: { steps } }]
               : [steps],
         });
@@ -58,26 +66,38 @@ async function measure(
       // Warm-up: the first runs pay for workflow code loading and connections.
       await time('noopSteps', 2);
       await time('bareSteps', 2);
+      if (withActions) await time('noopActions', 2);
       const runs = {
         engine1: [] as number[],
         engineN: [] as number[],
         bare1: [] as number[],
         bareN: [] as number[],
+        action1: [] as number[],
+        actionN: [] as number[],
       };
       for (let r = 0; r < REPEAT; r++) {
         runs.engine1.push(await time('noopSteps', 1));
         runs.engineN.push(await time('noopSteps', STEPS + 1));
         runs.bare1.push(await time('bareSteps', 1));
         runs.bareN.push(await time('bareSteps', STEPS + 1));
+        if (withActions) {
+          runs.action1.push(await time('noopActions', 1));
+          runs.actionN.push(await time('noopActions', STEPS + 1));
+        }
       }
-      const perStep = {
+      const perStep: PerStep = {
         engine: (median(runs.engineN) - median(runs.engine1)) / STEPS,
         bare: (median(runs.bareN) - median(runs.bare1)) / STEPS,
+        ...(withActions && { action: (median(runs.actionN) - median(runs.action1)) / STEPS }),
       };
       console.log(
         `${label}: engine runbook 1 step ${median(runs.engine1).toFixed(0)} ms, ${STEPS + 1} steps ${median(runs.engineN).toFixed(0)} ms; ` +
           `bare workflow 1 step ${median(runs.bare1).toFixed(0)} ms, ${STEPS + 1} steps ${median(runs.bareN).toFixed(0)} ms; ` +
-          `per step ${perStep.engine.toFixed(1)} ms vs ${perStep.bare.toFixed(1)} ms bare`,
+          `per step ${perStep.engine.toFixed(1)} ms vs ${perStep.bare.toFixed(1)} ms bare` +
+          (perStep.action === undefined
+            ? ''
+            : `; state-changing no-op steps (lease asked for and given back) 1 step ${median(runs.action1).toFixed(0)} ms, ` +
+              `${STEPS + 1} steps ${median(runs.actionN).toFixed(0)} ms, per step ${perStep.action.toFixed(1)} ms`),
       );
       return perStep;
     });
@@ -116,12 +136,19 @@ async function main(): Promise<void> {
     { 'system.enableActivityEagerExecution': 'false' },
   );
   await withBenchDevServer('orchestration', async (server, client) => {
-    eager = await measure(server.address, client, bundle, 'dev server as npm start runs it (eager dispatch)');
+    eager = await measure(
+      server.address,
+      client,
+      bundle,
+      'dev server as npm start runs it (eager dispatch)',
+      true,
+    );
   });
   console.log(
     `summary: per step through the engine ${eager!.engine.toFixed(1)} ms (bare workflow ${eager!.bare.toFixed(1)} ms, ratio ${(eager!.engine / eager!.bare).toFixed(2)}; target < 50 ms); ` +
       `with eager dispatch off ${plain!.engine.toFixed(1)} ms (bare ${plain!.bare.toFixed(1)} ms); ` +
-      `with SQLite's own journal ${journal!.engine.toFixed(1)} ms (bare ${journal!.bare.toFixed(1)} ms); median of ${REPEAT}`,
+      `with SQLite's own journal ${journal!.engine.toFixed(1)} ms (bare ${journal!.bare.toFixed(1)} ms); ` +
+      `a state-changing step ${eager!.action!.toFixed(1)} ms (the lease ${(eager!.action! - eager!.engine).toFixed(1)} ms of it); median of ${REPEAT}`,
   );
 }
 

@@ -9,7 +9,7 @@ const names = readdirSync('bench')
   .filter(
     (f) =>
       f.endsWith('.ts') &&
-      !['run.ts', 'approve.ts', 'fleet-breakdown.ts'].includes(f) && // helpers the benchmarks share
+      !['run.ts', 'approve.ts', 'fleet-breakdown.ts', 'noop-action-names.ts'].includes(f) && // helpers the benchmarks share
       !f.endsWith('-server.ts') &&
       !f.endsWith('-activities.ts'),
   )
