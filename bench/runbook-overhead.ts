@@ -51,6 +51,7 @@ interface Overhead {
     otherMs: number;
   };
   activities: number;
+  workflowTasks: number;
 }
 
 type Interval = [number, number];
@@ -224,6 +225,7 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
       otherMs: outsideMs - leaseMs - queueMs - workflowTaskMs,
     },
     activities,
+    workflowTasks: workflowTasks.length,
   };
 }
 
@@ -268,7 +270,16 @@ function print(rows: Overhead[]): void {
         sum((r) => r.totalMs),
       )} %), ${pct(outside, machine)} % of the time no person or timer was awaited; ` +
       `of it lease ${(sum((r) => r.outside.leaseMs) / 1000).toFixed(2)} s, activity queue ${(sum((r) => r.outside.queueMs) / 1000).toFixed(2)} s, ` +
-      `workflow tasks ${(sum((r) => r.outside.workflowTaskMs) / 1000).toFixed(2)} s, other ${(sum((r) => r.outside.otherMs) / 1000).toFixed(2)} s; ` +
+      `workflow tasks ${(sum((r) => r.outside.workflowTaskMs) / 1000).toFixed(2)} s ` +
+      `(${sum((r) => r.workflowTasks)} tasks, ${(
+        sum((r) => r.outside.workflowTaskMs) /
+        Math.max(
+          sum((r) => r.workflowTasks),
+          1,
+        )
+      ).toFixed(
+        0,
+      )} ms each outside activities), other ${(sum((r) => r.outside.otherMs) / 1000).toFixed(2)} s; ` +
       `person ${(sum((r) => r.humanMs) / 1000).toFixed(2)} s and timers ${(sum((r) => r.timerMs) / 1000).toFixed(2)} s apart; ` +
       `baseline, activities: ${(sum((r) => r.activityMs) / 1000).toFixed(1)} s`,
   );
