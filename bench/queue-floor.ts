@@ -264,8 +264,10 @@ async function summaryOrPastTheLimit(
 }
 
 /**
- * The summary's memory as a worker would see it: a child process that loads the activity, runs it once
- * and reports its RSS before the activity and its peak RSS (getrusage's maxrss, the whole process's).
+ * The summary's memory as a worker would see it: bench/queue-floor-child.mjs in a process of its own
+ * loads the activity, runs it once and reports its RSS before the activity and its peak RSS (the whole
+ * process's). `dist`: the compiled build under plain node, what an installed worker runs (the package
+ * ships dist/ without tsx: bin/load-entry.js, deploy/); `src`: the sources under tsx, as a checkout runs.
  */
 interface ChildReport {
   rssBeforeMb: number;
@@ -274,43 +276,27 @@ interface ChildReport {
   messages: number;
 }
 
-async function summaryInChild(): Promise<ChildReport> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/queue-floor.ts'], {
-    env: { ...process.env, BENCH_CHILD: 'summary' },
+type ChildRuntime = 'dist' | 'src';
+const CHILD_RUNTIMES = (process.env.BENCH_CHILD_RUNTIMES ?? 'dist,src').split(',') as ChildRuntime[];
+
+/** The compiled build the `dist` child loads, from this checkout's sources (so it is never stale). */
+async function buildDist(): Promise<void> {
+  const child = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`tsc -p tsconfig.build.json exited ${code}`);
+}
+
+async function summaryInChild(runtime: ChildRuntime): Promise<ChildReport> {
+  const loader = runtime === 'src' ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, 'bench/queue-floor-child.mjs'], {
+    env: { ...process.env, BENCH_MODULES: runtime },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`summary child exited ${code}: ${out}`);
+  if (code !== 0) throw new Error(`summary child (${runtime}) exited ${code}: ${out}`);
   return JSON.parse(out.trim().split('\n').pop() ?? '') as ChildReport;
-}
-
-async function childMain(): Promise<void> {
-  // The activity called directly (outside an activity context it sends no heartbeats): a mock activity
-  // environment would load the Temporal test kit, which no worker carries.
-  await targetConfig('bench');
-  const rssBefore = process.memoryUsage().rss;
-  const t = performance.now();
-  const transport = new DockerTransport({
-    engine: { kind: 'unix', socketPath: SOCKET },
-    container: CONTAINER,
-  });
-  const r = await summaryOrPastTheLimit(
-    () => queueSummary('bench'),
-    transport,
-    () => undefined,
-  );
-  const seconds = (performance.now() - t) / 1000;
-  await transport.close();
-  await closeAllHosts();
-  const report: ChildReport = {
-    rssBeforeMb: rssBefore / 2 ** 20,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-    seconds,
-    messages: r.evidence.messages,
-  };
-  console.log(JSON.stringify(report));
 }
 
 /** CPU seconds used so far by the bench container (cgroup v1 or v2), or NaN where neither is readable. */
@@ -375,6 +361,7 @@ async function main(): Promise<void> {
   });
   try {
     process.env.MRB_CONFIG = await writeConfig(dir);
+    if (CHILD_RUNTIMES.includes('dist')) await buildDist();
     await targetConfig('bench'); // a config mistake shows before minutes of setup
     let t = performance.now();
     let queued = 0;
@@ -531,13 +518,16 @@ async function main(): Promise<void> {
       console.log(
         `  summary CPU by part: container ${part(0)} s, this process (parsing) ${part(1)} s, dockerd ${part(2)} s`,
       );
-      const child = await summaryInChild();
-      if (child.messages !== n)
-        throw new Error(`the child's summary counted ${child.messages}, expected ${n}`);
-      console.log(
-        `  summary alone in a child process: peak RSS ${child.peakRssMb.toFixed(0)} MB (target < 150), ` +
-          `${child.rssBeforeMb.toFixed(0)} MB before the activity, so +${(child.peakRssMb - child.rssBeforeMb).toFixed(0)} MB for it; ${child.seconds.toFixed(2)} s`,
-      );
+      for (const runtime of CHILD_RUNTIMES) {
+        const child = await summaryInChild(runtime);
+        if (child.messages !== n)
+          throw new Error(`the child's summary counted ${child.messages}, expected ${n}`);
+        console.log(
+          `  summary alone in a child process (${runtime === 'dist' ? 'dist/ under node, as installed' : 'src/ under tsx, as a checkout'}): ` +
+            `peak RSS ${child.peakRssMb.toFixed(0)} MB (target < 150), ` +
+            `${child.rssBeforeMb.toFixed(0)} MB before the activity, so +${(child.peakRssMb - child.rssBeforeMb).toFixed(0)} MB for it; ${child.seconds.toFixed(2)} s`,
+        );
+      }
       console.log(
         `  bench process peak RSS during the summary ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150; ${(idleRss / 2 ** 20).toFixed(0)} MB before it); result ${resultBytes} B of JSON (limit 65536)`,
       );
@@ -555,7 +545,7 @@ async function main(): Promise<void> {
   }
 }
 
-(process.env.BENCH_CHILD === 'summary' ? childMain() : main()).then(
+main().then(
   () => process.exit(0), // nothing may keep a finished bench alive (an engine socket, a timer)
   (err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
