@@ -2,7 +2,7 @@
  * Postfix's own tools, identical on a DMS container and a plain Postfix host (the transport decides
  * where they run: docker exec or SSH). Read-only unless marked stateChanging.
  */
-import { COMMAND_LIMIT_MS } from './limits.js';
+import { COMMAND_LIMIT_MS, queueListLimitMs } from './limits.js';
 import { command, CommandInputError, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
 import { postconfParameter, postfixMap, postmapKey, queueId, queueName, type QueueName } from './validate.js';
 
@@ -52,11 +52,14 @@ function keepingProducerStatus(consumer: string): string {
  */
 export const QUEUE_JSON_SCRIPT = keepingProducerStatus('dd ibs=64K obs=1M status=none');
 
-export function queueJson(): CatalogueCommand {
+/** `queued`: the queue file count taken just before, which sizes the limit (queueListLimitMs). */
+export function queueJson(queued = 0): CatalogueCommand {
+  if (!Number.isSafeInteger(queued) || queued < 0)
+    throw new CommandInputError('queued', `not a message count: ${queued}`);
   return command({
     argv: ['sh', '-c', QUEUE_JSON_SCRIPT, 'queue-json', 'postqueue', '-j'],
     // Large queues: the summary consumes stdout line by line; the buffered copy is only a sample.
-    timeoutMs: COMMAND_LIMIT_MS.queueList,
+    timeoutMs: queueListLimitMs(queued),
     maxOutputBytes: 1 * MIB,
     stateChanging: false,
     description: 'List the Postfix queue as one JSON object per message (postqueue -j)',
@@ -79,7 +82,7 @@ export const QUEUE_COUNT_SCRIPT = [
 export function queueFileCount(): CatalogueCommand {
   return command({
     argv: ['sh', '-c', QUEUE_COUNT_SCRIPT, 'queue-count', 'find', ...LISTED_QUEUES, '-type', 'f'],
-    timeoutMs: 30 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.queueCount,
     maxOutputBytes: 4 * KIB,
     stateChanging: false,
     description: 'Count the messages in the Postfix queue (files under the queue directory)',
