@@ -1,8 +1,9 @@
 /** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
+import type { MailServerCommands } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { parseQueueFileCount, QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { onMailServer, targetConfig } from './context.js';
+import { onMailServer, targetConfig, type OnHost } from './context.js';
 import { beat } from './heartbeat.js';
 import { commandOnce, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
@@ -14,18 +15,31 @@ const TOP_ENTRIES = 10;
 /**
  * Streams `postqueue -j` line by line, so memory stays bounded whatever the queue size. The host gathers
  * the listing into large blocks (see queueJson), which is what keeps the transport near the cost of
- * postqueue itself.
+ * postqueue itself. The queue files are counted first (directory reads only, a few % of the listing) so
+ * the listing's limit fits the queue: a million messages take minutes, a small queue keeps the base
+ * limit. Meanwhile the activity heartbeats with the lines read, and a cancellation stops the listing.
  */
 export async function streamQueueJson(target: Target, onLine: (line: string) => void): Promise<void> {
-  const { host, commands } = await onMailServer(target);
+  const on = await onMailServer(target);
+  const queued = await countQueuedOn(on);
+  beat({ queueFiles: queued });
   let lines = 0;
-  await runOk(host, () => commands.queueJson(), {
+  await runOk(on.host, () => on.commands.queueJson(queued), {
     onStdoutLine: (line) => {
       onLine(line);
-      // Big queues take a while to list: show the worker is alive.
+      // Big queues take a while to list: show how far it got.
       if (++lines % 20_000 === 0) beat({ queueLinesRead: lines });
     },
   });
+}
+
+async function countQueuedOn({ host, commands }: OnHost<MailServerCommands>): Promise<number> {
+  const r = await runOk(host, () => commands.queueFileCount());
+  try {
+    return parseQueueFileCount(r.stdout);
+  } catch (err) {
+    throw asFailure(err, `queue file count on ${host.description}`);
+  }
 }
 
 async function summarise(targetName: string): Promise<{ summary: QueueSummary; threshold: number }> {
@@ -85,13 +99,7 @@ export interface DrainEvidence {
 
 /** How many messages are queued, from the queue directory alone (no queue file read). */
 async function countQueued(targetName: string): Promise<number> {
-  const { host, commands } = await onMailServer(targetName);
-  const r = await runOk(host, () => commands.queueFileCount());
-  try {
-    return parseQueueFileCount(r.stdout);
-  } catch (err) {
-    throw asFailure(err, `queue file count on ${host.description}`);
-  }
+  return countQueuedOn(await onMailServer(targetName));
 }
 
 /**

@@ -9,7 +9,7 @@ import { ParseError } from '../parsers/index.js';
 import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
 import { ERROR_TYPE, type ErrorType } from '../shared/errors.js';
 import { redactLine } from './redaction.js';
-import { whileBeating } from './heartbeat.js';
+import { cancellation, whileBeating } from './heartbeat.js';
 
 const ERROR_TYPES: Record<TransportError['kind'], ErrorType> = {
   timeout: ERROR_TYPE.transportTimeout,
@@ -61,12 +61,16 @@ export async function run(
   let cmd: CatalogueCommand | undefined;
   try {
     cmd = build();
+    // A read-only command (a long queue listing) stops when its activity is cancelled; a state-changing
+    // one is left to finish, so a cancellation never leaves a change half made.
+    const signal = cmd.stateChanging ? undefined : cancellation();
     const request = {
       argv: cmd.argv,
       timeoutMs: cmd.timeoutMs,
       maxOutputBytes: cmd.maxOutputBytes,
       ...(cmd.stdin !== undefined && { stdin: cmd.stdin }),
       ...(options.onStdoutLine && { onStdoutLine: options.onStdoutLine }),
+      ...(signal && { signal }),
     };
     // A restart may take minutes: the heartbeat must not wait for it.
     const result = await whileBeating(() => host.exec(request));
