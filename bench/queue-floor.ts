@@ -19,6 +19,7 @@
  *     BENCH_ROUNDS=3 (or one per size, e.g. 3,2,1)
  *     BENCH_CONTAINER=mrb-bench-queue, BENCH_REUSE=1 (use a running container and its queue),
  *     BENCH_CPU_SHARES=2 (the container's share on a shared machine; default Docker's),
+ *     BENCH_MEMORY_MB=8192 (the container's memory limit, page cache included),
  *     BENCH_MIX=1: a mixed queue instead of one sender/one domain: BENCH_SENDERS (200) senders with
  *       Zipf-like shares, ~thousands of recipient domains, 12 deferral reasons (defer logs written for
  *       every message, as Postfix's own would be).
@@ -54,13 +55,24 @@ const REUSE = process.env.BENCH_REUSE === '1';
 /** The container's CPU shares (a shared machine wants 2; 0 leaves Docker's default). */
 const CPU_SHARES = Number(process.env.BENCH_CPU_SHARES ?? '0');
 const SENDERS = Number(process.env.BENCH_SENDERS ?? '200');
+/**
+ * The container's memory limit, which its page cache counts against: a million queue files take some
+ * 4 GiB of cache plus their inodes, and a listing that no longer finds them cached reads each from disk.
+ */
+const MEMORY_MB = Number(process.env.BENCH_MEMORY_MB ?? '8192');
 const DOMAIN_GROUPS = 8;
 const FLOOD_MAX = 1_000_000; // lab-queue-flood's own bound per call
 
 const docker = new Docker({ socketPath: SOCKET });
 
-/** The image's start script wants a certificate and an account; made inside, then the image's own CMD. */
+/**
+ * The image's start script wants a certificate, an account and the probes' modules (which the lab puts in
+ * as /etc/lab/blackbox.yml); amavis wants its host name to resolve (no network, so /etc/hosts) or it
+ * restarts every few seconds, burning the CPU the figures measure. Made inside, then the image's own CMD.
+ */
 const BOOT = [
+  'echo "127.0.0.1 mail.bench.test mail" >> /etc/hosts && echo mail.bench.test > /etc/mailname',
+  'mkdir -p /etc/lab && printf "%s" "$BENCH_BLACKBOX_YML" > /etc/lab/blackbox.yml',
   'mkdir -p /etc/dms/tls /tmp/docker-mailserver',
   'openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mail.bench.test -days 2 -keyout /etc/dms/tls/key.pem -out /etc/dms/tls/cert.pem 2>/dev/null',
   'echo "bench@bench.test|{PLAIN}unused" > /tmp/docker-mailserver/postfix-accounts.cf',
@@ -130,6 +142,7 @@ async function startContainer(): Promise<void> {
       'OVERRIDE_HOSTNAME=mail.bench.test',
       'RELAY_HOST=relay.bench.test',
       'RELAY_PORT=2526',
+      `BENCH_BLACKBOX_YML=${readFileSync('monitoring/blackbox.yml', 'utf8')}`,
     ],
     Cmd: ['bash', '-c', BOOT],
     // The image's labels include the lab's (org.mail-runbooks.lab=1); overriding it keeps `npm run lab -- down`
@@ -138,7 +151,7 @@ async function startContainer(): Promise<void> {
     HostConfig: {
       NetworkMode: 'none',
       RestartPolicy: { Name: 'no' },
-      Memory: 2 * 1024 ** 3,
+      Memory: MEMORY_MB * 1024 ** 2,
       ...(CPU_SHARES > 0 && { CpuShares: CPU_SHARES }),
     },
   });
