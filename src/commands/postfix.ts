@@ -58,9 +58,10 @@ export function queueJson(queued = 0): CatalogueCommand {
     throw new CommandInputError('queued', `not a message count: ${queued}`);
   return command({
     argv: ['sh', '-c', QUEUE_JSON_SCRIPT, 'queue-json', 'postqueue', '-j'],
-    // Large queues: the summary consumes stdout line by line; the buffered copy is only a sample.
+    // The summary consumes stdout line by line; the buffered copy only feeds an error message (its
+    // tail), so it is kept small: every byte of it stays in the worker's memory until the listing ends.
     timeoutMs: queueListLimitMs(queued),
-    maxOutputBytes: 1 * MIB,
+    maxOutputBytes: 64 * KIB,
     stateChanging: false,
     description: 'List the Postfix queue as one JSON object per message (postqueue -j)',
   });

@@ -198,6 +198,8 @@ describe('queue listing limit', () => {
     expect(dmsCommands.queueJson().timeoutMs).toBe(COMMAND_LIMIT_MS.queueList);
     expect(dmsCommands.queueJson(1_000_000).timeoutMs).toBe(queueListLimitMs(1_000_000));
     expect(dmsCommands.queueJson(1_000_000).argv).toEqual(dmsCommands.queueJson().argv);
+    // The listing streams into the summary; only a small sample of it is buffered in the worker.
+    expect(dmsCommands.queueJson(1_000_000).maxOutputBytes).toBeLessThanOrEqual(64 * 1024);
     for (const bad of [-1, 1.5, NaN, Infinity])
       expect(() => dmsCommands.queueJson(bad), String(bad)).toThrow(CommandInputError);
   });
