@@ -53,17 +53,24 @@ export function buildOrFail(build: () => CatalogueCommand): CatalogueCommand {
   }
 }
 
+export interface RunOptions {
+  readonly onStdoutLine?: (line: string) => void;
+  /** Stops a read-only command before its catalogue limit (e.g. a limit known only once it runs). */
+  readonly signal?: AbortSignal;
+}
+
 export async function run(
   host: HostTransport,
   build: () => CatalogueCommand,
-  options: { onStdoutLine?: (line: string) => void } = {},
+  options: RunOptions = {},
 ): Promise<CommandRun> {
   let cmd: CatalogueCommand | undefined;
   try {
     cmd = build();
     // A read-only command (a long queue listing) stops when its activity is cancelled; a state-changing
     // one is left to finish, so a cancellation never leaves a change half made.
-    const signal = cmd.stateChanging ? undefined : cancellation();
+    const signals = cmd.stateChanging ? [] : [cancellation(), options.signal].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const request = {
       argv: cmd.argv,
       timeoutMs: cmd.timeoutMs,
@@ -86,7 +93,7 @@ export { tail };
 export async function runOk(
   host: HostTransport,
   build: () => CatalogueCommand,
-  options: { onStdoutLine?: (line: string) => void } = {},
+  options: RunOptions = {},
 ): Promise<CommandRun> {
   const r = await run(host, build, options);
   if (!r.ok) {

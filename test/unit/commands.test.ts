@@ -194,14 +194,10 @@ describe('queue listing limit', () => {
     expect(queueListLimitMs(Number.MAX_SAFE_INTEGER)).toBe(QUEUE_LIST_MAX_MS);
   });
 
-  it('the catalogue sizes postqueue -j from the count and refuses a count that is none', () => {
-    expect(dmsCommands.queueJson().timeoutMs).toBe(COMMAND_LIMIT_MS.queueList);
-    expect(dmsCommands.queueJson(1_000_000).timeoutMs).toBe(queueListLimitMs(1_000_000));
-    expect(dmsCommands.queueJson(1_000_000).argv).toEqual(dmsCommands.queueJson().argv);
+  it('postqueue -j carries the ceiling as its limit (its caller stops it at the sized one) and buffers little', () => {
+    expect(dmsCommands.queueJson().timeoutMs).toBe(QUEUE_LIST_MAX_MS);
     // The listing streams into the summary; only a small sample of it is buffered in the worker.
-    expect(dmsCommands.queueJson(1_000_000).maxOutputBytes).toBeLessThanOrEqual(64 * 1024);
-    for (const bad of [-1, 1.5, NaN, Infinity])
-      expect(() => dmsCommands.queueJson(bad), String(bad)).toThrow(CommandInputError);
+    expect(dmsCommands.queueJson().maxOutputBytes).toBeLessThanOrEqual(64 * 1024);
   });
 });
 

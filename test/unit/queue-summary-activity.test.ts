@@ -1,17 +1,18 @@
 /**
  * The queueSummary activity at any queue size, against a fake mail server host: it counts the queue files
- * first and gives the listing a limit sized from that count, heartbeats its progress, and a cancellation
- * stops the listing (the host command is killed) instead of letting it run to its limit.
+ * beside the listing and stops the listing at the limit sized from that count, heartbeats its progress,
+ * and a cancellation stops the listing (the host command is killed) instead of letting it run on.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeAllHosts, wrapHostTransportsForTests } from '../../src/activities/context.js';
 import { queueSummary } from '../../src/activities/queue.js';
-import { COMMAND_LIMIT_MS, queueListLimitMs } from '../../src/commands/limits.js';
+import { COMMAND_LIMIT_MS, QUEUE_LIST_MAX_MS, queueListLimitMs } from '../../src/commands/limits.js';
+import { ERROR_TYPE } from '../../src/shared/errors.js';
 import { runLimited, type StartedCommand } from '../../src/transports/limits.js';
 import type { ExecRequest, ExecResult, HostTransport } from '../../src/transports/types.js';
 import { syntheticQueueLines } from '../fixtures/synthetic-queue.js';
@@ -103,7 +104,7 @@ afterAll(async () => {
 });
 
 describe('queueSummary on a large queue', () => {
-  it('counts the queue first and sizes the listing limit from the count; heartbeats its progress', async () => {
+  it('counts the queue beside the listing; heartbeats the count and the lines read', async () => {
     const lines = [...syntheticQueueLines({ count: 45_000, now: NOW })];
     host = new FakeMailServer(1_000_000, lines);
     const env = new MockActivityEnvironment();
@@ -111,20 +112,38 @@ describe('queueSummary on a large queue', () => {
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const result = await env.run<[string], Summary, typeof queueSummary>(queueSummary, 't');
     expect(result.evidence.messages).toBe(45_000);
-    const [count, listing] = host.requests;
-    expect(count?.argv).toContain('find');
+    const count = host.requests.find((r) => r.argv.includes('find'));
+    const listing = host.requests.find((r) => r.argv.includes('postqueue'));
     expect(count?.timeoutMs).toBe(COMMAND_LIMIT_MS.queueCount);
-    expect(listing?.argv).toContain('postqueue');
-    expect(listing?.timeoutMs).toBe(queueListLimitMs(1_000_000));
-    expect(listing?.timeoutMs).toBeGreaterThan(10 * COMMAND_LIMIT_MS.queueList);
-    expect(beats).toContainEqual({ queueFiles: 1_000_000 });
-    expect(beats).toContainEqual({ queueFiles: 1_000_000, queueLinesRead: 40_000 });
+    // The transport's own limit is the ceiling; the activity stops it sooner through the signal.
+    expect(listing?.timeoutMs).toBe(QUEUE_LIST_MAX_MS);
+    expect(listing?.signal).toBeDefined();
+    // Details are merged: the count and the progress, in whichever order they came.
+    expect(beats).toContainEqual(expect.objectContaining({ queueFiles: 1_000_000 }));
+    expect(beats).toContainEqual(expect.objectContaining({ queueLinesRead: 40_000 }));
   });
 
-  it('a small queue keeps the base limit', async () => {
-    host = new FakeMailServer(3, [...syntheticQueueLines({ count: 3, now: NOW })]);
-    await new MockActivityEnvironment().run(queueSummary, 't');
-    expect(host.requests[1]?.timeoutMs).toBe(COMMAND_LIMIT_MS.queueList);
+  it.each([
+    ['a small queue: the base limit', 3, COMMAND_LIMIT_MS.queueList],
+    ['a million messages: the limit for a million', 1_000_000, queueListLimitMs(1_000_000)],
+  ])('a listing that hangs is stopped at the limit its count allows (%s)', async (_what, files, limitMs) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      host = new FakeMailServer(files, [...syntheticQueueLines({ count: 10, now: NOW })], true);
+      const running = new MockActivityEnvironment().run(queueSummary, 't');
+      const failure = running.catch((e: unknown) => e);
+      await vi.waitFor(() => expect(host.requests).toHaveLength(2));
+      await vi.advanceTimersByTimeAsync(limitMs - 1_000);
+      expect(host.kills).toBe(0);
+      await vi.advanceTimersByTimeAsync(2_000);
+      const error = await failure;
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      expect(error).toMatchObject({ type: ERROR_TYPE.transportTimeout, nonRetryable: false });
+      expect(String((error as Error).message)).toContain(`${limitMs} ms limit`);
+      expect(host.kills).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a cancelled summary stops its listing on the host instead of running to the limit', async () => {
