@@ -82,7 +82,9 @@ const BOOT = [
 
 /**
  * Writes a defer log (what Postfix's own deferral leaves, and where postqueue's delay_reason comes from)
- * for every mixed-queue message: one of 12 reasons, with the address parts normalisation folds.
+ * for every mixed-queue message: one of 12 reasons, with the address parts normalisation folds. The
+ * attribute names are bounce_log's (notify_flags, not dsn_notify): showq warns in the mail log about an
+ * unknown one, for every message at every listing, which made the listings (not qshape) pay for syslog.
  */
 const DEFER_LOGS = String.raw`
 use strict; use warnings;
@@ -115,7 +117,7 @@ for my $f (glob "$spool/deferred/*/*") {
   (my $reason = $reasons[$seq % @reasons]) =~ s/%d/$host/;
   $reason =~ s/%d/$seq % 250 + 1/e;
   open(my $out, '>', "$dir/$id") or die "$dir/$id: $!\n";
-  print $out "recipient=$rcpt\noffset=0\ndsn_orig_rcpt=\ndsn_notify=0\nstatus=4.4.1\naction=delayed\nreason=$reason\n\n";
+  print $out "recipient=$rcpt\noffset=0\ndsn_orig_rcpt=\nnotify_flags=0\nstatus=4.4.1\naction=delayed\nreason=$reason\n\n";
   close $out;
   chown $uid, $gid, "$dir/$id";
   $n++;
