@@ -38,6 +38,11 @@ export async function whileBeating<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** This attempt's cancellation (activity cancelled, or its heartbeat timed out), or none outside an activity. */
+export function cancellation(): AbortSignal | undefined {
+  return current()?.cancellationSignal;
+}
+
 /** This attempt's number (1 for the first), or 1 outside an activity. */
 export function attemptNumber(): number {
   return current()?.info.attempt ?? 1;

@@ -1,8 +1,10 @@
 /** The Postfix queue: a streamed summary at any size, flush, requeue, and waiting for it to drain. */
+import { COMMAND_LIMIT_MS, queueListLimitMs, type MailServerCommands } from '../commands/index.js';
 import type { Target } from '../config/schema.js';
 import { parseQueueFileCount, QueueSummaryAccumulator, type QueueSummary } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
-import { onMailServer, targetConfig } from './context.js';
+import { TransportError } from '../transports/index.js';
+import { onMailServer, targetConfig, type OnHost } from './context.js';
 import { beat } from './heartbeat.js';
 import { commandOnce, type CommandOutcome } from './once.js';
 import { outcome } from './outcome.js';
@@ -14,18 +16,59 @@ const TOP_ENTRIES = 10;
 /**
  * Streams `postqueue -j` line by line, so memory stays bounded whatever the queue size. The host gathers
  * the listing into large blocks (see queueJson), which is what keeps the transport near the cost of
- * postqueue itself.
+ * postqueue itself. The queue files are counted beside the listing (directory reads only), and once the
+ * count is in, the listing is stopped at the limit that count allows (queueListLimitMs: a million
+ * messages get minutes, a small queue the base limit); a failed count leaves the base limit. Meanwhile
+ * the activity heartbeats with the count and the lines read, and a cancellation stops the listing.
  */
 export async function streamQueueJson(target: Target, onLine: (line: string) => void): Promise<void> {
-  const { host, commands } = await onMailServer(target);
-  let lines = 0;
-  await runOk(host, () => commands.queueJson(), {
-    onStdoutLine: (line) => {
-      onLine(line);
-      // Big queues take a while to list: show the worker is alive.
-      if (++lines % 20_000 === 0) beat({ queueLinesRead: lines });
+  const on = await onMailServer(target);
+  const began = performance.now();
+  const sized = new AbortController();
+  let listed = false;
+  let deadline: NodeJS.Timeout | undefined;
+  const stopAt = (limitMs: number, why: string): void => {
+    if (listed) return;
+    deadline = setTimeout(
+      () =>
+        sized.abort(
+          new TransportError('timeout', `the queue listing on ${on.host.description} ran past ${why}`),
+        ),
+      Math.max(0, limitMs - (performance.now() - began)),
+    );
+  };
+  const counted = countQueuedOn(on).then(
+    (queued) => {
+      beat({ queueFiles: queued });
+      const limitMs = queueListLimitMs(queued);
+      stopAt(limitMs, `its ${limitMs} ms limit for ${queued} queued messages`);
     },
-  });
+    () => stopAt(COMMAND_LIMIT_MS.queueList, `its ${COMMAND_LIMIT_MS.queueList} ms limit (no queue count)`),
+  );
+  let lines = 0;
+  try {
+    await runOk(on.host, () => on.commands.queueJson(), {
+      onStdoutLine: (line) => {
+        onLine(line);
+        // Big queues take a while to list: show how far it got.
+        if (++lines % 20_000 === 0) beat({ queueLinesRead: lines });
+      },
+      signal: sized.signal,
+    });
+  } finally {
+    listed = true;
+    clearTimeout(deadline);
+  }
+  await counted;
+}
+
+async function countQueuedOn({ host, commands }: OnHost<MailServerCommands>): Promise<number> {
+  const r = await runOk(host, () => commands.queueFileCount());
+  try {
+    return parseQueueFileCount(r.stdout);
+  } catch (err) {
+    throw asFailure(err, `queue file count on ${host.description}`);
+  }
 }
 
 async function summarise(targetName: string): Promise<{ summary: QueueSummary; threshold: number }> {
@@ -85,13 +128,7 @@ export interface DrainEvidence {
 
 /** How many messages are queued, from the queue directory alone (no queue file read). */
 async function countQueued(targetName: string): Promise<number> {
-  const { host, commands } = await onMailServer(targetName);
-  const r = await runOk(host, () => commands.queueFileCount());
-  try {
-    return parseQueueFileCount(r.stdout);
-  } catch (err) {
-    throw asFailure(err, `queue file count on ${host.description}`);
-  }
+  return countQueuedOn(await onMailServer(targetName));
 }
 
 /**

@@ -9,7 +9,7 @@ import { ParseError } from '../parsers/index.js';
 import { TransportError, type ExecResult, type HostTransport } from '../transports/index.js';
 import { ERROR_TYPE, type ErrorType } from '../shared/errors.js';
 import { redactLine } from './redaction.js';
-import { whileBeating } from './heartbeat.js';
+import { cancellation, whileBeating } from './heartbeat.js';
 
 const ERROR_TYPES: Record<TransportError['kind'], ErrorType> = {
   timeout: ERROR_TYPE.transportTimeout,
@@ -53,20 +53,31 @@ export function buildOrFail(build: () => CatalogueCommand): CatalogueCommand {
   }
 }
 
+export interface RunOptions {
+  readonly onStdoutLine?: (line: string) => void;
+  /** Stops a read-only command before its catalogue limit (e.g. a limit known only once it runs). */
+  readonly signal?: AbortSignal;
+}
+
 export async function run(
   host: HostTransport,
   build: () => CatalogueCommand,
-  options: { onStdoutLine?: (line: string) => void } = {},
+  options: RunOptions = {},
 ): Promise<CommandRun> {
   let cmd: CatalogueCommand | undefined;
   try {
     cmd = build();
+    // A read-only command (a long queue listing) stops when its activity is cancelled; a state-changing
+    // one is left to finish, so a cancellation never leaves a change half made.
+    const signals = cmd.stateChanging ? [] : [cancellation(), options.signal].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const request = {
       argv: cmd.argv,
       timeoutMs: cmd.timeoutMs,
       maxOutputBytes: cmd.maxOutputBytes,
       ...(cmd.stdin !== undefined && { stdin: cmd.stdin }),
       ...(options.onStdoutLine && { onStdoutLine: options.onStdoutLine }),
+      ...(signal && { signal }),
     };
     // A restart may take minutes: the heartbeat must not wait for it.
     const result = await whileBeating(() => host.exec(request));
@@ -82,7 +93,7 @@ export { tail };
 export async function runOk(
   host: HostTransport,
   build: () => CatalogueCommand,
-  options: { onStdoutLine?: (line: string) => void } = {},
+  options: RunOptions = {},
 ): Promise<CommandRun> {
   const r = await run(host, build, options);
   if (!r.ok) {

@@ -42,4 +42,10 @@ export {
   windowsOnce,
   type OnceCommands,
 } from './once.js';
-export { COMMAND_LIMIT_MS, COMMAND_HEARTBEAT_MS, onceActionBudgetMs } from './limits.js';
+export {
+  COMMAND_LIMIT_MS,
+  COMMAND_HEARTBEAT_MS,
+  onceActionBudgetMs,
+  queueListLimitMs,
+  QUEUE_LIST_MAX_MS,
+} from './limits.js';

@@ -16,8 +16,10 @@ export const COMMAND_LIMIT_MS = {
   scheduledTask: 60 * SECOND,
   /** Stop-ScheduledTask; Start-ScheduledTask in one session. */
   scheduledTaskRestart: 90 * SECOND,
-  /** `postqueue -j` over a large queue. */
+  /** `postqueue -j` over a queue of up to QUEUE_LIST_BASE_MESSAGES; larger ones get queueListLimitMs. */
   queueList: 120 * SECOND,
+  /** Counting the queue files (a directory walk, no file opened). */
+  queueCount: 30 * SECOND,
   /** `postqueue -f`. */
   queueFlush: 30 * SECOND,
   /** One postsuper call (at most MAX_IDS_PER_POSTSUPER ids). */
@@ -29,6 +31,25 @@ export const COMMAND_LIMIT_MS = {
   /** Stopping the mail server container: the engine's grace period (docker stop -t) plus the kill. */
   containerStop: 45 * SECOND,
 } as const;
+
+/** Queues up to this many messages are listed within COMMAND_LIMIT_MS.queueList. */
+export const QUEUE_LIST_BASE_MESSAGES = 100_000;
+/**
+ * The ceiling of a listing's limit whatever the queue size: at the rate below, about 2.5 million
+ * messages. A listing this long heartbeats throughout, so a dead worker is noticed well before it.
+ */
+export const QUEUE_LIST_MAX_MS = 60 * 60 * SECOND;
+
+/**
+ * The limit of one `postqueue -j` over `queued` messages (the queue file count taken just before): the
+ * base limit per QUEUE_LIST_BASE_MESSAGES, and half as much again for what arrives between the count and
+ * the listing. A listing takes seconds per 100,000 messages on a 2-core machine (bench/queue-floor.ts),
+ * so this leaves room for a loaded host or queue files no longer in the page cache.
+ */
+export function queueListLimitMs(queued: number): number {
+  const units = Math.max(1, (1.5 * Math.max(0, queued)) / QUEUE_LIST_BASE_MESSAGES);
+  return Math.min(QUEUE_LIST_MAX_MS, Math.ceil(units * COMMAND_LIMIT_MS.queueList));
+}
 
 /**
  * What the host-side once wrapper (commands/once.ts) adds to a command's limit: creating its marker,

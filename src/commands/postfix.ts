@@ -2,7 +2,7 @@
  * Postfix's own tools, identical on a DMS container and a plain Postfix host (the transport decides
  * where they run: docker exec or SSH). Read-only unless marked stateChanging.
  */
-import { COMMAND_LIMIT_MS } from './limits.js';
+import { COMMAND_LIMIT_MS, QUEUE_LIST_MAX_MS } from './limits.js';
 import { command, CommandInputError, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
 import { postconfParameter, postfixMap, postmapKey, queueId, queueName, type QueueName } from './validate.js';
 
@@ -52,12 +52,17 @@ function keepingProducerStatus(consumer: string): string {
  */
 export const QUEUE_JSON_SCRIPT = keepingProducerStatus('dd ibs=64K obs=1M status=none');
 
+/**
+ * The listing's limit is the ceiling for any queue (QUEUE_LIST_MAX_MS); its caller stops it sooner, at
+ * queueListLimitMs of the queue file count, once that count (taken beside the listing) is in.
+ */
 export function queueJson(): CatalogueCommand {
   return command({
     argv: ['sh', '-c', QUEUE_JSON_SCRIPT, 'queue-json', 'postqueue', '-j'],
-    // Large queues: the summary consumes stdout line by line; the buffered copy is only a sample.
-    timeoutMs: COMMAND_LIMIT_MS.queueList,
-    maxOutputBytes: 1 * MIB,
+    // The summary consumes stdout line by line; the buffered copy only feeds an error message (its
+    // tail), so it is kept small: every byte of it stays in the worker's memory until the listing ends.
+    timeoutMs: QUEUE_LIST_MAX_MS,
+    maxOutputBytes: 64 * KIB,
     stateChanging: false,
     description: 'List the Postfix queue as one JSON object per message (postqueue -j)',
   });
@@ -79,7 +84,7 @@ export const QUEUE_COUNT_SCRIPT = [
 export function queueFileCount(): CatalogueCommand {
   return command({
     argv: ['sh', '-c', QUEUE_COUNT_SCRIPT, 'queue-count', 'find', ...LISTED_QUEUES, '-type', 'f'],
-    timeoutMs: 30 * SECOND,
+    timeoutMs: COMMAND_LIMIT_MS.queueCount,
     maxOutputBytes: 4 * KIB,
     stateChanging: false,
     description: 'Count the messages in the Postfix queue (files under the queue directory)',

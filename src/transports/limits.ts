@@ -63,10 +63,13 @@ export async function runLimited(
     let settled = false;
     let started: StartedCommand | undefined;
 
+    const signal = request.signal;
+    const onAbort = (): void => fail(signal?.reason ?? new Error('cancelled'));
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       // Stop the command first so the caller can rely on it being gone (as far as we could) when we reject.
       void boundedKill(started).then(() => reject(asError(error)));
     };
@@ -98,6 +101,8 @@ export async function runLimited(
       () => fail(new TransportError('timeout', `${label} ran past its ${request.timeoutMs} ms deadline`)),
       request.timeoutMs,
     );
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
 
     start(sinks).then((command) => {
       started = command;
@@ -112,6 +117,7 @@ export async function runLimited(
         if (settled) return; // the last line's consumer may have thrown
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve({
           exitCode,
           stdout: stdout.text(),

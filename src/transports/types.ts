@@ -17,6 +17,11 @@ export interface ExecRequest {
    * arrives. Lines are still subject to maxOutputBytes for the buffered `stdout` in the result.
    */
   readonly onStdoutLine?: (line: string) => void;
+  /**
+   * Stops the command early (an activity cancelled while a long listing runs): it is killed as on the
+   * deadline and the call rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExecResult {

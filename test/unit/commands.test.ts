@@ -9,6 +9,12 @@ import {
   relayLinuxCommands,
   type CatalogueCommand,
 } from '../../src/commands/index.js';
+import {
+  COMMAND_LIMIT_MS,
+  QUEUE_LIST_BASE_MESSAGES,
+  QUEUE_LIST_MAX_MS,
+  queueListLimitMs,
+} from '../../src/commands/limits.js';
 
 const LONG_ID = '4cJ0Vh5Vw5z1N';
 
@@ -167,6 +173,31 @@ describe('DMS catalogue', () => {
     ]) {
       expect(() => dmsCommands.keyFileStat(bad), bad).toThrow(CommandInputError);
     }
+  });
+});
+
+describe('queue listing limit', () => {
+  const minutes = (ms: number): number => ms / 60_000;
+
+  it('keeps the base limit for small queues and grows it with the queue file count', () => {
+    expect(queueListLimitMs(0)).toBe(COMMAND_LIMIT_MS.queueList);
+    expect(queueListLimitMs(QUEUE_LIST_BASE_MESSAGES / 2)).toBe(COMMAND_LIMIT_MS.queueList);
+    // 100k messages: the base limit per 100k, half as much again for what arrives meanwhile.
+    expect(minutes(queueListLimitMs(100_000))).toBe(3);
+    expect(minutes(queueListLimitMs(1_000_000))).toBe(30);
+    for (let n = 0; n < 3_000_000; n += 50_000)
+      expect(queueListLimitMs(n + 50_000)).toBeGreaterThanOrEqual(queueListLimitMs(n));
+  });
+
+  it('never goes past its ceiling, whatever the count', () => {
+    expect(queueListLimitMs(10_000_000)).toBe(QUEUE_LIST_MAX_MS);
+    expect(queueListLimitMs(Number.MAX_SAFE_INTEGER)).toBe(QUEUE_LIST_MAX_MS);
+  });
+
+  it('postqueue -j carries the ceiling as its limit (its caller stops it at the sized one) and buffers little', () => {
+    expect(dmsCommands.queueJson().timeoutMs).toBe(QUEUE_LIST_MAX_MS);
+    // The listing streams into the summary; only a small sample of it is buffered in the worker.
+    expect(dmsCommands.queueJson().maxOutputBytes).toBeLessThanOrEqual(64 * 1024);
   });
 });
 

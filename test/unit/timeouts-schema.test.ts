@@ -4,15 +4,23 @@
  * run (startToClose), and the workflow takes those limits from the target's plan.
  */
 import type * as workflow from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import { describe, expect, it, vi } from 'vitest';
 import { targetSchema } from '../../src/config/schema.js';
 import { MAX_TAIL_LINES } from '../../src/commands/posix.js';
-import { FIXED_WAIT_SECONDS, waitTimeoutSeconds } from '../../src/workflows/engine/policies.js';
+import { COMMAND_LIMIT_MS, queueListLimitMs } from '../../src/commands/limits.js';
+import {
+  ACTIVITIES_FOR,
+  FIXED_WAIT_SECONDS,
+  QUEUE_SUMMARY_BUDGET_MS,
+  waitTimeoutSeconds,
+} from '../../src/workflows/engine/policies.js';
 
-// The policies module makes its proxies at load; outside a workflow they are not needed.
+// The policies module makes its proxies at load; outside a workflow each stands for its options: every
+// activity of it reads as the options it would be scheduled with.
 vi.mock('@temporalio/workflow', async (importOriginal) => ({
   ...(await importOriginal<typeof workflow>()),
-  proxyActivities: () => ({}),
+  proxyActivities: (options: ActivityOptions) => new Proxy({}, { get: () => options }),
 }));
 
 const thresholds = targetSchema.shape.thresholds.unwrap().shape;
@@ -50,5 +58,17 @@ describe('config ranges and activity timeouts', () => {
 
   it('logTailLines allows no more lines than the tail command reads', () => {
     expect(range(thresholds.logTailLines).max).toBeLessThanOrEqual(MAX_TAIL_LINES);
+  });
+
+  it('the queue summary check outlasts the listing of any queue, and heartbeats so a dead worker shows in 30 s', () => {
+    const options = (name: string): ActivityOptions =>
+      (ACTIVITIES_FOR.check as unknown as Record<string, ActivityOptions>)[name] as ActivityOptions;
+    const summary = options('queueSummary');
+    expect(summary.startToCloseTimeout).toBe(QUEUE_SUMMARY_BUDGET_MS);
+    for (const queued of [0, 100_000, 1_000_000, 10_000_000])
+      expect(QUEUE_SUMMARY_BUDGET_MS).toBeGreaterThan(queueListLimitMs(queued) + COMMAND_LIMIT_MS.queueCount);
+    expect(summary.heartbeatTimeout).toBe('30 seconds');
+    // Every other check keeps the quick budget.
+    expect(options('loadTargetPlan').startToCloseTimeout).toBe('2 minutes');
   });
 });

@@ -161,6 +161,41 @@ describe('runLimited', () => {
     expect(killed).toHaveBeenCalledOnce();
   });
 
+  it('stops the command when its signal aborts, and rejects with the reason', async () => {
+    const { start, killed } = fakeStart({ out: ['line 1\n'] });
+    const cancel = new AbortController();
+    const lines: string[] = [];
+    const running = runLimited(
+      request({ timeoutMs: 60_000, signal: cancel.signal, onStdoutLine: (l) => lines.push(l) }),
+      'p',
+      start,
+    );
+    await vi.waitFor(() => expect(lines).toEqual(['line 1']));
+    const reason = new Error('activity cancelled');
+    cancel.abort(reason);
+    await expect(running).rejects.toBe(reason);
+    expect(killed).toHaveBeenCalledOnce();
+  });
+
+  it('does not leave a command running when the signal aborted before the start', async () => {
+    const { start, killed } = fakeStart({});
+    const cancel = new AbortController();
+    cancel.abort(new Error('cancelled already'));
+    await expect(
+      runLimited(request({ timeoutMs: 60_000, signal: cancel.signal }), 'p', start),
+    ).rejects.toThrow('cancelled already');
+    await vi.waitFor(() => expect(killed).toHaveBeenCalledOnce(), { timeout: 1_000 });
+  });
+
+  it('a command that ends normally is not affected by a later abort', async () => {
+    const { start, killed } = fakeStart({ out: ['done\n'], code: 0 });
+    const cancel = new AbortController();
+    const result = await runLimited(request({ signal: cancel.signal }), 'p', start);
+    cancel.abort(new Error('too late'));
+    expect(result.exitCode).toBe(0);
+    expect(killed).not.toHaveBeenCalled();
+  });
+
   it('passes start failures through', async () => {
     const start = async (): Promise<StartedCommand> => {
       throw new TransportError('not-found', 'no such container');

@@ -6,7 +6,12 @@
  */
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type * as activities from '../../activities/index.js';
-import { COMMAND_LIMIT_MS as LIMIT, onceActionBudgetMs } from '../../commands/limits.js';
+import {
+  COMMAND_LIMIT_MS as LIMIT,
+  onceActionBudgetMs,
+  QUEUE_LIST_MAX_MS,
+  SECOND,
+} from '../../commands/limits.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors.js';
 import type { StepKind, WaitLimits } from '../../shared/types.js';
 
@@ -23,10 +28,31 @@ function backoff(initialInterval: string, maximumInterval: string, maximumAttemp
   };
 }
 
+const CHECK_RETRY = backoff('2s', '30s', 4);
+
 /** Read-only checks: quick, retried a few times with backoff. */
-const checks = proxyActivities<Activities>({
+const quickChecks = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: backoff('2s', '30s', 4),
+  retry: CHECK_RETRY,
+});
+
+/**
+ * The queue summary lists the whole queue, whose limit grows with its size (queueListLimitMs: up to an
+ * hour for millions of messages), after counting it. It heartbeats throughout, so a dead worker is
+ * noticed within the heartbeat timeout however long the budget, and a cancellation reaches the listing.
+ */
+export const QUEUE_SUMMARY_BUDGET_MS = QUEUE_LIST_MAX_MS + LIMIT.queueCount + 60 * SECOND;
+const queueSummaryChecks = proxyActivities<Activities>({
+  startToCloseTimeout: QUEUE_SUMMARY_BUDGET_MS,
+  heartbeatTimeout: '30 seconds',
+  retry: CHECK_RETRY,
+});
+
+/** Each check through the quick proxy, except the queue summary's full listing. */
+const checks = new Proxy({} as Activities, {
+  get(_target, name: string) {
+    return (name === 'queueSummary' ? queueSummaryChecks : quickChecks)[name as keyof Activities];
+  },
 });
 
 /**
