@@ -475,14 +475,19 @@ type PermitDocker = 'network' | 'host';
  * container's address. Connections to published ports come from the lab network's gateway, so when the
  * lab subnet lies outside 172.16.0.0/12, `network` would not show the open relay: `host` is used then.
  */
+/** Does a subnet lie inside 172.16.0.0/12, the range DMS's PERMIT_DOCKER=network trusts? */
+export function inPermitDockerNetworkRange(subnet: string): boolean {
+  const [a, b] = subnet.split('.').map(Number);
+  return a === 172 && b !== undefined && b >= 16 && b <= 31;
+}
+
 async function permitDockerRange(
   ctx: LabContext,
   wanted: PermitDocker | undefined,
 ): Promise<{ mode: PermitDocker; range: string }> {
   const net = await labNetwork(ctx);
   const [a, b] = (net?.subnet ?? '172.16.0.0/12').split('.').map(Number);
-  const inNetworkRange = a === 172 && b !== undefined && b >= 16 && b <= 31;
-  const mode = wanted ?? (inNetworkRange ? 'network' : 'host');
+  const mode = wanted ?? (inPermitDockerNetworkRange(net?.subnet ?? '172.16.0.0/12') ? 'network' : 'host');
   return { mode, range: mode === 'network' ? '172.16.0.0/12' : `${a}.${b}.0.0/16` };
 }
 
