@@ -94,6 +94,37 @@ export async function buildWorkflowBundle(workflowsPath: string): Promise<{ path
   return { path, files: inputs.length };
 }
 
+/**
+ * Where a recorded input is now. Our own files: at their path under the package root. A dependency's file
+ * (`node_modules/a/node_modules/b/lib/x.js`): package `b` looked up from `a` as Node and webpack do (each
+ * `node_modules` from there up), since an install may hoist or nest packages otherwise than the build's
+ * checkout; its hash then says whether it is the same version.
+ */
+function locate(root: string, file: string): string | undefined {
+  const parts = file.split(/[\\/]/);
+  if (parts[0] !== 'node_modules') return resolve(root, file);
+  let dir = root;
+  let i = 0;
+  while (parts[i] === 'node_modules') {
+    const name = parts[i + 1]?.startsWith('@') ? parts.slice(i + 1, i + 3) : parts.slice(i + 1, i + 2);
+    let from = dir;
+    let found: string | undefined;
+    for (;;) {
+      const candidate = join(from, 'node_modules', ...name);
+      if (!from.endsWith(`${sep}node_modules`) && existsSync(candidate)) {
+        found = candidate;
+        break;
+      }
+      const parent = dirname(from);
+      if (parent === from) return undefined;
+      from = parent;
+    }
+    dir = found;
+    i += 1 + name.length;
+  }
+  return join(dir, ...parts.slice(i));
+}
+
 /** Why the prebuilt bundle beside `workflowsPath` cannot be used, or undefined when it can. */
 function staleness(dist: string, root: string): string | undefined {
   const manifestPath = join(dist, MANIFEST_FILE);
@@ -107,8 +138,8 @@ function staleness(dist: string, root: string): string | undefined {
   if (!existsSync(bundlePath) || sha256(readFileSync(bundlePath)) !== manifest.bundle)
     return `${bundlePath} is missing or not the one its manifest describes`;
   for (const [file, hash] of Object.entries(manifest.files ?? {})) {
-    const path = resolve(root, file);
-    if (!existsSync(path) || sha256(readFileSync(path)) !== hash)
+    const path = locate(root, file);
+    if (!path || !existsSync(path) || sha256(readFileSync(path)) !== hash)
       return `the prebuilt bundle is stale: ${file} is missing or changed since it was built (\`npm run build\` remakes it)`;
   }
   return undefined;

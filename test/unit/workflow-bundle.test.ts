@@ -20,11 +20,13 @@ let workflows = '';
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'mrb-workflow-bundle-'));
   await mkdir(join(root, 'dist/workflows'), { recursive: true });
+  await mkdir(join(root, 'node_modules/@temporalio/workflow/node_modules/ms'), { recursive: true });
   await mkdir(join(root, 'node_modules/@temporalio/workflow/lib'), { recursive: true });
   workflows = join(root, 'dist/workflows/index.js');
   const inputs = {
     'dist/workflows/index.js': 'export const a = 1;\n',
     'node_modules/@temporalio/workflow/lib/index.js': 'exports.b = 2;\n',
+    'node_modules/@temporalio/workflow/node_modules/ms/index.js': 'exports.ms = 1;\n',
   };
   for (const [file, text] of Object.entries(inputs)) await writeFile(join(root, file), text);
   const bundle = 'var __TEMPORAL__;\n';
@@ -70,6 +72,16 @@ describe('workflowCode', () => {
   it('bundles at start when another @temporalio/workflow is installed than the build saw', async () => {
     await writeFile(join(root, 'node_modules/@temporalio/workflow/lib/index.js'), 'exports.b = 3;\n');
     expect(workflowCode(workflows, {}).line).toContain('node_modules/@temporalio/workflow/lib/index.js');
+  });
+
+  it('finds a dependency an install hoisted (or nested) otherwise than the build, as Node would', async () => {
+    const nested = join(root, 'node_modules/@temporalio/workflow/node_modules/ms');
+    await rm(nested, { recursive: true });
+    await mkdir(join(root, 'node_modules/ms'), { recursive: true });
+    await writeFile(join(root, 'node_modules/ms/index.js'), 'exports.ms = 1;\n');
+    expect(workflowCode(workflows, {}).prebuilt).toBe(true);
+    await writeFile(join(root, 'node_modules/ms/index.js'), 'exports.ms = 2;\n'); // another version
+    expect(workflowCode(workflows, {}).line).toContain('node_modules/@temporalio/workflow/node_modules/ms');
   });
 
   it('bundles at start without a manifest, or with a bundle its manifest does not describe', async () => {
