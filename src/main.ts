@@ -57,7 +57,8 @@ import {
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installWorkerMetrics } from './temporal/metrics.js';
 import { ensureSchedules } from './temporal/schedules.js';
-import { createWorker } from './worker.js';
+import { workflowCode } from './temporal/workflow-bundle.js';
+import { createWorker, WORKFLOWS_PATH } from './worker.js';
 
 const log = (line: string): void => console.error(line);
 
@@ -166,7 +167,12 @@ async function main(): Promise<void> {
   if (target.mode !== 'local') await ensureSearchAttributes(client, target.namespace);
 
   const connection = await connectWorker(target);
-  const worker = await createWorker(connection, target.namespace, { shutdownGraceTime: '10s' });
+  const code = workflowCode(WORKFLOWS_PATH);
+  log(code.line);
+  const worker = await createWorker(connection, target.namespace, {
+    ...code.options,
+    shutdownGraceTime: '10s',
+  });
   const stopping = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log(`\n${signal}: stopping the receiver, the worker${server ? ' and the Temporal server' : ''} ...`);

@@ -14,9 +14,13 @@ import { ConfigError, loadConfig, missingConfigMessage, resolveConfigPath } from
 import { RUNBOOK_NAMES } from './shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
 import { installWorkerMetrics } from './temporal/metrics.js';
+import { workflowCode } from './temporal/workflow-bundle.js';
 import { versionLine } from './version.js';
 
-/** The workflows entry beside this module: src/workflows/index.ts under tsx, dist/workflows/index.js when built. */
+/**
+ * The workflows entry beside this module: src/workflows/index.ts under tsx, dist/workflows/index.js when built
+ * (whose prebuilt bundle the worker processes load: src/temporal/workflow-bundle.ts).
+ */
 export const WORKFLOWS_PATH = fileURLToPath(
   new URL(`./workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
@@ -65,7 +69,9 @@ export async function runWorker(): Promise<void> {
   }
   const target = temporalTarget();
   const connection = await connectWorker(target);
-  const worker = await createWorker(connection, target.namespace);
+  const code = workflowCode(WORKFLOWS_PATH);
+  console.error(code.line);
+  const worker = await createWorker(connection, target.namespace, code.options);
   console.error(`worker: runbooks ${RUNBOOK_NAMES.join(', ')}`);
   console.error(
     `worker: polling task queue ${TASK_QUEUE} on ${target.connectionOptions.address ?? 'default address'}`,

@@ -11,11 +11,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findFault, healFault, injectFault } from '../../src/lab/faults.js';
 import { CONTAINERS } from '../../src/lab/settings.js';
 import { ensureTemporalBinary } from '../../src/temporal/binary.js';
 import { searchAttributeFlags } from '../../src/temporal/dev-server.js';
+import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { approveSignal, statusQuery } from '../../src/shared/messages.js';
 import type { RunbookReport, RunbookStatus } from '../../src/shared/types.js';
 import { ensureLab, flush, type Lab } from '../helpers/lab.js';
@@ -162,13 +162,8 @@ export async function startChaos(): Promise<Chaos> {
   log(`Temporal dev server on ${server.address} (SQLite in ${server.dir})`);
   // Each case starts one to three workers; bundling the same code in each took ~10 s of a loaded machine.
   const t0 = Date.now();
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [CHAOS_WORKFLOW_INTERCEPTORS],
-    logger: new DefaultLogger('WARN'),
-  });
   const bundlePath = join(server.dir, 'workflow-bundle.js');
-  await writeFile(bundlePath, code);
+  await writeWorkflowBundle(WORKFLOWS_PATH, bundlePath, [CHAOS_WORKFLOW_INTERCEPTORS]);
   log(
     `workflow code bundled once for all workers (${Math.round((Date.now() - t0) / 1000)} s): ${bundlePath}`,
   );

@@ -2,8 +2,8 @@
  * A real build and a package (issue 13, point 1): `npm pack` (its prepack runs `npm run build`), the
  * tarball installed into a temporary prefix with production dependencies only (scripts/install-package.sh:
  * npm install --global --prefix <tmp> --omit=dev --prefer-offline), then the installed commands: --version,
- * --help, `config check -c <example>`, no lab fallback, and the compiled worker bundling the compiled
- * workflows (dist/workflows/index.js) on a real Temporal dev server. The systemd units of deploy/ are
+ * --help, `config check -c <example>`, no lab fallback, and the compiled worker loading the workflow bundle
+ * the build made (dist/workflow-bundle.js, no webpack at start) on a real Temporal dev server. The systemd units of deploy/ are
  * checked by `systemd-analyze verify` against these installed commands.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -60,6 +60,8 @@ describe('the installed package', () => {
   it('holds the compiled program and production dependencies only', async () => {
     expect(existsSync(join(installed, 'dist/workflows/index.js'))).toBe(true);
     expect(existsSync(join(installed, 'dist/build-info.json'))).toBe(true);
+    expect(existsSync(join(installed, 'dist/workflow-bundle.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist/workflow-bundle.json'))).toBe(true);
     expect(existsSync(join(installed, 'src'))).toBe(false);
     expect(existsSync(join(installed, 'lab'))).toBe(false); // no lab: no lab fallback
     const modules = await readdir(join(installed, 'node_modules'));
@@ -145,7 +147,7 @@ describe('the installed worker', () => {
     await env?.teardown();
   });
 
-  it('bundles the compiled workflows and polls, then stops on SIGTERM', async () => {
+  it('loads the prebuilt workflow bundle and polls, then stops on SIGTERM', async () => {
     env = await createTestEnv();
     const child = spawn(bin('mail-runbooks-worker'), [], {
       cwd: dir,
@@ -172,7 +174,11 @@ describe('the installed worker', () => {
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
     if (code === 'timeout') child.kill('SIGKILL');
     expect(output).toContain(`worker: mail-runbooks ${VERSION}`);
-    expect(output).toMatch(/modules by path .*mail-runbooks\/dist\/workflows\//);
+    // The bundle `npm run build` made (dist/workflow-bundle.js): no webpack at start (issue 14, point 1).
+    expect(output).toContain(
+      `worker: workflow code from the prebuilt bundle ${join(installed, 'dist/workflow-bundle.js')}`,
+    );
+    expect(output).not.toMatch(/modules by path/);
     expect(output).toContain('worker: polling task queue package-test');
     expect(code, output).toBe(0);
   }, 180_000);
