@@ -416,6 +416,30 @@ const relaymapIneffective: Fault = {
 
 const DMS_RELAYMAP = '/tmp/docker-mailserver/postfix-relaymap.cf';
 const DMS_RELAYMAP_SAVED = '/var/lib/lab/postfix-relaymap.cf.orig';
+/** Where DMS's change detector records the hashes of the config files it has applied. */
+const DMS_APPLIED_CHECKSUMS = '/tmp/docker-mailserver-config-chksum';
+
+/** Does relayhost_map route the lab's mail domain somewhere (`@lab.test <nexthop>`)? */
+function routesMailDomain(map: string): boolean {
+  return new RegExp(`^@${NAMES.mailDomain.replace(/\./g, '\\.')}\\s+\\S`, 'm').test(map);
+}
+
+/**
+ * Waits (bounded) until DMS's change detector has applied `file` as it is now: the detector moves its
+ * checksum list into place only after it has rebuilt the maps and reloaded Postfix, so a listed hash (or,
+ * for a deleted file, no line) means that whole pass is over.
+ */
+async function waitDmsApplied(ctx: LabContext, file: string, timeoutMs: number): Promise<void> {
+  await pollUntil(`DMS's change detector to apply ${file}`, timeoutMs, async () => {
+    const out = await sh(
+      ctx,
+      'mailserver',
+      'if [ -f "$FILE" ]; then grep -qxF "$(sha512sum -- "$FILE")" "$SUMS"; else ! grep -qF " $FILE" "$SUMS"; fi && echo applied || true',
+      { FILE: file, SUMS: DMS_APPLIED_CHECKSUMS },
+    );
+    return out === 'applied';
+  });
+}
 
 /**
  * docker-mailserver only: `setup relay exclude-domain lab.test`, DMS's own opt-out from RELAY_HOST. Its
@@ -441,30 +465,56 @@ const relayExcluded: Fault = {
     );
     await mark(ctx, 'mailserver', 'relay-excluded', `setup relay exclude-domain ${NAMES.mailDomain}`);
     await sh(ctx, 'mailserver', 'setup relay exclude-domain "$DOMAIN"', { DOMAIN: NAMES.mailDomain });
-    // DMS's change detector (polling every DMS_CONFIG_POLL s) rebuilds the map and reloads Postfix.
-    await pollUntil('DMS to drop @lab.test from relayhost_map', 120_000, async () => {
-      const map = await sh(ctx, 'mailserver', 'cat /etc/postfix/relayhost_map 2>/dev/null || true');
-      return !new RegExp(`^@${NAMES.mailDomain.replace(/\./g, '\\.')}\\s+\\S`, 'm').test(map);
-    });
+    // DMS's change detector (polling every DMS_CONFIG_POLL s) rebuilds the map and reloads Postfix. The map
+    // is truncated first, so "@lab.test gone" alone is seen mid-rebuild: wait for the whole pass.
+    await waitDmsApplied(ctx, DMS_RELAYMAP, 120_000);
+    const map = await sh(ctx, 'mailserver', 'cat /etc/postfix/relayhost_map 2>/dev/null || true');
+    if (routesMailDomain(map)) {
+      throw new Error(
+        `relay-excluded: DMS applied the opt-out but relayhost_map still routes @${NAMES.mailDomain}`,
+      );
+    }
     return `setup relay exclude-domain ${NAMES.mailDomain}: DMS rebuilt relayhost_map without @${NAMES.mailDomain}`;
   },
   async heal(ctx) {
     if ((await mailserverKind(ctx)) !== 'dms') return 'nothing to heal (not docker-mailserver)';
-    // The opt-out file as it was, then DMS's own relay setup (what its change detector would run).
+    // The opt-out file as it was; DMS's change detector then rebuilds relayhost_map and reloads Postfix.
+    // Heal returns only after that pass: a reload after the caller's flush replaces the queue manager that
+    // took the flushed mail, which then waits for the next queue run (seen: the relay-excluded CI timeout).
     await sh(
       ctx,
       'mailserver',
       [
         `if [ -f ${DMS_RELAYMAP_SAVED} ]; then mv ${DMS_RELAYMAP_SAVED} ${DMS_RELAYMAP}; fi`,
         `if [ -f ${DMS_RELAYMAP_SAVED}.absent ]; then rm -f ${DMS_RELAYMAP} ${DMS_RELAYMAP_SAVED}.absent; fi`,
-        DMS_SETUP,
-        '_process_relayhost_configs',
-        '__postfix__setup_override_configuration',
       ].join('\n'),
     );
-    await reloadPostfix(ctx);
+    let how = "DMS's change detector applied it";
+    try {
+      await waitDmsApplied(ctx, DMS_RELAYMAP, 60_000);
+    } catch {
+      how = "DMS's change detector did not apply it within 60 s";
+    }
+    let map = await sh(ctx, 'mailserver', 'cat /etc/postfix/relayhost_map 2>/dev/null || true');
+    if (!routesMailDomain(map)) {
+      // The detector regenerates the relay config only for files it sees a new hash of, never for a deleted
+      // one (the lab starts without the opt-out file): run what it would run, then reload, last.
+      await sh(
+        ctx,
+        'mailserver',
+        [DMS_SETUP, '_process_relayhost_configs', '__postfix__setup_override_configuration'].join('\n'),
+      );
+      await reloadPostfix(ctx);
+      how += '; its relay setup run here and Postfix reloaded';
+      map = await sh(ctx, 'mailserver', 'cat /etc/postfix/relayhost_map 2>/dev/null || true');
+    }
+    if (!routesMailDomain(map)) {
+      throw new Error(
+        `relay-excluded heal: relayhost_map still does not route @${NAMES.mailDomain}:\n${map}`,
+      );
+    }
     await unmark(ctx, 'mailserver', 'relay-excluded');
-    return `relayhost_map routes @${NAMES.mailDomain} through the relay again; Postfix reloaded`;
+    return `relayhost_map routes @${NAMES.mailDomain} through the relay again (${how})`;
   },
 };
 
