@@ -28,7 +28,13 @@ export {
   type PostsuperAction,
   type PostsuperSelection,
 } from './postfix.js';
-export { MAX_TAIL_LINES, STAT_FORMAT, type SshEchoOptions } from './posix.js';
+export {
+  LOG_WINDOW_BYTES,
+  MAX_TAIL_LINES,
+  STAT_FORMAT,
+  type FilePosition,
+  type SshEchoOptions,
+} from './posix.js';
 export { isQueueId, QUEUE_NAMES, type QueueName } from './validate.js';
 export { mailServerCommands } from './mail-server.js';
 export {
