@@ -3,9 +3,16 @@
  * the amavis hop, whose reply names the re-injected queue id) to `status=sent` through the expected relay, then,
  * when the target has a canary IMAP mailbox, wait for the message to arrive there.
  */
-import { MAX_TAIL_LINES } from '../commands/index.js';
-import { mailboxHasToken } from '../mail/imap.js';
-import { describeTrace, parseMailLog, traceDelivery, traceSettled, type Trace } from '../parsers/index.js';
+import { MailboxWatch } from '../mail/imap.js';
+import {
+  describeTrace,
+  FileFollower,
+  parseMailLog,
+  traceDelivery,
+  traceSettled,
+  type MailLogEntry,
+  type Trace,
+} from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, secret } from './context.js';
 import { outcome } from './outcome.js';
@@ -19,6 +26,9 @@ export interface DeliveryEvidence {
   imap?: { mailbox: string; arrived: boolean; arrivalLegMs: number };
 }
 
+/** Status lines kept while the relay leg polls (a bound on a very busy server; the canary's are recent). */
+const MAX_STATUS_LINES = 50_000;
+
 /** Waits (deliveryTimeoutSeconds) for the canary to leave through the expected relay and arrive over IMAP. */
 export async function waitCanaryDelivered(
   targetName: string,
@@ -29,12 +39,20 @@ export async function waitCanaryDelivered(
   const timeout = target.thresholds.deliveryTimeoutSeconds;
   const started = Date.now();
 
+  // Each poll reads only what the log gained since the previous one, and the trace is followed through every
+  // status line read so far: across the amavis hop, the line naming the re-queued id may come a poll earlier
+  // than that id's own outcome.
+  const log = new FileFollower();
+  const statuses: MailLogEntry[] = [];
   const relayLeg = await pollUntil(
     timeout,
     2_000,
     async () => {
-      const r = await runOk(host, () => commands.tailMailLog(MAX_TAIL_LINES));
-      return traceDelivery(parseMailLog(r.stdout).entries, canary.queueId, expectRelay);
+      const r = await runOk(host, () => commands.readMailLogFrom(log.position));
+      const added = parseMailLog(log.add(r.stdout, r.truncated.stdout)).entries;
+      statuses.push(...added.filter((e) => e.status !== undefined));
+      if (statuses.length > MAX_STATUS_LINES) statuses.splice(0, statuses.length - MAX_STATUS_LINES);
+      return traceDelivery(statuses, canary.queueId, expectRelay);
     },
     traceSettled,
   );
@@ -72,12 +90,14 @@ export async function waitCanaryDelivered(
   };
   const arrivalStarted = Date.now();
   const remaining = Math.max(10, timeout - Math.round(relayLegMs / 1000));
+  // One connection for the whole leg, searched at each poll.
+  const mailbox = new MailboxWatch(settings);
   const arrival = await pollUntil(
     remaining,
     2_000,
-    () => mailboxHasToken(settings, canary.token),
+    () => mailbox.hasToken(canary.token),
     (found) => found,
-  );
+  ).finally(() => mailbox.close());
   const arrivalLegMs = Date.now() - arrivalStarted;
   evidence.imap = { mailbox: `${imap.user} ${imap.mailbox}`, arrived: arrival.done, arrivalLegMs };
   return arrival.done
