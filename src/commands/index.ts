@@ -28,13 +28,7 @@ export {
   type PostsuperAction,
   type PostsuperSelection,
 } from './postfix.js';
-export {
-  LOG_WINDOW_BYTES,
-  MAX_TAIL_LINES,
-  STAT_FORMAT,
-  type FilePosition,
-  type SshEchoOptions,
-} from './posix.js';
+export { MAX_TAIL_LINES, STAT_FORMAT, type SshEchoOptions } from './posix.js';
 export { isQueueId, QUEUE_NAMES, type QueueName } from './validate.js';
 export { mailServerCommands } from './mail-server.js';
 export {

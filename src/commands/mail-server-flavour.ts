@@ -9,7 +9,7 @@ import { dmsCommands } from './dms.js';
 import { mailServerCommands } from './mail-server.js';
 import { DMS_ONCE_BASE, posixOnce, SSH_ONCE_BASE, type OnceCommands } from './once.js';
 import type { CommandCheck } from './output.js';
-import { LOG_WINDOW_BYTES, readFileFrom, tailFile, type FilePosition } from './posix.js';
+import { tailFile } from './posix.js';
 import { postfixHostCommands } from './postfix-host.js';
 import { CommandInputError, type CatalogueCommand } from './types.js';
 
@@ -42,11 +42,7 @@ interface KindCommands {
 }
 
 export type MailServerCommands = typeof mailServerCommands &
-  KindCommands & {
-    tailMailLog(lines: number): CatalogueCommand;
-    /** The mail log's lines since a previous read (its last LOG_WINDOW_BYTES the first time): for polling. */
-    readMailLogFrom(from: FilePosition | undefined): CatalogueCommand;
-  };
+  KindCommands & { tailMailLog(lines: number): CatalogueCommand };
 
 const dms: KindCommands = {
   programs: async (runCommand) => {
@@ -102,6 +98,5 @@ export function mailServerCommandsFor(server: MailServerFlavour): MailServerComm
     ...mailServerCommands,
     ...(server.kind === 'dms' ? dms : postfixHost),
     tailMailLog: (lines) => tailFile(server.mailLog, lines, 'mail log'),
-    readMailLogFrom: (from) => readFileFrom(server.mailLog, from, LOG_WINDOW_BYTES, 'mail log'),
   };
 }

@@ -1,14 +1,6 @@
 /** Generic read-only POSIX checks shared by every Linux flavour: sockets, file metadata, SSH reachability. */
 import { command, KIB, MIB, SECOND, type CatalogueCommand } from './types.js';
-import {
-  absolutePath,
-  boundedInt,
-  inodeNumber,
-  port as portNumber,
-  smtpHost,
-  sshAlias,
-  unixUser,
-} from './validate.js';
+import { absolutePath, boundedInt, port as portNumber, smtpHost, sshAlias, unixUser } from './validate.js';
 
 export function listeningTcp(withProcesses: boolean): CatalogueCommand {
   return command({
@@ -90,56 +82,6 @@ export function tailFile(path: string, lines: number, label: string): CatalogueC
     maxOutputBytes: Math.min(n * 2 * KIB, 8 * MIB),
     stateChanging: false,
     description: `Last ${n} lines of ${label} (${p})`,
-  });
-}
-
-/** Where a read of a growing file (readFileFrom) stopped: which file (its inode) and the byte offset. */
-export interface FilePosition {
-  readonly inode: string;
-  readonly offset: number;
-}
-
-/**
- * Fixed script (positional arguments only): $1 the file, $2 and $3 the inode and offset a previous read
- * stopped at, $4 the most bytes one read returns. Prints "<inode> <from> <size>", then the bytes from `from`
- * up to the size stat saw (head stops there, so the next read starts exactly where this one ended). A new
- * file (rotated: another inode, or truncated), or more new bytes than $4, restarts at the last $4 bytes.
- */
-const FILE_FROM_SCRIPT =
-  'st=$(stat -L -c \'%i %s\' -- "$1") || exit 1; ino=${st% *}; size=${st#* }; from=$3; ' +
-  'if [ "$ino" != "$2" ] || [ "$from" -gt "$size" ] || [ $((size - from)) -gt "$4" ]; then ' +
-  'from=$((size > $4 ? size - $4 : 0)); fi; ' +
-  'echo "$ino $from $size"; tail -c +$((from + 1)) -- "$1" | head -c $((size - from))';
-
-/** What a first read of a log returns: about MAX_TAIL_LINES lines of ~200 bytes, a Postfix line's usual size. */
-export const LOG_WINDOW_BYTES = 1 * MIB;
-
-/** No file has inode 0: a first read passes it, so the script starts from the last `windowBytes`. */
-const NO_INODE = '0';
-
-/**
- * The bytes of a growing file (a log) after `from`, or its last `windowBytes` on a first read, with the
- * position to pass next time (parsers/file-from.ts): polling a log reads each byte once, not a whole tail
- * each time.
- */
-export function readFileFrom(
-  path: string,
-  from: FilePosition | undefined,
-  windowBytes: number,
-  label: string,
-): CatalogueCommand {
-  const p = absolutePath(path, `${label} path`);
-  const window = boundedInt(windowBytes, 1, 8 * MIB, 'window bytes');
-  const inode = inodeNumber(from?.inode ?? NO_INODE);
-  const offset = boundedInt(from?.offset ?? 0, 0, Number.MAX_SAFE_INTEGER, 'offset');
-  return command({
-    argv: ['sh', '-c', FILE_FROM_SCRIPT, 'mrb-read-from', p, inode, String(offset), String(window)],
-    timeoutMs: 15 * SECOND,
-    maxOutputBytes: window + 4 * KIB,
-    stateChanging: false,
-    description: from
-      ? `New lines of ${label} (${p}) since byte ${offset}`
-      : `Last ${window} bytes of ${label} (${p})`,
   });
 }
 

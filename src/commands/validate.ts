@@ -42,13 +42,6 @@ export function boundedInt(value: number, min: number, max: number, field: strin
   return value;
 }
 
-/** An inode number as stat prints it (digits only), e.g. where a read of a log stopped. */
-export function inodeNumber(value: string, field = 'inode'): string {
-  if (!/^[0-9]{1,20}$/.test(value))
-    throw new CommandInputError(field, `'${printable(value)}' is not an inode number`);
-  return value;
-}
-
 export function port(value: number, field = 'port'): number {
   return boundedInt(value, 1, 65535, field);
 }

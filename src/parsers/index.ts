@@ -10,7 +10,6 @@ export * from './sockets.js';
 export * from './postconf.js';
 export * from './postconf-master.js';
 export * from './mail-log.js';
-export * from './file-from.js';
 export * from './netstat-windows.js';
 export * from './get-process.js';
 export * from './stat.js';

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   CommandInputError,
-  LOG_WINDOW_BYTES,
   mailServerCommandsFor,
   relayCommandsFor,
   type CatalogueCommand,
@@ -222,32 +221,6 @@ describe('mailServerCommandsFor', () => {
     expect(
       mailServerCommandsFor({ kind: 'postfix', mailLog: '/var/log/maillog' }).tailMailLog(5).argv,
     ).toEqual(['tail', '-n', '5', '--', '/var/log/maillog']);
-  });
-
-  it('reads the mail log from where the previous read stopped, with validated positions only', () => {
-    const first = postfix.readMailLogFrom(undefined);
-    expect(first.argv.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(first.argv.slice(3)).toEqual([
-      'mrb-read-from',
-      '/var/log/mail.log',
-      '0',
-      '0',
-      String(LOG_WINDOW_BYTES),
-    ]);
-    expect(first.stateChanging).toBe(false);
-    expect(first.maxOutputBytes).toBeGreaterThan(LOG_WINDOW_BYTES);
-    const next = dms.readMailLogFrom({ inode: '1234', offset: 98_765 });
-    expect(next.argv.slice(3)).toEqual([
-      'mrb-read-from',
-      '/var/log/mail/mail.log',
-      '1234',
-      '98765',
-      String(LOG_WINDOW_BYTES),
-    ]);
-    expect(next.argv[2]).toBe(first.argv[2]); // one fixed script
-    expect(() => dms.readMailLogFrom({ inode: '1; rm -rf /', offset: 0 })).toThrow(CommandInputError);
-    expect(() => dms.readMailLogFrom({ inode: '12', offset: -1 })).toThrow(CommandInputError);
-    expect(() => dms.readMailLogFrom({ inode: '12', offset: 1.5 })).toThrow(CommandInputError);
   });
 
   it('restarts DMS programs and refuses to on a plain host', () => {
