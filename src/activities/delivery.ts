@@ -4,7 +4,7 @@
  * when the target has a canary IMAP mailbox, wait for the message to arrive there.
  */
 import { MAX_TAIL_LINES } from '../commands/index.js';
-import { mailboxHasToken } from '../mail/imap.js';
+import { MailboxWatch } from '../mail/imap.js';
 import { describeTrace, parseMailLog, traceDelivery, traceSettled, type Trace } from '../parsers/index.js';
 import type { StepOutcome } from '../shared/types.js';
 import { onMailServer, secret } from './context.js';
@@ -18,6 +18,13 @@ export interface DeliveryEvidence {
   relayLegMs: number;
   imap?: { mailbox: string; arrived: boolean; arrivalLegMs: number };
 }
+
+/**
+ * The relay leg's first look at the mail log: the canary was accepted a moment ago and its way out (amavis,
+ * then the relay) takes Postfix about a second, so a look at once nearly always costs a command (a docker
+ * exec, the bulk of a canary's CPU) for nothing.
+ */
+export const FIRST_LOG_LOOK_MS = 1_000;
 
 /** Waits (deliveryTimeoutSeconds) for the canary to leave through the expected relay and arrive over IMAP. */
 export async function waitCanaryDelivered(
@@ -37,6 +44,7 @@ export async function waitCanaryDelivered(
       return traceDelivery(parseMailLog(r.stdout).entries, canary.queueId, expectRelay);
     },
     traceSettled,
+    FIRST_LOG_LOOK_MS,
   );
   const trace = relayLeg.last;
   const relayLegMs = Date.now() - started;
@@ -72,12 +80,14 @@ export async function waitCanaryDelivered(
   };
   const arrivalStarted = Date.now();
   const remaining = Math.max(10, timeout - Math.round(relayLegMs / 1000));
+  // One connection for the whole leg, searched at each poll.
+  const mailbox = new MailboxWatch(settings);
   const arrival = await pollUntil(
     remaining,
     2_000,
-    () => mailboxHasToken(settings, canary.token),
+    () => mailbox.hasToken(canary.token),
     (found) => found,
-  );
+  ).finally(() => mailbox.close());
   const arrivalLegMs = Date.now() - arrivalStarted;
   evidence.imap = { mailbox: `${imap.user} ${imap.mailbox}`, arrived: arrival.done, arrivalLegMs };
   return arrival.done

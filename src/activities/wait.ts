@@ -13,15 +13,18 @@ export interface PollResult<T> {
   waitedMs: number;
 }
 
+/** `firstAfterMs`: how long to wait before the first probe (within the deadline); default at once. */
 export async function pollUntil<T>(
   deadlineSeconds: number,
   intervalMs: number,
   probe: () => Promise<T>,
   isDone: (value: T) => boolean,
+  firstAfterMs = 0,
 ): Promise<PollResult<T>> {
   const started = Date.now();
   const deadline = started + deadlineSeconds * 1000;
   const maxRounds = Math.ceil((deadlineSeconds * 1000) / intervalMs) + 1;
+  if (firstAfterMs > 0) await Context.current().sleep(Math.min(firstAfterMs, deadlineSeconds * 1000));
   let last = await probe();
   let rounds = 1;
   while (!isDone(last) && Date.now() < deadline && rounds < maxRounds) {
