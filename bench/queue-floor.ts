@@ -27,7 +27,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -38,6 +38,7 @@ import { LAB_LABEL } from '../src/lab/settings.js';
 import { dexec, dexecOk, pollUntil } from '../src/lab/docker.js';
 import { parseQueueFileCount, QueueSummaryAccumulator } from '../src/parsers/queue-summary.js';
 import { DockerTransport } from '../src/transports/docker.js';
+import { writeOneTargetConfig } from '../test/helpers/one-target-config.js';
 
 const CONTAINER = process.env.BENCH_CONTAINER ?? 'mrb-bench-queue';
 const IMAGE = process.env.BENCH_IMAGE ?? 'mrb-lab/mail:latest';
@@ -166,36 +167,15 @@ async function startContainer(): Promise<void> {
 
 /** A config whose one target is the bench container (the rest is required shape, never used here). */
 async function writeConfig(dir: string): Promise<string> {
-  const path = join(dir, 'bench.yaml');
-  process.env.MRB_BENCH_UNUSED = 'unused';
-  await writeFile(
-    path,
-    `version: 1
-defaultTarget: bench
-targets:
-  - name: bench
-    mailServer:
-      kind: dms
-      docker:
-        engine: { type: socket, socketPath: ${SOCKET} }
-        container: ${CONTAINER}
-      mailLog: /var/log/mail/mail.log
-    relay:
-      flavour: linux
-      ssh: { host: 127.0.0.1, port: 22, user: unused, privateKey: { env: MRB_BENCH_UNUSED }, hostKey: 'SHA256:nfqsTI/LbW+/V/ownkD8ZegOqiizNvAJIiJokEwNXd4' }
-      port: 2526
-      service: { manager: supervisor, name: smtp-relay }
-      logs: { log: /var/log/smtp-relay/relay.log }
-    canary:
-      submission: { host: 127.0.0.1, port: 587, tls: starttls, user: u@bench.test, password: { env: MRB_BENCH_UNUSED } }
-      from: u@bench.test
-      to: u@bench.test
-      expectRelay: relay.bench.test
-      imap: { host: 127.0.0.1, port: 993, tls: implicit, user: u@bench.test, password: { env: MRB_BENCH_UNUSED } }
-    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 600, deliveryTimeoutSeconds: 120, logTailLines: 50 }
-`,
-  );
-  return path;
+  return writeOneTargetConfig({
+    dir,
+    file: 'bench.yaml',
+    name: 'bench',
+    domain: 'bench.test',
+    dockerSocket: SOCKET,
+    container: CONTAINER,
+    secretEnv: 'MRB_BENCH_UNUSED',
+  });
 }
 
 async function flood(n: number, env: string[] = []): Promise<void> {

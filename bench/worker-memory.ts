@@ -18,11 +18,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { freePort } from '../test/helpers/ports.js';
+import { writeOneTargetConfig } from '../test/helpers/one-target-config.js';
 import { withBenchDevServer } from './dev-server.js';
 
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? '30');
@@ -70,36 +71,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * loopback that nothing listens on (picked free just now). Valid, so the worker starts.
  */
 async function writeConfig(dir: string): Promise<string> {
-  const closed = async () => String(await freePort());
-  const path = join(dir, 'bench.yaml');
-  await writeFile(
-    path,
-    `version: 1
-defaultTarget: bench
-targets:
-  - name: bench
-    mailServer:
-      kind: dms
-      docker:
-        engine: { type: socket, socketPath: ${join(dir, 'no-docker.sock')} }
-        container: mrb-bench-absent-${randomUUID().slice(0, 8)}
-      mailLog: /var/log/mail/mail.log
-    relay:
-      flavour: linux
-      ssh: { host: 127.0.0.1, port: ${await closed()}, user: unused, privateKey: { env: MRB_BENCH_UNUSED }, hostKey: 'SHA256:nfqsTI/LbW+/V/ownkD8ZegOqiizNvAJIiJokEwNXd4' }
-      port: ${await closed()}
-      service: { manager: supervisor, name: smtp-relay }
-      logs: { log: /var/log/smtp-relay/relay.log }
-    canary:
-      submission: { host: 127.0.0.1, port: ${await closed()}, tls: starttls, user: u@bench.test, password: { env: MRB_BENCH_UNUSED } }
-      from: u@bench.test
-      to: u@bench.test
-      expectRelay: relay.bench.test
-      imap: { host: 127.0.0.1, port: ${await closed()}, tls: implicit, user: u@bench.test, password: { env: MRB_BENCH_UNUSED } }
-    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 600, deliveryTimeoutSeconds: 120, logTailLines: 50 }
-`,
-  );
-  return path;
+  const closed = async () => await freePort();
+  return writeOneTargetConfig({
+    dir,
+    file: 'bench.yaml',
+    name: 'bench',
+    domain: 'bench.test',
+    dockerSocket: join(dir, 'no-docker.sock'),
+    container: `mrb-bench-absent-${randomUUID().slice(0, 8)}`,
+    secretEnv: 'MRB_BENCH_UNUSED',
+    ports: { ssh: await closed(), relay: await closed(), submission: await closed(), imap: await closed() },
+  });
 }
 
 async function measure(variant: Variant, address: string, config: string, client: Client): Promise<Figures> {

@@ -13,6 +13,7 @@ import { closeAllHosts, wrapHostTransportsForTests } from '../../src/activities/
 import { FIRST_LOG_LOOK_MS, waitCanaryDelivered } from '../../src/activities/delivery.js';
 import { LocalTransport } from '../../src/transports/local.js';
 import type { ExecRequest } from '../../src/transports/types.js';
+import { writeOneTargetConfig } from '../helpers/one-target-config.js';
 
 /** A stand-in for imapflow's client: counts connections; the canary "arrives" at the `arrivesAt`-th search. */
 const imap = vi.hoisted(() => {
@@ -72,35 +73,15 @@ let beforeRead: Array<(() => Promise<void>) | undefined>;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'delivery-activity-'));
   logPath = join(dir, 'mail.log');
-  process.env.MRB_UNIT_UNUSED = 'unused';
-  const config = join(dir, 'config.yaml');
-  await writeFile(
-    config,
-    `version: 1
-defaultTarget: t
-targets:
-  - name: t
-    mailServer:
-      kind: dms
-      docker:
-        engine: { type: socket, socketPath: /nonexistent/docker.sock }
-        container: mailserver
-      mailLog: ${logPath}
-    relay:
-      flavour: linux
-      ssh: { host: 127.0.0.1, port: 22, user: unused, privateKey: { env: MRB_UNIT_UNUSED }, hostKey: 'SHA256:nfqsTI/LbW+/V/ownkD8ZegOqiizNvAJIiJokEwNXd4' }
-      port: 2526
-      service: { manager: supervisor, name: smtp-relay }
-      logs: { log: /var/log/smtp-relay/relay.log }
-    canary:
-      submission: { host: 127.0.0.1, port: 587, tls: starttls, user: u@t.test, password: { env: MRB_UNIT_UNUSED } }
-      from: u@t.test
-      to: u@t.test
-      expectRelay: ${RELAY}
-      imap: { host: 127.0.0.1, port: 993, tls: implicit, user: u@t.test, password: { env: MRB_UNIT_UNUSED } }
-    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 600, deliveryTimeoutSeconds: 120, logTailLines: 50 }
-`,
-  );
+  const config = await writeOneTargetConfig({
+    dir,
+    name: 't',
+    domain: 't.test',
+    dockerSocket: '/nonexistent/docker.sock',
+    container: 'mailserver',
+    mailLog: logPath,
+    secretEnv: 'MRB_UNIT_UNUSED',
+  });
   process.env.MRB_CONFIG = config;
   // The mail server's commands run on this machine, against the log file above.
   const local = new LocalTransport();

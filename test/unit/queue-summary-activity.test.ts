@@ -3,7 +3,7 @@
  * beside the listing and stops the listing at the limit sized from that count, heartbeats its progress,
  * and a cancellation stops the listing (the host command is killed) instead of letting it run on.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
@@ -16,6 +16,7 @@ import { ERROR_TYPE } from '../../src/shared/errors.js';
 import { runLimited, type StartedCommand } from '../../src/transports/limits.js';
 import type { ExecRequest, ExecResult, HostTransport } from '../../src/transports/types.js';
 import { syntheticQueueLines } from '../fixtures/synthetic-queue.js';
+import { writeOneTargetConfig } from '../helpers/one-target-config.js';
 
 const NOW = 1_795_320_000;
 type Summary = Awaited<ReturnType<typeof queueSummary>>;
@@ -59,35 +60,14 @@ let host: FakeMailServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'queue-summary-activity-'));
-  const config = join(dir, 'config.yaml');
-  process.env.MRB_UNIT_UNUSED = 'unused';
-  await writeFile(
-    config,
-    `version: 1
-defaultTarget: t
-targets:
-  - name: t
-    mailServer:
-      kind: dms
-      docker:
-        engine: { type: socket, socketPath: /nonexistent/docker.sock }
-        container: mailserver
-      mailLog: /var/log/mail/mail.log
-    relay:
-      flavour: linux
-      ssh: { host: 127.0.0.1, port: 22, user: unused, privateKey: { env: MRB_UNIT_UNUSED }, hostKey: 'SHA256:nfqsTI/LbW+/V/ownkD8ZegOqiizNvAJIiJokEwNXd4' }
-      port: 2526
-      service: { manager: supervisor, name: smtp-relay }
-      logs: { log: /var/log/smtp-relay/relay.log }
-    canary:
-      submission: { host: 127.0.0.1, port: 587, tls: starttls, user: u@t.test, password: { env: MRB_UNIT_UNUSED } }
-      from: u@t.test
-      to: u@t.test
-      expectRelay: relay.t.test
-      imap: { host: 127.0.0.1, port: 993, tls: implicit, user: u@t.test, password: { env: MRB_UNIT_UNUSED } }
-    thresholds: { queueDrainBelow: 5, drainTimeoutSeconds: 600, deliveryTimeoutSeconds: 120, logTailLines: 50 }
-`,
-  );
+  const config = await writeOneTargetConfig({
+    dir,
+    name: 't',
+    domain: 't.test',
+    dockerSocket: '/nonexistent/docker.sock',
+    container: 'mailserver',
+    secretEnv: 'MRB_UNIT_UNUSED',
+  });
   process.env.MRB_CONFIG = config;
   // The activities build a target's host once and keep it: it hands each command to the test's fake.
   wrapHostTransportsForTests(() => ({
