@@ -19,6 +19,7 @@ import { onMailServer, secret, targetConfig, type OnHost } from './context.js';
 import { markerPrefix, markerStatus, runOnce, type AppliedCheck } from './once.js';
 import { outcome } from './outcome.js';
 import { buildOrFail, run, runOk } from './run.js';
+import { pollUntil } from './wait.js';
 
 const FILE_MAP_TYPES = new Set(['texthash', 'hash', 'lmdb', 'btree', 'cdb']);
 
@@ -215,6 +216,8 @@ export async function syncRelayCredentials(
       notYet,
     );
     if (reloaded.note) notes.push(reloaded.note);
+    const sources = files.filter((f) => cmds.saslPasswordSources.includes(f.path)).map((f) => f.path);
+    if (sources.length > 0) notes.push(await waitSourcesApplied(ctx, sources));
   }
   const evidence = { configured: true, user: ctx.user, files: publicView(files) };
   const note = notes.length ? ` (${[...new Set(notes)].join('; ')})` : '';
@@ -229,6 +232,34 @@ export async function syncRelayCredentials(
         `nothing to change: every entry for ${ctx.user} already has the configured password`,
         evidence,
       );
+}
+
+/** How long syncRelayCredentials waits for a change detector to apply the sources it wrote. */
+export const SOURCES_APPLIED_WAIT_MS = 20_000;
+
+/**
+ * Waits (bounded, heartbeating) until the mail server's change detector has applied the source files as they
+ * are now (DMS: its checksum list names their SHA-512). Its own Postfix reload comes a few seconds after our
+ * write; a flush before it can strand the flushed mail (the queue manager that took it is replaced) until
+ * the next queue run. Returns a note for the outcome; never fails the step.
+ */
+async function waitSourcesApplied(ctx: Context, sources: string[]): Promise<string> {
+  const list = ctx.commands.appliedSourcesList;
+  if (list === undefined) return 'no change detector applies the sources';
+  const applied = async (): Promise<boolean> => {
+    const recorded = await run(ctx.host, () => ctx.commands.readSecretFile(list));
+    if (recorded.exitCode !== 0) return false;
+    const lines = new Set(recorded.stdout.split('\n'));
+    for (const path of sources) {
+      const now = await runOk(ctx.host, () => ctx.commands.readSecretFile(path));
+      if (!lines.has(`${createHash('sha512').update(now.stdout).digest('hex')}  ${path}`)) return false;
+    }
+    return true;
+  };
+  const waited = await pollUntil(SOURCES_APPLIED_WAIT_MS / 1000, 1_000, applied, (done) => done);
+  return waited.done
+    ? `the change detector applied ${sources.join(', ')} (its own reload is done)`
+    : `the change detector had not applied ${sources.join(', ')} within ${SOURCES_APPLIED_WAIT_MS / 1000} s: its Postfix reload may still come`;
 }
 
 /** No host state tells whether it ran: run it again when an earlier run left no result. */

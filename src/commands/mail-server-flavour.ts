@@ -30,6 +30,12 @@ interface KindCommands {
   restartProgram(program: string): CatalogueCommand;
   /** Files the server rebuilds its SASL password table from at start: a password fix must change them too. */
   readonly saslPasswordSources: readonly string[];
+  /**
+   * Where a change detector records the SHA-512 of each source file it has applied (`<hex>  <path>` lines;
+   * DMS's changedetector, which rebuilds the tables and reloads Postfix itself a few seconds after a source
+   * changes). Absent: nothing applies the sources behind our back.
+   */
+  readonly appliedSourcesList?: string;
   /** State-changing commands run once through this wrapper (commands/once.ts). */
   readonly once: OnceCommands;
   /**
@@ -66,6 +72,7 @@ const dms: KindCommands = {
   },
   restartProgram: (program) => dmsCommands.supervisorRestart(program),
   saslPasswordSources: ['/tmp/docker-mailserver/postfix-sasl-password.cf'],
+  appliedSourcesList: '/tmp/docker-mailserver-config-chksum',
   once: posixOnce(DMS_ONCE_BASE),
   filesInContainer: true,
   // docker-mailserver writes mynetworks itself at every start, from PERMIT_DOCKER: editing main.cf would not
