@@ -246,15 +246,17 @@ export const SOURCES_APPLIED_WAIT_MS = 20_000;
 async function waitSourcesApplied(ctx: Context, sources: string[]): Promise<string> {
   const list = ctx.commands.appliedSourcesList;
   if (list === undefined) return 'no change detector applies the sources';
+  // The sources do not change while we wait: their lines as the detector will record them, read once.
+  const expected: string[] = [];
+  for (const path of sources) {
+    const now = await runOk(ctx.host, () => ctx.commands.readSecretFile(path));
+    expected.push(`${createHash('sha512').update(now.stdout).digest('hex')}  ${path}`);
+  }
   const applied = async (): Promise<boolean> => {
     const recorded = await run(ctx.host, () => ctx.commands.readSecretFile(list));
     if (recorded.exitCode !== 0) return false;
     const lines = new Set(recorded.stdout.split('\n'));
-    for (const path of sources) {
-      const now = await runOk(ctx.host, () => ctx.commands.readSecretFile(path));
-      if (!lines.has(`${createHash('sha512').update(now.stdout).digest('hex')}  ${path}`)) return false;
-    }
-    return true;
+    return expected.every((line) => lines.has(line));
   };
   const waited = await pollUntil(SOURCES_APPLIED_WAIT_MS / 1000, 1_000, applied, (done) => done);
   return waited.done
