@@ -15,6 +15,7 @@ import { RUNBOOK_NAMES } from './shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
 import { installWorkerMetrics } from './temporal/metrics.js';
 import { workflowCode } from './temporal/workflow-bundle.js';
+import { capWorkflowThreadYoungGeneration } from './temporal/workflow-thread-heap.js';
 import { versionLine } from './version.js';
 
 /**
@@ -30,6 +31,8 @@ export async function createWorker(
   namespace: string,
   overrides: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
+  // Before Worker.create starts the workflow thread: V8 sizes an isolate's young generation when it makes it.
+  capWorkflowThreadYoungGeneration();
   return Worker.create({
     connection,
     namespace,
