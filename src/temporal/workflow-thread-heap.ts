@@ -11,17 +11,11 @@
  * worker's workflow thread (Worker.create starts it). The main thread's heap is already set up and keeps its
  * size: the activities' parsing of a large queue listing is faster with a full-sized young generation.
  */
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 
 export const WORKFLOW_THREAD_SEMI_SPACE_MB = 1;
 
 /** Caps the young generation of the isolates created from now on (the workflow thread's). */
 export function capWorkflowThreadYoungGeneration(): void {
   setFlagsFromString(`--max-semi-space-size=${WORKFLOW_THREAD_SEMI_SPACE_MB}`);
-}
-
-/** This isolate's young generation as committed now, in MB (what the cap bounds: two semi-spaces). */
-export function youngGenerationMb(): number {
-  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-  return (space?.space_size ?? 0) / (1024 * 1024);
 }
