@@ -425,10 +425,15 @@ dynamicConfigClient:
 `;
 }
 
-/** Like the dev server's (src/temporal/dev-server.ts): eager activity dispatch saves a round trip a step. */
+/**
+ * Like the dev server's (src/temporal/dev-server.ts): eager activity dispatch saves a round trip a step, and
+ * the transfer queue read as soon as a task is added, not at most 20 times a second per shard.
+ */
 const DYNAMIC_CONFIG = `# Written by \`npm run cluster -- up\` (src/temporal/cluster.ts).
 system.enableActivityEagerExecution:
   - value: true
+history.transferProcessorMaxPollRPS:
+  - value: 1000
 `;
 
 async function writeServerConfig(paths: ClusterPaths, settings: ClusterSettings): Promise<void> {

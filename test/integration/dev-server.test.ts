@@ -2,7 +2,7 @@
  * The local Temporal server the project provisions: the pinned CLI's `server start-dev` with a SQLite file.
  * A run started before a restart is still there after it; the UI answers; our search attributes exist.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -54,6 +54,15 @@ describe('local Temporal dev server', () => {
     );
     expect(description.status.name).toBe('RUNNING');
     expect(description.type).toBe('statusCheck');
+  });
+
+  it('runs with eager activity dispatch and its transfer queue read as soon as a task is added', async () => {
+    // Without the second, every step waited up to 50 ms for the next workflow task (npm run bench -- orchestration).
+    expect(server?.pid).toBeDefined();
+    const argv = (await readFile(`/proc/${server!.pid}/cmdline`, 'utf8')).split('\0');
+    const values = argv.flatMap((arg, i) => (argv[i - 1] === '--dynamic-config-value' ? [arg] : []));
+    expect(values).toContain('system.enableActivityEagerExecution=true');
+    expect(values).toContain('history.transferProcessorMaxPollRPS=1000');
   });
 
   it('keeps a committed run when the server is killed (SQLite write-ahead log, synchronous=NORMAL)', async () => {
