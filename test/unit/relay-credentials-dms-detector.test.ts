@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mailServerCommandsFor } from '../../src/commands/index.js';
 import { DMS_ONCE_BASE } from '../../src/commands/once.js';
 import { LocalTransport } from '../../src/transports/local.js';
 import type { ExecResult, HostTransport } from '../../src/transports/index.js';
@@ -53,15 +52,15 @@ const host: HostTransport = {
   close: async () => undefined,
 };
 
-vi.mock('../../src/activities/context.js', () => ({
-  targetConfig: async () => ({ name: 'lab', relay: { sasl: { user: USER, password: { env: 'X' } } } }),
-  secret: async () => PASSWORD,
-  onMailServer: async () => ({
-    target: { name: 'lab' },
-    host,
-    commands: mailServerCommandsFor({ kind: 'dms', mailLog: '/var/log/mail/mail.log' }),
+vi.mock('../../src/activities/context.js', async () =>
+  (await import('../helpers/relay-credentials-context.js')).relayCredentialsContext({
+    user: USER,
+    password: PASSWORD,
+    kind: 'dms',
+    mailLog: '/var/log/mail/mail.log',
+    host: () => host,
   }),
-}));
+);
 
 const { syncRelayCredentials } = await import('../../src/activities/relay-credentials.js');
 const env = new MockActivityEnvironment();
