@@ -50,6 +50,12 @@ interface Overhead {
     workflowTaskMs: number;
     otherMs: number;
   };
+  /** Workflow tasks' own time, split: the server handing each over (scheduled → started) and the worker
+   * running it until the server has its completion (started → completed). */
+  workflowTaskSplit: {
+    dispatchMs: number;
+    workerMs: number;
+  };
   activities: number;
   workflowTasks: number;
 }
@@ -114,6 +120,8 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
   const timerStarts = new Map<number, number>();
   const externalSignals = new Map<number, number>(); // initiated event id → time
   let workflowTaskScheduled: number | undefined;
+  let workflowTaskStarted: number | undefined;
+  const workflowTaskSplit = { dispatchMs: 0, workerMs: 0 };
   let leaseAskedAt: number | undefined;
   let lastIdle = ms(first);
   let activities = 0;
@@ -123,11 +131,17 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
       case T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
         workflowTaskScheduled = t;
         break;
+      case T.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        if (workflowTaskScheduled !== undefined) workflowTaskSplit.dispatchMs += t - workflowTaskScheduled;
+        workflowTaskStarted = t;
+        break;
       case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
       case T.EVENT_TYPE_WORKFLOW_TASK_FAILED:
       case T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
         if (workflowTaskScheduled !== undefined) workflowTasks.push([workflowTaskScheduled, t]);
+        if (workflowTaskStarted !== undefined) workflowTaskSplit.workerMs += t - workflowTaskStarted;
         workflowTaskScheduled = undefined;
+        workflowTaskStarted = undefined;
         if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) lastIdle = t;
         break;
       case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -224,6 +238,7 @@ export function overheadOf(workflowId: string, events: Event[]): Overhead {
       workflowTaskMs,
       otherMs: outsideMs - leaseMs - queueMs - workflowTaskMs,
     },
+    workflowTaskSplit,
     activities,
     workflowTasks: workflowTasks.length,
   };
@@ -263,6 +278,8 @@ function print(rows: Overhead[]): void {
   const sum = (f: (r: Overhead) => number) => rows.reduce((a, r) => a + f(r), 0);
   const machine = sum((r) => r.totalMs - r.humanMs - r.timerMs);
   const outside = sum((r) => r.outsideMs);
+  const tasks = sum((r) => r.workflowTasks);
+  const perTask = (f: (r: Overhead) => number): number => sum(f) / Math.max(tasks, 1);
   console.log(
     `all ${rows.length} runs: outside activities ${(outside / 1000).toFixed(2)} s of ${(sum((r) => r.totalMs) / 1000).toFixed(1)} s run ` +
       `(${pct(
@@ -271,15 +288,10 @@ function print(rows: Overhead[]): void {
       )} %), ${pct(outside, machine)} % of the time no person or timer was awaited; ` +
       `of it lease ${(sum((r) => r.outside.leaseMs) / 1000).toFixed(2)} s, activity queue ${(sum((r) => r.outside.queueMs) / 1000).toFixed(2)} s, ` +
       `workflow tasks ${(sum((r) => r.outside.workflowTaskMs) / 1000).toFixed(2)} s ` +
-      `(${sum((r) => r.workflowTasks)} tasks, ${(
-        sum((r) => r.outside.workflowTaskMs) /
-        Math.max(
-          sum((r) => r.workflowTasks),
-          1,
-        )
-      ).toFixed(
-        0,
-      )} ms each outside activities), other ${(sum((r) => r.outside.otherMs) / 1000).toFixed(2)} s; ` +
+      `(${tasks} tasks, ${perTask((r) => r.outside.workflowTaskMs).toFixed(0)} ms each outside activities; ` +
+      `per task ${perTask((r) => r.workflowTaskSplit.dispatchMs).toFixed(1)} ms handed over, ` +
+      `${perTask((r) => r.workflowTaskSplit.workerMs).toFixed(1)} ms run by the worker), ` +
+      `other ${(sum((r) => r.outside.otherMs) / 1000).toFixed(2)} s; ` +
       `person ${(sum((r) => r.humanMs) / 1000).toFixed(2)} s and timers ${(sum((r) => r.timerMs) / 1000).toFixed(2)} s apart; ` +
       `baseline, activities: ${(sum((r) => r.activityMs) / 1000).toFixed(1)} s`,
   );
