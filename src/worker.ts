@@ -14,7 +14,7 @@ import { ConfigError, loadConfig, missingConfigMessage, resolveConfigPath } from
 import { RUNBOOK_NAMES } from './shared/runbooks.js';
 import { connectWorker, TASK_QUEUE, temporalTarget } from './temporal/connection.js';
 import { installWorkerMetrics } from './temporal/metrics.js';
-import { workflowCode } from './temporal/workflow-bundle.js';
+import { preloadedWorkflowModules, workflowCode } from './temporal/workflow-bundle.js';
 import { capWorkflowThreadYoungGeneration } from './temporal/workflow-thread-heap.js';
 import { versionLine } from './version.js';
 
@@ -38,6 +38,8 @@ export async function createWorker(
     namespace,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
+    // When it bundles at start; a prebuilt bundle (overrides.workflowBundle) was made with the same list.
+    bundlerOptions: { preloadModules: preloadedWorkflowModules(WORKFLOWS_PATH) },
     // Which version ran each workflow task, in every history (WorkflowTaskCompleted's identity).
     identity: `${process.pid}@${hostname()} mail-runbooks ${versionLine()}`,
     // Every result bounded, also those not made with outcome() (plans, command outcomes).

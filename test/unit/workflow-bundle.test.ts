@@ -8,9 +8,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUNDLE_FILE, MANIFEST_FILE, workflowCode } from '../../src/temporal/workflow-bundle.js';
+import {
+  BUNDLE_FILE,
+  MANIFEST_FILE,
+  preloadedWorkflowModules,
+  workflowCode,
+} from '../../src/temporal/workflow-bundle.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -102,4 +107,35 @@ it('`npm run build` makes the bundle, and the worker and `npm start` pick their 
     expect(text, entry).toContain('workflowCode(WORKFLOWS_PATH)');
     expect(text, entry).toMatch(/createWorker\(connection, target\.namespace, \{?\s*(\.\.\.)?code\.options/);
   }
+});
+
+describe('preloadedWorkflowModules', () => {
+  /** A module and every module of ours it imports (type-only imports left out: they vanish when compiled). */
+  function withImports(file: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const [, spec] of text.matchAll(/^import (?!type )[^;]*?from '([^']+)';/gms)) {
+      if (spec!.startsWith('.')) withImports(resolve(dirname(file), spec!.replace(/\.js$/, '.ts')), seen);
+      else seen.add(spec!);
+    }
+    return seen;
+  }
+
+  it('preloads the queue-selection schema (zod) beside the workflows, compiled or not', () => {
+    expect(preloadedWorkflowModules(resolve('src/workflows/index.ts'))).toEqual([
+      resolve('src/parsers/queue-selection.ts'),
+    ]);
+    expect(preloadedWorkflowModules(join(root, 'dist/workflows/index.js'))).toEqual([]); // none beside these
+  });
+
+  it('preloads only modules shared safely by every run: nothing of @temporalio/workflow, no module state', () => {
+    for (const file of preloadedWorkflowModules(resolve('src/workflows/index.ts'))) {
+      const all = [...withImports(file)];
+      expect(all.filter((m) => m.startsWith('@temporalio/'))).toEqual([]);
+      for (const ours of all.filter((m) => m.startsWith('/'))) {
+        expect(readFileSync(ours, 'utf8'), ours).not.toMatch(/^(let|var) /m);
+      }
+    }
+  });
 });

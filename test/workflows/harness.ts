@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 import { alertResolvedSignal, approveSignal, rejectSignal, statusQuery } from '../../src/shared/messages.js';
 import type { RunbookName } from '../../src/shared/runbooks.js';
 import type { RunbookReport, RunbookStatus } from '../../src/shared/types.js';
+import { preloadedWorkflowModules } from '../../src/temporal/workflow-bundle.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { createTestEnv } from '../helpers/temporal.js';
 import { approvalFor, type Gate, type RunbookCase } from './case.js';
@@ -175,6 +176,8 @@ export function describeRunbooks(tables: Partial<Record<RunbookName, readonly Ru
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
+      // As the shipped worker bundles them: every case's run shares the preloaded modules.
+      bundlerOptions: { preloadModules: preloadedWorkflowModules(WORKFLOWS_PATH) },
       activities: fakeActivities(targets),
     });
     running = worker.run();

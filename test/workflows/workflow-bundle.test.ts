@@ -9,7 +9,12 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { buildWorkflowBundle, MANIFEST_FILE, workflowCode } from '../../src/temporal/workflow-bundle.js';
+import {
+  buildWorkflowBundle,
+  MANIFEST_FILE,
+  workflowCode,
+  writeWorkflowBundle,
+} from '../../src/temporal/workflow-bundle.js';
 
 let root = '';
 afterAll(async () => {
@@ -46,4 +51,15 @@ it('bundles dist/workflows once, records its inputs, and the worker then loads i
   expect(workflowCode(workflows, {}).prebuilt).toBe(true);
   await writeFile(workflows, 'export async function nap() {}\n');
   expect(workflowCode(workflows, {}).prebuilt).toBe(false);
+}, 120_000);
+
+it("the runbooks' bundle preloads the queue-selection schema: evaluated once per workflow thread, not per run", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mrb-workflow-bundle-preload-'));
+  try {
+    const { code } = await writeWorkflowBundle(resolve('src/workflows/index.ts'), join(dir, 'bundle.js'));
+    const preload = /exports\.preloadModules = function preloadModules\(\) \{([^}]*)\}/.exec(code)?.[1] ?? '';
+    expect(preload).toContain('./src/parsers/queue-selection.ts');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }, 120_000);
