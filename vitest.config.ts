@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LOCAL_INTEGRATION_TESTS } from './test/integration/lanes.js';
 
 /**
  * Long builds that `npm test` leaves to their own command (`npm run test:deploy`): the installed package,
@@ -15,8 +16,16 @@ const DEPLOY_TESTS = [
   'test/integration/compose.test.ts',
 ];
 
+const INTEGRATION = {
+  testTimeout: 180_000,
+  hookTimeout: 600_000,
+  fileParallelism: false,
+  globalSetup: ['test/integration/global-setup.ts'],
+};
+
 // Unit tests are pure and fast; integration tests use the real parts (Temporal server, Docker engine,
-// sshd, the mail lab) and run one file at a time because they share those parts on a 2-core machine.
+// sshd, the mail lab) and run one file at a time because they share those parts on a 2-core machine;
+// `npm test` runs the lab's files in one lane and the others in a second lane beside it.
 export default defineConfig({
   test: {
     projects: [
@@ -42,10 +51,23 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           exclude: [...DEPLOY_TESTS],
-          testTimeout: 180_000,
-          hookTimeout: 600_000,
-          fileParallelism: false,
-          globalSetup: ['test/integration/global-setup.ts'],
+          ...INTEGRATION,
+        },
+      },
+      // The same files in the two lanes `npm test` runs at once (scripts/test-lanes.mjs, test/integration/lanes.ts).
+      {
+        test: {
+          name: 'integration-lab',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: [...DEPLOY_TESTS, ...LOCAL_INTEGRATION_TESTS],
+          ...INTEGRATION,
+        },
+      },
+      {
+        test: {
+          name: 'integration-local',
+          include: [...LOCAL_INTEGRATION_TESTS],
+          ...INTEGRATION,
         },
       },
       {
