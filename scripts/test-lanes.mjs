@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * The long middle of `npm test`, in two lanes at once:
+ * `npm test` but the history replay (which reads what these record), in two lanes at once:
  *   lab    the integration files that use the shared lab, one at a time (vitest project integration-lab);
- *   local  the workflows project, the integration files with parts of their own (integration-local,
- *          test/integration/lanes.ts) and the Web UI test, one after the other.
+ *   local  lint, the type check, the unit tests, the workflows project, the integration files with parts of
+ *          their own (integration-local, test/integration/lanes.ts) and the Web UI test, one after the other.
  * On 2 cores the lab lane mostly waits for mail to move, so the local lane runs in its idle time instead of
- * after it. Every line is prefixed with its lane. Both lanes run to their end; a summary names each
+ * before and after it. Every line is prefixed with its lane. Both lanes run to their end; a summary names each
  * command's exit code and time, and the exit code is non-zero when any failed.
  *
  *   MRB_TEST_LANES=serial   the same commands one after the other (lab lane first)
@@ -20,11 +20,34 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VITEST = join(ROOT, 'node_modules', '.bin', 'vitest');
-const project = (name) => ['run', '--project', name];
+const vitest = (project) => ({
+  label: `vitest run --project ${project}`,
+  file: VITEST,
+  args: ['run', '--project', project],
+});
+// Under npm (npm test), the npm that runs this; else the one on PATH.
+const npm = (script) =>
+  process.env.npm_execpath
+    ? {
+        label: `npm run ${script}`,
+        file: process.execPath,
+        args: [process.env.npm_execpath, 'run', '--silent', script],
+      }
+    : { label: `npm run ${script}`, file: 'npm', args: ['run', '--silent', script] };
 
 const LANES = [
-  { name: 'lab', commands: [project('integration-lab')] },
-  { name: 'local', commands: [project('workflows'), project('integration-local'), project('ui')] },
+  { name: 'lab', commands: [vitest('integration-lab')] },
+  {
+    name: 'local',
+    commands: [
+      npm('lint'),
+      npm('typecheck'),
+      vitest('unit'),
+      vitest('workflows'),
+      vitest('integration-local'),
+      vitest('ui'),
+    ],
+  },
 ];
 
 const serial = process.env.MRB_TEST_LANES === 'serial';
@@ -44,13 +67,12 @@ function prefixLines(stream, out, prefix) {
   stream.on('end', () => pending && out.write(`${prefix}${pending}\n`));
 }
 
-function runCommand(lane, args) {
-  const label = `vitest ${args.join(' ')}`;
+function runCommand(lane, { label, file, args }) {
   const prefix = serial ? '' : `[${lane}] `;
   const started = Date.now();
   console.log(`${prefix}== ${label}`);
   return new Promise((resolve) => {
-    const child = spawn(VITEST, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     prefixLines(child.stdout, process.stdout, prefix);
     prefixLines(child.stderr, process.stderr, prefix);
@@ -70,9 +92,9 @@ function runCommand(lane, args) {
 }
 
 async function runLane(lane) {
-  for (const args of lane.commands) {
+  for (const command of lane.commands) {
     if (timedOut) return;
-    await runCommand(lane.name, args);
+    await runCommand(lane.name, command);
   }
 }
 

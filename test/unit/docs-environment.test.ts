@@ -1,5 +1,5 @@
 /**
- * docs/environment.md is the one reference of environment variables: every variable src/ or bin/ reads
+ * docs/environment.md is the one reference of environment variables: every variable src/, bin/ or scripts/ reads
  * (process.env.X, env.X on a ProcessEnv parameter, commander's .env('X')) is listed there, and every
  * variable listed outside the Temporal section (whose variables @temporalio/envconfig reads for us) is read.
  */
@@ -25,7 +25,7 @@ function sources(dir: string): string[] {
 /** Variable -> the files that read it; comments are skipped (they name variables without reading them). */
 function readVariables(): Map<string, Set<string>> {
   const found = new Map<string, Set<string>>();
-  for (const file of [...sources('src'), ...sources('bin')]) {
+  for (const file of [...sources('src'), ...sources('bin'), ...sources('scripts')]) {
     const code = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');
