@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * `npm test` but the history replay (which reads what these record), in two lanes at once:
- *   lab    the integration files that use the shared lab, one at a time (vitest project integration-lab);
- *   local  lint, the type check, the unit tests, the workflows project, the integration files with parts of
- *          their own (integration-local, test/integration/lanes.ts) and the Web UI test, one after the other.
+ *   lab    the integration files that use the shared lab, one at a time (vitest project integration-lab),
+ *          then the Web UI test (it injects a lab fault too);
+ *   local  lint, the type check, the unit tests, the workflows project (no Docker) and the integration files
+ *          with parts of their own (integration-local, test/integration/lanes.ts), one after the other.
  * On 2 cores the lab lane mostly waits for mail to move, so the local lane runs in its idle time instead of
  * before and after it. Every line is prefixed with its lane. Both lanes run to their end; a summary names each
  * command's exit code and time, and the exit code is non-zero when any failed.
@@ -36,7 +37,7 @@ const npm = (script) =>
     : { label: `npm run ${script}`, file: 'npm', args: ['run', '--silent', script] };
 
 const LANES = [
-  { name: 'lab', commands: [vitest('integration-lab')] },
+  { name: 'lab', commands: [vitest('integration-lab'), vitest('ui')] },
   {
     name: 'local',
     commands: [
@@ -45,7 +46,6 @@ const LANES = [
       vitest('unit'),
       vitest('workflows'),
       vitest('integration-local'),
-      vitest('ui'),
     ],
   },
 ];

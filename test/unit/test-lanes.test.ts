@@ -1,6 +1,7 @@
 /**
- * The integration files `npm test` runs beside the lab's (test/integration/lanes.ts) never touch the lab:
- * two files faulting the same containers at once would make each other fail.
+ * What `npm test` runs beside the lab's integration files (scripts/test-lanes.mjs: the local lane; the
+ * integration files of it listed in test/integration/lanes.ts) never touches the lab: two files faulting the
+ * same containers at once would make each other fail.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,20 @@ import { LAB_MARKERS, LOCAL_INTEGRATION_TESTS } from '../integration/lanes.js';
 const usesLab = (file: string): RegExp[] =>
   LAB_MARKERS.filter((marker) => marker.test(readFileSync(file, 'utf8')));
 
-describe('the local integration lane', () => {
+/** Every .ts file under `dir`. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `${dir}/${f}`);
+
+describe('the local lane', () => {
+  it('runs the workflows project, which never touches the lab (the Web UI test, which does, is in the lab lane)', () => {
+    for (const file of filesUnder('test/workflows')) expect(usesLab(file), file).toEqual([]);
+    expect(usesLab('test/ui/temporal-ui.test.ts').length).toBeGreaterThan(0);
+    const runner = readFileSync('scripts/test-lanes.mjs', 'utf8');
+    expect(runner).toMatch(/name: 'lab', commands: \[vitest\('integration-lab'\), vitest\('ui'\)\]/);
+  });
+
   it('holds only existing integration files, each once', () => {
     const files = new Set(readdirSync('test/integration').map((f) => `test/integration/${f}`));
     for (const file of LOCAL_INTEGRATION_TESTS) expect(files.has(file), file).toBe(true);
