@@ -54,7 +54,8 @@ const serial = process.env.MRB_TEST_LANES === 'serial';
 const boundMs = Number(process.env.MRB_TEST_LANES_MINUTES ?? '75') * 60_000;
 const running = new Set();
 const results = [];
-let timedOut = false;
+/** Why the lanes were stopped (the bound, or a signal): no command starts after it. */
+let stopped;
 
 /** Writes each complete line of `stream` to `out`, prefixed. */
 function prefixLines(stream, out, prefix) {
@@ -76,24 +77,26 @@ function runCommand(lane, { label, file, args }) {
     running.add(child);
     prefixLines(child.stdout, process.stdout, prefix);
     prefixLines(child.stderr, process.stderr, prefix);
-    child.on('error', (err) => console.error(`${prefix}${label} did not start: ${err.message}`));
-    child.on('close', (code, signal) => {
+    let settled = false;
+    const settle = (code) => {
+      if (settled) return;
+      settled = true;
       running.delete(child);
-      const result = {
-        lane,
-        label,
-        code: code ?? (signal ? `signal ${signal}` : 1),
-        seconds: (Date.now() - started) / 1000,
-      };
+      const result = { lane, label, code, seconds: (Date.now() - started) / 1000 };
       results.push(result);
       resolve(result);
+    };
+    child.on('error', (err) => {
+      console.error(`${prefix}${label} did not start: ${err.message}`);
+      settle(`not started (${err.message})`);
     });
+    child.on('close', (code, signal) => settle(code ?? `signal ${signal ?? '?'}`));
   });
 }
 
 async function runLane(lane) {
   for (const command of lane.commands) {
-    if (timedOut) return;
+    if (stopped) return;
     await runCommand(lane.name, command);
   }
 }
@@ -103,14 +106,16 @@ function stopAll(signal) {
 }
 
 const bound = setTimeout(() => {
-  timedOut = true;
-  console.error(
-    `test lanes: still running after ${boundMs / 60_000} min (MRB_TEST_LANES_MINUTES): stopping them`,
-  );
+  stopped = `still running after ${boundMs / 60_000} min (MRB_TEST_LANES_MINUTES)`;
+  console.error(`test lanes: ${stopped}: stopping them`);
   stopAll('SIGTERM');
   setTimeout(() => stopAll('SIGKILL'), 30_000).unref();
 }, boundMs);
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(signal));
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    stopped = `stopped by ${signal}`;
+    stopAll(signal);
+  });
 
 const t0 = Date.now();
 if (serial) for (const lane of LANES) await runLane(lane);
@@ -124,5 +129,6 @@ for (const r of results)
   console.log(
     `  ${r.code === 0 ? 'ok    ' : 'FAILED'} [${r.lane}] ${r.label}: exit ${r.code}, ${r.seconds.toFixed(0)} s`,
   );
-const failed = timedOut || results.some((r) => r.code !== 0);
+if (stopped) console.log(`  ${stopped}: the commands not listed did not run`);
+const failed = stopped !== undefined || results.some((r) => r.code !== 0);
 process.exit(failed ? 1 : 0);
